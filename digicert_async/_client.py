@@ -1,0 +1,273 @@
+"""CertCentralClient: configuration, session lifecycle, the call path, resource groups."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import platform
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Literal, TypeVar, overload
+
+import aiohttp
+from yarl import URL
+
+from ._converter import converter
+from ._errors import ResponseError, ValidationError, decode_text, error_from_status
+from ._hooks import Hooks
+from ._pipeline import Handler, HttpSender, Request, Response, compose
+from ._ratelimit import RateLimit, RateLimitMiddleware
+from ._retry import RetryMiddleware, RetryPolicy
+from ._version import __version__
+from .resources.orders import OrdersResource
+from .resources.subaccounts import SubaccountsResource
+
+__all__ = ["REGION_URLS", "CertCentralClient"]
+
+REGION_URLS: Mapping[str, str] = {
+    "us": "https://www.digicert.com/services/v2",
+    "eu": "https://certcentral.digicert.eu/services/v2",
+}
+
+USER_AGENT = (
+    f"digicert-async/{__version__} "
+    f"Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+
+_Model = TypeVar("_Model")
+
+
+class _Secret:
+    """Holds the API key so that no repr, str or traceback local shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+    __str__ = __repr__
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve_api_root(region: str, base_url: str | None) -> str:
+    if base_url is None:
+        if region not in REGION_URLS:
+            raise ValidationError("region", f"must be one of {sorted(REGION_URLS)}, not {region!r}")
+        return REGION_URLS[region]
+    try:
+        url = URL(base_url)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("base_url", f"not a URL: {exc}") from None
+    if not url.absolute or url.scheme not in ("https", "http"):
+        raise ValidationError("base_url", "must be an absolute http(s) URL")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValidationError(
+            "base_url", "plain http is only allowed to loopback hosts; the API key would travel"
+            " in clear text"
+        )
+    if url.user or url.password or url.query_string or url.fragment:
+        raise ValidationError("base_url", "must not carry credentials, a query or a fragment")
+    return str(url).rstrip("/")
+
+
+class CertCentralClient:
+    """An asynchronous client for the CertCentral Services API v2.
+
+    Use it as an async context manager (or call :meth:`close`)::
+
+        async with CertCentralClient(api_key=key) as client:
+            order = await client.orders.get(123456)
+
+    Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
+    default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
+    header and never appears in ``repr``, logs, exceptions or URLs.
+
+    :param api_key: the CertCentral API key.
+    :param region: ``"us"`` or ``"eu"``: which documented API root to use.
+    :param base_url: the full API root (``.../services/v2``); overrides ``region``.
+        Plain ``http://`` is accepted only for loopback hosts (a local fake or proxy).
+    :param timeout: seconds allowed for each attempt (not for the whole call; the
+        whole call is bounded by ``retry.deadline``).
+    :param retry: the retry policy; ``RetryPolicy()`` by default.
+    :param rate_limit: the client-side pacing; ``RateLimit()`` (DigiCert's documented
+        windows) by default, ``RateLimit.disabled()`` for none.
+    :param session: an ``aiohttp.ClientSession`` the caller owns; it is used as is and
+        never closed by the client. By default the client opens and closes its own.
+    :param hooks: callbacks for metrics and tracing.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        region: Literal["us", "eu"] | str = "us",
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        rate_limit: RateLimit | None = None,
+        session: aiohttp.ClientSession | None = None,
+        hooks: Hooks | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValidationError("api_key", "must be a non-empty string")
+        if any(c in api_key for c in "\r\n"):
+            raise ValidationError("api_key", "must not contain line breaks")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValidationError("timeout", "must be a positive number of seconds")
+        self._api_key = _Secret(api_key)
+        self.api_root = _resolve_api_root(region, base_url)
+        self.region = region
+        self.timeout = float(timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
+        self.hooks = hooks if hooks is not None else Hooks()
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._handler: Handler | None = None
+        self._ratelimit_middleware = RateLimitMiddleware(self.rate_limit, self.hooks)
+        self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
+        self.orders = OrdersResource(self)
+        self.subaccounts = SubaccountsResource(self)
+
+    def __repr__(self) -> str:
+        return f"CertCentralClient(api_root={self.api_root!r}, closed={self._closed})"
+
+    async def __aenter__(self) -> CertCentralClient:
+        self._pipeline()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session if the client opened it; a borrowed session stays open."""
+        self._closed = True
+        session, self._session = self._session, None
+        self._handler = None
+        if session is not None and self._owns_session and not session.closed:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _pipeline(self) -> Handler:
+        if self._handler is not None:
+            return self._handler
+        if self._closed:
+            raise RuntimeError("this CertCentralClient is closed; create a new one")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        sender = HttpSender(
+            self._session,
+            self.api_root,
+            {
+                "X-DC-DEVKEY": self._api_key.reveal(),
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            self.timeout,
+            self.hooks,
+        )
+        self._handler = compose([self._retry_middleware, self._ratelimit_middleware], sender)
+        return self._handler
+
+    async def send(self, request: Request) -> Response:
+        """Run one request through the middleware chain and return the raw answer.
+
+        Prefer the resource methods; this is the seam they share.
+        """
+        return await self._pipeline()(request)
+
+    @overload
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: type[_Model],
+        params: tuple[tuple[str, str], ...] = (),
+        json_body: Any = None,
+    ) -> _Model: ...
+
+    @overload
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: None = None,
+        params: tuple[tuple[str, str], ...] = (),
+        json_body: Any = None,
+    ) -> None: ...
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        model: type[_Model] | None = None,
+        params: tuple[tuple[str, str], ...] = (),
+        json_body: Any = None,
+    ) -> _Model | None:
+        """Send a request and decode the answer into ``model`` (or expect no body)."""
+        response = await self.send(
+            Request(method=method, path=path, params=params, json=json_body)
+        )
+        return decode_response(response, model)
+
+
+def decode_response(response: Response, model: type[_Model] | None) -> _Model | None:
+    """Turn an answer into a model or the documented exception (pure)."""
+    if not 200 <= response.status < 300:
+        raise error_from_status(
+            response.status,
+            response.body,
+            method=response.method,
+            url=response.url,
+            attempts=response.attempts,
+        )
+    if model is None:
+        return None
+    try:
+        document = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseError(
+            f"body is not JSON ({exc})",
+            method=response.method,
+            url=response.url,
+            status=response.status,
+            body=decode_text(response.body),
+        ) from None
+    try:
+        return converter.structure(document, model)
+    except Exception as exc:
+        raise ResponseError(
+            f"body does not match {model.__name__}: {exc}",
+            method=response.method,
+            url=response.url,
+            status=response.status,
+            body=decode_text(response.body),
+        ) from exc

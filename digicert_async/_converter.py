@@ -1,0 +1,347 @@
+"""The cattrs converter for DigiCert's wire format.
+
+- datetimes: ISO 8601 in (``Z``, ``+00:00``, any offset; naive means UTC), tz-aware UTC
+  ``datetime`` out of ``structure``; written back as ``YYYY-MM-DDTHH:MM:SS+00:00``
+  (microseconds only when non-zero).
+- dates: ``YYYY-MM-DD`` both ways.
+- :data:`~digicert_async.models.StrFlag` (``is_multi_year_plan``): ``"1"``/``"0"`` on the wire.
+- primitives are checked, not coerced: ``"2"`` is not an int, ``1`` is not a bool.
+- ``unstructure`` leaves out fields that are None, at every depth, so a structured
+  wire document unstructures back to itself.
+- ``structure`` reports bad input as :class:`~digicert_async._errors.ValidationError`
+  naming the dotted field path (``certificate.valid_till``, ``requests[0].id``),
+  chained from cattrs' detailed error; a ValidationError raised by a model's own
+  validation propagates as it is.
+
+Hooks for every model are generated once, at import time (cattrs code generation),
+so decoding does no per-call reflection.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+    StructureHandlerNotFoundError,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from . import models
+from ._errors import ValidationError
+from .models._common import StrFlag, describe
+
+__all__ = ["WireConverter", "converter", "make_converter"]
+
+T = TypeVar("T")
+UTC = timezone.utc
+_NONE_TYPE = type(None)
+
+
+# --------------------------------------------------------------------------- scalars
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is int:
+        return value
+    raise TypeError(f"expected an integer, got {describe(value)}")
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    # An int stays an int so that 399 is written back as 399, not 399.0.
+    if type(value) is float or type(value) is int:
+        return value
+    raise TypeError(f"expected a number, got {describe(value)}")
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {describe(value)}")
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise TypeError(f"expected true or false, got {describe(value)}")
+
+
+_FLAG_VALUES: Mapping[object, bool] = {
+    "1": True,
+    "0": False,
+    "": False,
+    True: True,  # also 1 (equal and same hash)
+    False: False,  # also 0
+}
+
+
+def _structure_flag(value: Any, _: Any) -> bool:
+    if type(value) in (str, int, bool):
+        flag = _FLAG_VALUES.get(value)
+        if flag is not None:
+            return flag
+    raise ValueError(f"expected a flag ('1' or '0'), got {value!r}")
+
+
+def _unstructure_flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+# Python 3.10's fromisoformat knows neither "Z" nor fractions other than 3 or 6
+# digits nor offsets without a colon; this covers what it misses.
+_ISO_DATETIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
+def _parse_datetime_slow(text: str) -> datetime:
+    match = _ISO_DATETIME.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    tz: timezone | None = None
+    if zulu:
+        tz = UTC
+    elif sign:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(-offset if sign == "-" else offset)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micro,
+            tzinfo=tz,
+        )
+    except ValueError as exc:
+        raise ValueError(f"not a valid timestamp: {text!r} ({exc})") from None
+
+
+def _to_utc(value: datetime) -> datetime:
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = _parse_datetime_slow(value)
+        return _to_utc(parsed)
+    if isinstance(value, datetime):
+        return _to_utc(value)
+    raise TypeError(f"expected an ISO 8601 timestamp string, got {describe(value)}")
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    # isoformat() writes microseconds only when they are not zero.
+    return _to_utc(value).isoformat()
+
+
+def _structure_date(value: Any, _: Any) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    if type(value) is date:
+        return value
+    raise TypeError(f"expected a date string (YYYY-MM-DD), got {describe(value)}")
+
+
+def _unstructure_date(value: date) -> str:
+    return date.isoformat(value)
+
+
+def _identity(value: Any, _: Any) -> Any:
+    return value
+
+
+def _is_list(tp: Any) -> bool:
+    return tp is list or get_origin(tp) is list
+
+
+def _is_number_union(tp: Any) -> bool:
+    """``int | float`` (optionally ``| None``): any JSON number, kept as sent."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    return {a for a in get_args(tp) if a is not _NONE_TYPE} == {int, float}
+
+
+def _number_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
+    nullable = _NONE_TYPE in get_args(tp)
+
+    def structure_number(value: Any, _: Any) -> Any:
+        if value is None and nullable:
+            return None
+        return _structure_float(value, float)
+
+    return structure_number
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _segment(exc: BaseException) -> str:
+    """The path step cattrs noted on ``exc`` while structuring its parent."""
+    for note in reversed(getattr(exc, "__notes__", ())):
+        if isinstance(note, AttributeValidationNote):
+            return f".{note.name}"
+        if isinstance(note, IterableValidationNote):
+            return f"[{note.index}]"
+    return ""
+
+
+def _leaves(exc: BaseException, path: str) -> list[tuple[BaseException, str]]:
+    if isinstance(exc, BaseValidationError):
+        found: list[tuple[BaseException, str]] = []
+        for sub in exc.exceptions:
+            found.extend(_leaves(sub, path + _segment(sub)))
+        return found
+    return [(exc, path)]
+
+
+def _describe_leaf(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return "required field is missing"
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return "unknown field(s): " + ", ".join(sorted(exc.extra_fields))
+    return str(exc) or type(exc).__name__
+
+
+def _to_validation_error(exc: BaseException) -> tuple[ValidationError, bool]:
+    """Turn a (detailed) cattrs structuring error into one ValidationError.
+
+    The first problem found names the field; the message says how many more there were.
+    Returns the error and whether a model raised it itself (it is then returned as is).
+    """
+    leaves = _leaves(exc, "")
+    first, path = leaves[0]
+    if isinstance(first, ValidationError):
+        return first, True
+    if isinstance(first, ForbiddenExtraKeysError):
+        path = f"{path}.{sorted(first.extra_fields)[0]}"
+    message = _describe_leaf(first)
+    if len(leaves) > 1:
+        message += f" (and {len(leaves) - 1} more problem{'s' if len(leaves) > 2 else ''})"
+    return ValidationError(path.lstrip(".") or "$", message), False
+
+
+# --------------------------------------------------------------------------- converter
+
+
+class WireConverter(cattrs.Converter):
+    """A cattrs converter for DigiCert's JSON. Use :data:`converter` or :func:`make_converter`."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        super().__init__(forbid_extra_keys=strict, omit_if_default=True)
+        self.strict = strict
+
+        for tp, hook in (
+            (int, _structure_int),
+            (float, _structure_float),
+            (str, _structure_str),
+            (bool, _structure_bool),
+            (datetime, _structure_datetime),
+            (date, _structure_date),
+            (StrFlag, _structure_flag),
+        ):
+            self.register_structure_hook(tp, hook)
+        self.register_unstructure_hook(datetime, _unstructure_datetime)
+        self.register_unstructure_hook(date, _unstructure_date)
+        self.register_unstructure_hook(StrFlag, _unstructure_flag)
+        self.register_structure_hook_factory(_is_number_union, _number_union_hook)
+        self.register_structure_hook_factory(_is_list, self._list_hook)
+        self.register_structure_hook_factory(attrs.has, self._attrs_structure_hook)
+        self.register_unstructure_hook_factory(attrs.has, self._attrs_unstructure_hook)
+
+    def _list_hook(self, tp: Any) -> Callable[[Any, Any], list[Any]]:
+        # cattrs' own list hook would take any iterable, a string included.
+        args = get_args(tp)
+        elem: Any = args[0] if args else Any
+        handler = _identity if elem is Any else self.get_structure_hook(elem)
+
+        def structure_list(value: Any, _: Any) -> list[Any]:
+            if not isinstance(value, (list, tuple)):
+                raise TypeError(f"expected a list, got {describe(value)}")
+            result = []
+            errors: list[Exception] = []
+            for index, item in enumerate(value):
+                try:
+                    result.append(handler(item, elem))
+                except Exception as exc:
+                    note = IterableValidationNote(f"Structuring {tp} @ index {index}", index, elem)
+                    # setattr: Python 3.10's stubs know no __notes__
+                    setattr(exc, "__notes__", [*getattr(exc, "__notes__", []), note])  # noqa: B010
+                    errors.append(exc)
+            if errors:
+                raise IterableValidationError(f"While structuring {tp!r}", errors, tp)
+            return result
+
+        return structure_list
+
+    def _attrs_structure_hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
+        generated = make_dict_structure_fn(cls, self)
+
+        def structure_object(value: Any, _: Any) -> T:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                raise TypeError(f"expected an object, got {describe(value)}")
+            return generated(value, cls)
+
+        return structure_object
+
+    def _attrs_unstructure_hook(self, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
+        # Every optional field defaults to None, so "omit if default" is "omit None".
+        return make_dict_unstructure_fn(cls, self, _cattrs_omit_if_default=True)
+
+    def structure(self, obj: Any, cl: type[T]) -> T:
+        """Build ``cl`` from wire data; bad data raises ValidationError naming the field."""
+        try:
+            return super().structure(obj, cl)
+        except (ValidationError, StructureHandlerNotFoundError):
+            raise
+        except Exception as exc:
+            error, from_model = _to_validation_error(exc)
+            if from_model:
+                raise error from None  # a model's own verdict, as it raised it
+            raise error from exc
+
+    def warm_up(self) -> None:
+        """Generate the hooks of every model now rather than on first use."""
+        for name in models.__all__:
+            cls = getattr(models, name)
+            if isinstance(cls, type) and attrs.has(cls):
+                self.get_structure_hook(cls)
+                self.get_unstructure_hook(cls)
+
+
+def make_converter(*, strict: bool = False) -> WireConverter:
+    """A new converter; ``strict=True`` rejects unknown keys (tests use it to catch drift)."""
+    conv = WireConverter(strict=strict)
+    conv.warm_up()
+    return conv
+
+
+converter: WireConverter = make_converter()
+"""The runtime converter: lenient about unknown keys, strict about types."""

@@ -1,0 +1,240 @@
+"""The exception tree and the pure decoding of DigiCert's error answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "DigiCertError",
+    "ErrorDetail",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "error_from_status",
+    "parse_error_details",
+]
+
+# Enough of a body to diagnose an HTML proxy page without keeping megabytes alive.
+BODY_EXCERPT_LIMIT = 2000
+
+
+@attrs.frozen
+class ErrorDetail:
+    """One entry of DigiCert's ``errors`` list.
+
+    ``code`` is kept whole (``not_found|order``, ``invalid_value:validity_years``);
+    ``base_code`` is the part before the qualifier, the part worth matching on.
+    """
+
+    code: str
+    message: str = ""
+
+    @property
+    def base_code(self) -> str:
+        for separator in ("|", ":"):
+            head, found, _ = self.code.partition(separator)
+            if found:
+                return head
+        return self.code
+
+    @property
+    def qualifier(self) -> str | None:
+        for separator in ("|", ":"):
+            _, found, tail = self.code.partition(separator)
+            if found:
+                return tail
+        return None
+
+
+class DigiCertError(Exception):
+    """Base class of every exception this library raises on purpose."""
+
+
+class ValidationError(DigiCertError, ValueError):
+    """Input was rejected before any request was sent.
+
+    ``field`` is the dotted wire name of the offending field (``ship_info.method``).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class APIError(DigiCertError):
+    """The server answered with a status that is not a success.
+
+    ``url`` never carries the API key (the key only ever travels in a header).
+    ``attempts`` is how many times the request was sent before giving up.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorDetail],
+        *,
+        method: str,
+        url: str,
+        body: str = "",
+        attempts: int = 1,
+    ) -> None:
+        self.status = status
+        self.errors = errors
+        self.method = method
+        self.url = url
+        self.body = body[:BODY_EXCERPT_LIMIT]
+        self.attempts = attempts
+        super().__init__(self._describe())
+
+    @property
+    def code(self) -> str | None:
+        """The first error code, whole (``not_found|order``), or None."""
+        return self.errors[0].code if self.errors else None
+
+    def _describe(self) -> str:
+        if self.errors:
+            detail = "; ".join(
+                f"{e.code}: {e.message}" if e.message else e.code for e in self.errors
+            )
+        else:
+            detail = self.body[:200].strip() or "no error body"
+        return f"{self.method} {self.url} -> HTTP {self.status}: {detail}"
+
+
+class BadRequestError(APIError):
+    """HTTP 400: DigiCert rejected the request's content."""
+
+
+class AuthenticationError(APIError):
+    """HTTP 401: the API key was not accepted."""
+
+
+class PermissionDeniedError(APIError):
+    """HTTP 403: the key lacks permission (or is invalid; DigiCert uses 403 for both)."""
+
+
+class NotFoundError(APIError):
+    """HTTP 404: the order, product or route does not exist."""
+
+
+class RateLimitError(APIError):
+    """HTTP 429 (``request_limit_exceeded``) that outlasted every retry."""
+
+
+class ServerError(APIError):
+    """HTTP 5xx: DigiCert or a proxy in front of it failed."""
+
+
+class TransportError(DigiCertError):
+    """The connection failed, was reset or timed out (after retries ran out).
+
+    ``request_sent`` is False only when the request certainly never reached the
+    server (the connection could not be opened); that is what makes a POST safe
+    to send again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        request_sent: bool,
+        timeout: bool = False,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(f"{method} {url}: {message}")
+        self.method = method
+        self.url = url
+        self.request_sent = request_sent
+        self.timeout = timeout
+        self.attempts = attempts
+
+
+class ResponseError(DigiCertError):
+    """A success status whose body is not what the endpoint promises."""
+
+    def __init__(self, message: str, *, method: str, url: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {url} -> HTTP {status}: {message}")
+        self.method = method
+        self.url = url
+        self.status = status
+        self.body = body[:BODY_EXCERPT_LIMIT]
+
+
+_CLASS_BY_STATUS: Mapping[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int) -> type[APIError]:
+    """The exception class for an error status: the status decides, not the code."""
+    if status >= 500:
+        return ServerError
+    return _CLASS_BY_STATUS.get(status, APIError)
+
+
+def parse_error_details(body: bytes) -> list[ErrorDetail]:
+    """Every ``ErrorDetail`` in a DigiCert error body; [] when the body is not one.
+
+    Never raises: proxies answer with HTML, and a truncated body must still
+    yield the right exception class with the raw text.
+    """
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(document, dict):
+        return []
+    entries = document.get("errors")
+    if not isinstance(entries, list):
+        return []
+    details = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        code = entry.get("code")
+        message = entry.get("message")
+        details.append(
+            ErrorDetail(
+                code=code if isinstance(code, str) else str(code or "unknown"),
+                message=message if isinstance(message, str) else "",
+            )
+        )
+    return details
+
+
+def decode_text(body: bytes) -> str:
+    """Body bytes as text for diagnostics, whatever their encoding."""
+    return body[:BODY_EXCERPT_LIMIT].decode("utf-8", errors="replace")
+
+
+def error_from_status(
+    status: int, body: bytes, *, method: str, url: str, attempts: int = 1
+) -> APIError:
+    """Build the exception for an error answer (pure: no I/O)."""
+    cls = error_class_for(status)
+    return cls(
+        status,
+        parse_error_details(body),
+        method=method,
+        url=url,
+        body=decode_text(body),
+        attempts=attempts,
+    )

@@ -1,0 +1,365 @@
+"""What is retried, how long to wait, and when to stop: pure decisions plus one middleware.
+
+The rules follow what DigiCert's API can safely take:
+
+- 429 is retried whatever the method: the server refused before doing anything.
+  The waiting is the rate limiter's shared cool-down gate, so this layer adds no
+  backoff of its own and spends no retry budget on it (429 retries cannot add load
+  beyond the paced rate; ``max_attempts`` and the deadline still bound them).
+- 502/503/504, resets and timeouts are retried only for idempotent methods
+  (GET/PUT/DELETE): a POST that may have reached the server (a new order, a new
+  note) is never sent twice.
+- A request that certainly never reached the server (``TransportError`` with
+  ``request_sent=False``: the connection could not be opened) is retried for every
+  method.
+- Everything else, 500 included, is final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+import attrs
+
+from ._errors import TransportError, ValidationError, error_from_status
+from ._hooks import Hooks, RetryScheduled, logger
+from ._pipeline import Handler, Request, Response
+
+__all__ = [
+    "RETRY_STATUSES",
+    "RetryBudget",
+    "RetryDecision",
+    "RetryMiddleware",
+    "RetryPolicy",
+    "backoff_delay",
+    "classify",
+]
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+RetryKind = Literal["throttled", "unavailable", "connect", "timeout", "reset"]
+
+THROTTLED_STATUS = 429
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+RETRY_STATUSES = UNAVAILABLE_STATUSES | {THROTTLED_STATUS}
+
+
+def _check_number(
+    field: str, value: object, *, allow_zero: bool = True, allow_inf: bool = False
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field, f"must be a number, not {type(value).__name__}")
+    number = float(value)
+    if math.isnan(number) or (math.isinf(number) and not allow_inf):
+        raise ValidationError(field, f"must be a finite number, not {value!r}")
+    if number < 0 or (number == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "more than zero"
+        raise ValidationError(field, f"must be {bound}, not {value!r}")
+    return number
+
+
+def _convert_attempts(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError("retry.max_attempts", f"must be an integer >= 1, not {value!r}")
+    return value
+
+
+def _convert_backoff_initial(value: float) -> float:
+    return _check_number("retry.backoff_initial", value)
+
+
+def _convert_backoff_max(value: float) -> float:
+    return _check_number("retry.backoff_max", value)
+
+
+def _convert_deadline(value: float | None) -> float | None:
+    if value is None:
+        return None
+    return _check_number("retry.deadline", value, allow_zero=False)
+
+
+def _convert_budget(value: float) -> float:
+    return _check_number("retry.budget", value, allow_inf=True)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How often, how long and how much the client retries.
+
+    :param max_attempts: sends per call, the first included (1: never retry).
+    :param backoff_initial: the cap of the first backoff, in seconds; the n-th
+        retry waits ``uniform(0, min(backoff_max, backoff_initial * 2 ** (n - 1)))``
+        (full jitter). A 429 is not backed off here: it waits at the rate
+        limiter's shared cool-down gate.
+    :param backoff_max: the cap of any backoff.
+    :param deadline: seconds for the whole call, every attempt and wait included;
+        None for no overall limit (each attempt is still bounded by the client's
+        ``timeout``).
+    :param budget: the client-wide retry quota, in tokens: retrying a 502/503/504 or
+        a failed connection costs 1, a timeout or reset 2, a 429 nothing. An
+        answered request (status below 500) earns 0.1 back, and a retry that
+        succeeds refunds its cost. When the quota is spent, failures are final until
+        it refills, so a dead server does not multiply traffic. ``math.inf`` turns it
+        off, 0 allows only 429 retries.
+
+    >>> RetryPolicy(max_attempts=3, deadline=60.0).max_attempts
+    3
+    >>> RetryPolicy.disabled().max_attempts
+    1
+    """
+
+    max_attempts: int = attrs.field(default=5, converter=_convert_attempts)
+    backoff_initial: float = attrs.field(default=0.5, converter=_convert_backoff_initial)
+    backoff_max: float = attrs.field(default=30.0, converter=_convert_backoff_max)
+    deadline: float | None = attrs.field(default=300.0, converter=_convert_deadline)
+    budget: float = attrs.field(default=100.0, converter=_convert_budget)
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """One attempt per call; nothing is retried.
+
+        >>> RetryPolicy.disabled().max_attempts
+        1
+        """
+        return cls(max_attempts=1)
+
+
+@attrs.frozen
+class RetryDecision:
+    """Why an attempt may be retried.
+
+    ``kind``: ``throttled`` (429), ``unavailable`` (502/503/504), ``connect`` (never
+    reached the server), ``timeout`` or ``reset``. ``backoff`` is False when the
+    retry layer must not add a wait of its own (429: the shared gate waits).
+    """
+
+    kind: RetryKind
+    backoff: bool = True
+
+
+def _is_deadline_refusal(exc: TransportError) -> bool:
+    # The rate limiter refuses to wait past the call's deadline with exactly this
+    # combination (the send step never produces it: its timeouts come after sending).
+    return exc.timeout and not exc.request_sent
+
+
+def classify(request: Request, outcome: Response | BaseException) -> RetryDecision | None:
+    """Whether an attempt's answer or exception may be retried (pure).
+
+    >>> get = Request(method="GET", path="/order/certificate/1")
+    >>> post = Request(method="POST", path="/order/certificate/1/note")
+    >>> busy = Response(status=503, headers={}, body=b"", method="POST", url="/x")
+    >>> classify(get, busy)
+    RetryDecision(kind='unavailable', backoff=True)
+    >>> classify(post, busy) is None
+    True
+    """
+    if isinstance(outcome, Response):
+        if outcome.status == THROTTLED_STATUS:
+            return RetryDecision("throttled", backoff=False)
+        if outcome.status in UNAVAILABLE_STATUSES and request.idempotent:
+            return RetryDecision("unavailable")
+        return None
+    if isinstance(outcome, TransportError):
+        if _is_deadline_refusal(outcome):
+            return None
+        if not outcome.request_sent:
+            return RetryDecision("connect")
+        if request.idempotent:
+            return RetryDecision("timeout" if outcome.timeout else "reset")
+    return None
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
+    """The wait after failed attempt number ``attempt``: full jitter, exponential, capped.
+
+    >>> backoff_delay(3, 0.5, 30.0, random.Random(1)) <= 2.0
+    True
+    """
+    exponent = min(max(attempt, 1) - 1, 64)
+    cap = min(maximum, initial * 2.0**exponent)
+    return rng.uniform(0.0, cap)
+
+
+class RetryBudget:
+    """A client-wide token bucket of retries, in the spirit of botocore's retry quota.
+
+    It starts full at ``capacity``. A retry must :meth:`spend` its cost first; an
+    answered request :meth:`earn`\\ s ``success_refill`` back (plus the cost of the
+    retry that got it answered). No clock: it refills by success, not by time, so
+    a dead server drains it and keeps it drained.
+    """
+
+    def __init__(
+        self,
+        capacity: float,
+        *,
+        retry_cost: float = 1.0,
+        timeout_cost: float = 2.0,
+        success_refill: float = 0.1,
+    ) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self.success_refill = success_refill
+        self._tokens = capacity
+
+    @property
+    def tokens(self) -> float:
+        return self._tokens
+
+    def cost(self, decision: RetryDecision) -> float:
+        if decision.kind == "throttled":
+            return 0.0
+        if decision.kind in ("timeout", "reset"):
+            return self.timeout_cost
+        return self.retry_cost
+
+    def spend(self, amount: float) -> bool:
+        """Take ``amount`` tokens if there are that many; False (and take none) if not."""
+        if amount <= 0.0:
+            return True
+        if self._tokens < amount:
+            return False
+        self._tokens -= amount
+        return True
+
+    def earn(self, refund: float = 0.0) -> None:
+        """An answered request: refill a little, plus ``refund``."""
+        self._tokens = min(self.capacity, self._tokens + self.success_refill + refund)
+
+
+def _loop_time() -> float:
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
+
+
+class RetryMiddleware:
+    """Runs the attempts of a call: numbering, deadline, backoff, budget, hooks, logs.
+
+    Each attempt goes down the chain as ``attrs.evolve(request, attempt=n,
+    deadline=...)``; the deadline is ``clock() + policy.deadline`` (or the
+    request's own, if earlier), on the scale of ``clock`` (the event loop's
+    monotonic time by default).
+
+    When it gives up, the last outcome is reported as it was: an answer is returned
+    with ``attempts`` set (the client turns it into ``RateLimitError``,
+    ``ServerError``...), an exception is the same ``TransportError`` re-raised with
+    its ``attempts`` set. If the rate limiter refuses to wait past the deadline
+    after earlier attempts, the previous attempt's outcome is reported instead of
+    that refusal. Discarded answers hold no connection (the send step reads every
+    body whole).
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        hooks: Hooks | None = None,
+        *,
+        clock: Clock = _loop_time,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        budget: RetryBudget | None = None,
+    ) -> None:
+        self.policy = policy
+        self._hooks = hooks if hooks is not None else Hooks()
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self.budget = budget if budget is not None else RetryBudget(policy.budget)
+
+    async def __call__(self, request: Request, call_next: Handler) -> Response:
+        policy = self.policy
+        deadline = request.deadline
+        if policy.deadline is not None:
+            ours = self._clock() + policy.deadline
+            deadline = ours if deadline is None else min(deadline, ours)
+        previous: Response | TransportError | None = None
+        spent = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            attempt_request = attrs.evolve(request, attempt=attempt, deadline=deadline)
+            outcome: Response | TransportError
+            try:
+                outcome = await call_next(attempt_request)
+            except TransportError as exc:
+                outcome = exc
+            if isinstance(outcome, TransportError):
+                if previous is not None and _is_deadline_refusal(outcome):
+                    # Not sent: the previous attempt's outcome says more than the refusal.
+                    return self._give_up(previous, attempt - 1)
+                cause: BaseException = outcome
+                detail = str(outcome)
+            else:
+                if classify(attempt_request, outcome) is None:
+                    if outcome.status < 500:
+                        self.budget.earn(spent)
+                    return attrs.evolve(outcome, attempts=attempt)
+                cause = error_from_status(
+                    outcome.status,
+                    outcome.body,
+                    method=outcome.method,
+                    url=outcome.url,
+                    attempts=attempt,
+                )
+                detail = f"{outcome.method} {outcome.url} -> HTTP {outcome.status}"
+            decision = classify(attempt_request, outcome)
+            if decision is None:
+                return self._give_up(outcome, attempt)
+            delay = (
+                backoff_delay(attempt, policy.backoff_initial, policy.backoff_max, self._rng)
+                if decision.backoff
+                else 0.0
+            )
+            why_not = self._why_not_retry(attempt, deadline, delay, decision)
+            if why_not is not None:
+                logger.info("%s; giving up after %d attempt(s): %s", detail, attempt, why_not)
+                return self._give_up(outcome, attempt)
+            spent = self.budget.cost(decision)
+            logger.log(
+                logging.INFO if decision.kind == "throttled" else logging.WARNING,
+                "%s; retry %d of %d in %.2f s",
+                detail,
+                attempt,
+                policy.max_attempts - 1,
+                delay,
+            )
+            self._hooks.retry_scheduled(
+                RetryScheduled(
+                    method=request.method,
+                    url=outcome.url,
+                    attempt=attempt,
+                    delay=delay,
+                    cause=cause,
+                )
+            )
+            if delay > 0.0:
+                await self._sleep(delay)
+            previous = outcome
+
+    def _why_not_retry(
+        self, attempt: int, deadline: float | None, delay: float, decision: RetryDecision
+    ) -> str | None:
+        if attempt >= self.policy.max_attempts:
+            return "max_attempts reached"
+        if deadline is not None and self._clock() + delay >= deadline:
+            return "the call's deadline would pass"
+        if not self.budget.spend(self.budget.cost(decision)):
+            return "the client's retry budget is spent"
+        return None
+
+    @staticmethod
+    def _give_up(outcome: Response | TransportError, attempts: int) -> Response:
+        if isinstance(outcome, Response):
+            return attrs.evolve(outcome, attempts=attempts)
+        outcome.attempts = attempts
+        raise outcome

@@ -1,0 +1,429 @@
+"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply.
+
+Both account for every order they are given: a cancellation report lists each
+input id exactly once, even when the job is cancelled or runs out of time, and
+the poller tracks each id until it reaches a wanted status or the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Collection, Generator, Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+
+from ._client import CertCentralClient
+from ._errors import APIError, DigiCertError, NotFoundError, ValidationError
+from .models import TERMINAL_STATUSES, Order, OrderStatus
+
+__all__ = [
+    "CANCELABLE_STATUSES",
+    "CancelJob",
+    "CancelOutcome",
+    "CancelReport",
+    "CancelResult",
+    "OrderUpdate",
+    "cancel_orders",
+    "poll_orders",
+]
+
+logger = logging.getLogger("digicert_async.bulk")
+
+CANCELABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
+
+
+class CancelOutcome(str, enum.Enum):
+    """What happened to one order in a bulk cancellation."""
+
+    CANCELED = "canceled"
+    ALREADY_CANCELED = "already_canceled"
+    NOT_CANCELABLE = "not_cancelable"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class CancelResult:
+    """One order's outcome. ``status`` is the status read back (when one was);
+    ``error`` the exception behind a ``failed`` outcome."""
+
+    order_id: int
+    outcome: CancelOutcome
+    status: str | None = None
+    error: BaseException | None = attrs.field(default=None, eq=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (the command line prints one per order)."""
+        line: dict[str, Any] = {"order_id": self.order_id, "outcome": self.outcome.value}
+        if self.status is not None:
+            line["status"] = self.status
+        if self.error is not None:
+            line["error"] = f"{type(self.error).__name__}: {self.error}"
+        return line
+
+
+@attrs.frozen
+class CancelReport:
+    """Every input id exactly once, in input order, with its outcome.
+
+    ``duplicates`` maps an id given more than once to how many extra times it
+    appeared (it was still sent once). ``resume_ids()`` is what a later run should
+    be given to finish the job.
+    """
+
+    results: list[CancelResult]
+    duplicates: Mapping[int, int] = attrs.field(factory=dict)
+
+    @property
+    def counts(self) -> dict[CancelOutcome, int]:
+        """Outcome -> number of orders, every outcome present (zero included)."""
+        tally = Counter(result.outcome for result in self.results)
+        return {outcome: tally.get(outcome, 0) for outcome in CancelOutcome}
+
+    @property
+    def complete(self) -> bool:
+        """True when every order has a final outcome (none failed or left out)."""
+        return not self.resume_ids()
+
+    def ids(self, outcome: CancelOutcome) -> list[int]:
+        return [r.order_id for r in self.results if r.outcome is outcome]
+
+    def resume_ids(self) -> list[int]:
+        """Ids a later run should retry: not attempted, or failed for any reason."""
+        return [
+            r.order_id
+            for r in self.results
+            if r.outcome in (CancelOutcome.NOT_ATTEMPTED, CancelOutcome.FAILED)
+        ]
+
+
+def _unique_ids(order_ids: Iterable[object]) -> tuple[list[Any], dict[Any, int]]:
+    unique: dict[Any, None] = {}
+    duplicates: Counter[Any] = Counter()
+    for order_id in order_ids:
+        if order_id in unique:
+            duplicates[order_id] += 1
+        else:
+            unique[order_id] = None
+    return list(unique), dict(duplicates)
+
+
+class CancelJob:
+    """A running bulk cancellation: ``await`` it for the report, or ``async for`` it
+    to receive each :class:`CancelResult` as it completes.
+
+    :attr:`report` is valid at any time, including after the awaiting task was
+    cancelled: orders never started are ``not_attempted``; orders whose request was
+    in flight are ``failed`` with the interruption as ``error`` (their request may
+    have reached DigiCert, so a resumed run reads them back).
+    """
+
+    def __init__(
+        self,
+        client: CertCentralClient,
+        order_ids: Iterable[int],
+        *,
+        note: str,
+        concurrency: int,
+        deadline: float | None,
+    ) -> None:
+        if not isinstance(note, str) or not note.strip():
+            raise ValidationError("note", "must be a non-empty string")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValidationError("concurrency", "must be a positive integer")
+        if deadline is not None and deadline <= 0:
+            raise ValidationError("deadline", "must be a positive number of seconds")
+        self._client = client
+        self._note = note
+        self._concurrency = concurrency
+        self._deadline = deadline
+        self._ids, self._duplicates = _unique_ids(order_ids)
+        self._results: dict[Any, CancelResult] = {}
+        self._started = False
+        self._queue: asyncio.Queue[CancelResult] | None = None
+
+    @property
+    def report(self) -> CancelReport:
+        """The report as of now: every id, those not finished as not_attempted."""
+        return CancelReport(
+            [
+                self._results.get(order_id) or CancelResult(order_id, CancelOutcome.NOT_ATTEMPTED)
+                for order_id in self._ids
+            ],
+            dict(self._duplicates),
+        )
+
+    def __await__(self) -> Generator[Any, None, CancelReport]:
+        return self._run_to_report().__await__()
+
+    async def _run_to_report(self) -> CancelReport:
+        await self._run()
+        return self.report
+
+    def __aiter__(self) -> AsyncIterator[CancelResult]:
+        return self._stream()
+
+    async def _stream(self) -> AsyncIterator[CancelResult]:
+        self._queue = asyncio.Queue()
+        runner = asyncio.ensure_future(self._run())
+        try:
+            while True:
+                if self._queue.empty() and runner.done():
+                    break
+                getter = asyncio.ensure_future(self._queue.get())
+                await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    yield getter.result()
+                else:
+                    getter.cancel()
+            runner.result()
+        finally:
+            if not runner.done():
+                runner.cancel()
+                await asyncio.gather(runner, return_exceptions=True)
+
+    async def _run(self) -> None:
+        if self._started:
+            raise RuntimeError("a CancelJob runs once; start a new one with report.resume_ids()")
+        self._started = True
+        pending = iter(self._ids)
+        in_flight: set[Any] = set()
+        loop = asyncio.get_running_loop()
+        stop_at = None if self._deadline is None else loop.time() + self._deadline
+
+        async def worker() -> None:
+            for order_id in pending:
+                if stop_at is not None and loop.time() >= stop_at:
+                    return
+                in_flight.add(order_id)
+                try:
+                    result = await self._cancel_one(order_id)
+                except asyncio.CancelledError as exc:
+                    self._record(CancelResult(order_id, CancelOutcome.FAILED, error=exc))
+                    raise
+                finally:
+                    in_flight.discard(order_id)
+                self._record(result)
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(self._concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        logger.info("bulk cancel finished: %s", _describe_counts(self.report.counts))
+
+    def _record(self, result: CancelResult) -> None:
+        self._results[result.order_id] = result
+        if self._queue is not None:
+            self._queue.put_nowait(result)
+
+    async def _cancel_one(self, order_id: Any) -> CancelResult:
+        try:
+            await self._client.orders.cancel(order_id, note=self._note)
+        except ValidationError as exc:
+            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+        except NotFoundError:
+            return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+        except DigiCertError as exc:
+            # A refusal (or a failure after which we cannot know whether the PUT
+            # landed) is settled by reading the order back.
+            return await self._settle(order_id, exc)
+        return CancelResult(order_id, CancelOutcome.CANCELED, status=OrderStatus.CANCELED)
+
+    async def _settle(self, order_id: int, cancel_error: DigiCertError) -> CancelResult:
+        try:
+            order = await self._client.orders.get(order_id)
+        except NotFoundError:
+            return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+        except DigiCertError as exc:
+            logger.warning("order %s: cancel failed and reading it back failed too", order_id)
+            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+        status = order.status
+        if status == OrderStatus.CANCELED:
+            # Refused at the first attempt: it was canceled before this run. After
+            # more attempts, an earlier one whose answer was lost did it.
+            refused_at_once = (
+                isinstance(cancel_error, APIError)
+                and 400 <= cancel_error.status < 500
+                and cancel_error.attempts == 1
+            )
+            outcome = CancelOutcome.ALREADY_CANCELED if refused_at_once else CancelOutcome.CANCELED
+            return CancelResult(order_id, outcome, status=status)
+        if status in CANCELABLE_STATUSES or status is None:
+            return CancelResult(order_id, CancelOutcome.FAILED, status=status, error=cancel_error)
+        return CancelResult(order_id, CancelOutcome.NOT_CANCELABLE, status=status)
+
+
+def _describe_counts(counts: Mapping[CancelOutcome, int]) -> str:
+    return ", ".join(f"{outcome.value}={n}" for outcome, n in counts.items() if n)
+
+
+def cancel_orders(
+    client: CertCentralClient,
+    order_ids: Iterable[int],
+    *,
+    note: str,
+    concurrency: int = 20,
+    deadline: float | None = None,
+) -> CancelJob:
+    """Cancel many orders concurrently and account for every one of them.
+
+    ``report = await cancel_orders(client, ids, note="decommissioned")`` returns a
+    :class:`CancelReport`; ``async for result in cancel_orders(...)`` streams each
+    :class:`CancelResult` as it completes. Duplicate ids are sent once. A refusal is
+    settled by reading the order back, so an order canceled by an earlier run is
+    ``already_canceled`` and an issued one ``not_cancelable``, not ``failed``.
+
+    :param concurrency: how many cancellations run at once; the client's rate limit
+        paces them whatever this is.
+    :param deadline: seconds after which no new cancellation starts; the rest are
+        ``not_attempted`` and ``report.resume_ids()`` lists them for a later run.
+    """
+    return CancelJob(client, order_ids, note=note, concurrency=concurrency, deadline=deadline)
+
+
+# --- polling -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class OrderUpdate:
+    """An order seen in a new status. ``previous_status`` is None the first time it
+    is seen; ``order`` is the order as read (None when it was not found)."""
+
+    order_id: int
+    status: str | None
+    previous_status: str | None
+    order: Order | None = attrs.field(default=None, eq=False, repr=False)
+
+
+# Listing every order once is cheaper than reading each id once past this many ids.
+_LISTING_THRESHOLD = 50
+# Changes are asked for from a little before the last look so none falls in a gap.
+_CHANGES_OVERLAP = timedelta(seconds=60)
+NOT_FOUND_STATUS = "not_found"
+
+
+async def poll_orders(
+    client: CertCentralClient,
+    order_ids: Iterable[int],
+    *,
+    until: Collection[str] = TERMINAL_STATUSES,
+    interval: float = 60.0,
+    deadline: float | None = None,
+    concurrency: int = 10,
+) -> AsyncIterator[OrderUpdate]:
+    """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
+    status, until every order is in an ``until`` status or ``deadline`` seconds pass.
+
+    The first look lists the account's orders (or reads each id, for a few ids);
+    after that, one status-changes request per ``interval`` tells which orders moved,
+    and only those are read. If the status-changes listing is unavailable, every
+    unfinished order is read each interval instead. An id that does not exist is
+    reported once with status ``"not_found"`` and counts as finished.
+    """
+    wanted = frozenset(until)
+    if not wanted:
+        raise ValidationError("until", "must name at least one status")
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
+        raise ValidationError("interval", "must be a positive number of seconds")
+    if deadline is not None and deadline <= 0:
+        raise ValidationError("deadline", "must be a positive number of seconds")
+    statuses: dict[int, str | None] = {}
+    for order_id in order_ids:
+        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
+            raise ValidationError("order_ids", f"{order_id!r} is not a positive integer id")
+        statuses[order_id] = None
+    loop = asyncio.get_running_loop()
+    stop_at = None if deadline is None else loop.time() + deadline
+    semaphore = asyncio.Semaphore(concurrency)
+
+    def finished(status: str | None) -> bool:
+        return status == NOT_FOUND_STATUS or (status is not None and status in wanted)
+
+    def unfinished() -> list[int]:
+        return [i for i, s in statuses.items() if not finished(s)]
+
+    def update(order_id: int, status: str, order: Order | None) -> OrderUpdate | None:
+        previous = statuses[order_id]
+        if previous == status:
+            return None
+        statuses[order_id] = status
+        return OrderUpdate(order_id, status, previous, order)
+
+    async def read(order_id: int) -> tuple[int, str, Order | None]:
+        async with semaphore:
+            try:
+                order = await client.orders.get(order_id)
+            except NotFoundError:
+                return order_id, NOT_FOUND_STATUS, None
+        return order_id, order.status or "unknown", order
+
+    async def read_all(ids: list[int]) -> AsyncIterator[OrderUpdate]:
+        for chunk_start in range(0, len(ids), 1000):
+            chunk = ids[chunk_start : chunk_start + 1000]
+            for done in asyncio.as_completed([read(i) for i in chunk]):
+                order_id, status, order = await done
+                seen = update(order_id, status, order)
+                if seen is not None:
+                    yield seen
+
+    last_look = datetime.now(timezone.utc)
+    if len(statuses) <= _LISTING_THRESHOLD:
+        async for seen in read_all(list(statuses)):
+            yield seen
+    else:
+        async for order in client.orders.list():
+            if order.id in statuses:
+                seen = update(order.id, order.status or "unknown", order)
+                if seen is not None:
+                    yield seen
+        missing = [i for i, s in statuses.items() if s is None]
+        async for seen in read_all(missing):
+            yield seen
+
+    changes_available = True
+    while True:
+        remaining = unfinished()
+        if not remaining:
+            return
+        now = loop.time()
+        if stop_at is not None and now >= stop_at:
+            logger.info("poll_orders: deadline reached with %d orders unfinished", len(remaining))
+            return
+        wait = interval if stop_at is None else min(interval, stop_at - now)
+        await asyncio.sleep(wait)
+        look = datetime.now(timezone.utc)
+        moved: list[int] | None = None
+        if changes_available:
+            try:
+                changes = await client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
+            except APIError as exc:
+                logger.warning(
+                    "poll_orders: status-changes unavailable (%s); reading orders one by one",
+                    exc.status,
+                )
+                changes_available = False
+            else:
+                moved = sorted(
+                    {
+                        c.order_id
+                        for c in changes
+                        if c.order_id in statuses
+                        and not finished(statuses[c.order_id])
+                        and c.status != statuses[c.order_id]
+                    }
+                )
+        last_look = look
+        async for seen in read_all(remaining if moved is None else moved):
+            yield seen

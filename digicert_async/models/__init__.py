@@ -1,0 +1,72 @@
+"""The attrs models of the wire format, one module per resource.
+
+Field names are DigiCert's JSON names. Serialization lives in
+``digicert_async._converter``, not here.
+"""
+
+from ._common import OrganizationSummary, Product, StrFlag, User
+from .document_signing import (
+    DOCUMENT_SIGNING_PRODUCTS,
+    ContainerRef,
+    CustomField,
+    DocumentSigningCertificate,
+    DocumentSigningOrder,
+    OrderCreated,
+    OrganizationContact,
+    OrganizationId,
+    OrganizationRef,
+    RequestStatus,
+    ServerPlatformRef,
+    ShipInfo,
+    Subject,
+)
+from .notes import Note, NoteRequest
+from .orders import (
+    TERMINAL_STATUSES,
+    Container,
+    Order,
+    OrderCertificate,
+    OrderRequestSummary,
+    OrderStatus,
+    Page,
+    ServerPlatform,
+    StatusChange,
+    UpdateStatusRequest,
+)
+from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
+
+__all__ = [
+    "DOCUMENT_SIGNING_PRODUCTS",
+    "TERMINAL_STATUSES",
+    "Container",
+    "ContainerRef",
+    "CustomField",
+    "DocumentSigningCertificate",
+    "DocumentSigningOrder",
+    "Note",
+    "NoteRequest",
+    "Order",
+    "OrderCertificate",
+    "OrderCreated",
+    "OrderPrice",
+    "OrderRequestSummary",
+    "OrderStatus",
+    "OrganizationContact",
+    "OrganizationId",
+    "OrganizationRef",
+    "OrganizationSummary",
+    "Page",
+    "Product",
+    "RequestStatus",
+    "ServerPlatform",
+    "ServerPlatformRef",
+    "ShipInfo",
+    "StatusChange",
+    "StrFlag",
+    "Subaccount",
+    "SubaccountCertificate",
+    "SubaccountOrder",
+    "Subject",
+    "UpdateStatusRequest",
+    "User",
+]

@@ -1,0 +1,201 @@
+"""Pieces shared by the model modules: the ``"1"`` flag type, response classes used
+by several resources, and the validators of the request models.
+
+Request models validate themselves when they are built (directly or by the
+converter) and raise :class:`~digicert_async._errors.ValidationError` naming the
+field by its dotted wire path (``ship_info.method``), because a nested class is
+only ever sent inside one request body. Response models never validate: the
+server is the truth there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any, NewType
+
+import attrs
+
+from digicert_async._errors import ValidationError
+
+__all__ = [
+    "OrganizationSummary",
+    "Product",
+    "StrFlag",
+    "User",
+    "check_text",
+    "validate_id",
+]
+
+StrFlag = NewType("StrFlag", bool)
+"""A boolean DigiCert sends as a string, like ``is_multi_year_plan: "1"``.
+
+The converter reads ``"1"``/``1``/``true`` as True and ``"0"``/``0``/``""``/``false``
+as False, and writes ``"1"`` or ``"0"``.
+"""
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def describe(value: object) -> str:
+    """A short name for a value's type in error messages ("got str")."""
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def validate_id(field: str, value: object, *, allow: Collection[int] = ()) -> int:
+    """Return ``value`` if it is a positive int (or one of ``allow``), else raise.
+
+    Usable for ids that travel outside a model, such as an order id in a URL path.
+    """
+    if type(value) is not int:
+        raise ValidationError(field, f"expected an integer id, got {describe(value)}")
+    if value <= 0 and value not in allow:
+        raise ValidationError(field, f"must be a positive integer, got {value}")
+    return value
+
+
+def check_text(field: str, value: object, non_empty: bool = True) -> str:
+    """Return ``value`` if it is a string (non-empty after stripping, by default), else raise."""
+    if not isinstance(value, str):
+        raise ValidationError(field, f"expected a string, got {describe(value)}")
+    if non_empty and not value.strip():
+        raise ValidationError(field, "must not be empty")
+    return value
+
+
+def text(path: str, *, optional: bool = False, non_empty: bool = True) -> Validator:
+    """A string field; non-empty (after stripping) unless told otherwise."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        check_text(path, value, non_empty)
+
+    return check
+
+
+def choice(path: str, allowed: Collection[str], *, optional: bool = False) -> Validator:
+    """A string field restricted to ``allowed`` (case-sensitive, as DigiCert is)."""
+    listing = ", ".join(sorted(allowed))
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, str):
+            raise ValidationError(path, f"expected a string, got {describe(value)}")
+        if value not in allowed:
+            raise ValidationError(path, f"must be one of {listing}, got {value!r}")
+
+    return check
+
+
+def integer(
+    path: str,
+    *,
+    optional: bool = False,
+    allowed: Collection[int] | None = None,
+) -> Validator:
+    """An int field (a bool is not an int here), restricted to ``allowed`` if given."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if type(value) is not int:
+            raise ValidationError(path, f"expected an integer, got {describe(value)}")
+        if allowed is not None and value not in allowed:
+            listing = ", ".join(str(v) for v in sorted(allowed))
+            raise ValidationError(path, f"must be one of {listing}, got {value}")
+
+    return check
+
+
+def identifier(path: str, *, optional: bool = False, allow: Collection[int] = ()) -> Validator:
+    """A positive int id (plus the special values in ``allow``)."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        validate_id(path, value, allow=allow)
+
+    return check
+
+
+def boolean(path: str, *, optional: bool = False) -> Validator:
+    """A real bool (not 0/1, not "true")."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if type(value) is not bool:
+            raise ValidationError(path, f"expected true or false, got {describe(value)}")
+
+    return check
+
+
+def instance_of(path: str, cls: type, *, optional: bool = False) -> Validator:
+    """A nested model object of class ``cls``."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, cls):
+            raise ValidationError(path, f"expected {cls.__name__}, got {describe(value)}")
+
+    return check
+
+
+def list_of(path: str, item: Callable[[str, Any], None], *, optional: bool = False) -> Validator:
+    """A list whose items each pass ``item(item_path, value)``."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None and optional:
+            return
+        if not isinstance(value, list):
+            raise ValidationError(path, f"expected a list, got {describe(value)}")
+        for index, element in enumerate(value):
+            item(f"{path}[{index}]", element)
+
+    return check
+
+
+# --------------------------------------------------------------------------- shared responses
+
+
+@attrs.frozen(kw_only=True)
+class User:
+    """A CertCentral user, as embedded in notes and orders."""
+
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrganizationSummary:
+    """The organization of an order, as embedded in order details."""
+
+    id: int
+    name: str | None = None
+    assumed_name: str | None = None
+    display_name: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+    is_active: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Product:
+    """The ordered product (``name_id`` is the product identifier, e.g. ``ssl_basic``)."""
+
+    name_id: str | None = None
+    name: str | None = None
+    type: str | None = None
+    validation_type: str | None = None
+    validation_name: str | None = None
+    validation_description: str | None = None

@@ -1,0 +1,281 @@
+"""Document signing certificate orders (seed 3).
+
+``POST /order/certificate/{document_signing_org_1|document_signing_org_2}`` with a
+:class:`DocumentSigningOrder` body answers with an :class:`OrderCreated`.
+Every nested request class names its fields by their full wire path in errors
+(``ship_info.method``), since each is only ever sent inside this body.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+
+from digicert_async._errors import ValidationError
+
+from ._common import (
+    boolean,
+    choice,
+    identifier,
+    instance_of,
+    integer,
+    list_of,
+    text,
+    validate_id,
+)
+
+__all__ = [
+    "DOCUMENT_SIGNING_PRODUCTS",
+    "ContainerRef",
+    "CustomField",
+    "DocumentSigningCertificate",
+    "DocumentSigningOrder",
+    "OrderCreated",
+    "OrganizationContact",
+    "OrganizationId",
+    "OrganizationRef",
+    "RequestStatus",
+    "ServerPlatformRef",
+    "ShipInfo",
+    "Subject",
+]
+
+DOCUMENT_SIGNING_PRODUCTS: Final = ("document_signing_org_1", "document_signing_org_2")
+"""The product identifiers (``document_certificate_id``) this body is sent to."""
+
+SIGNATURE_HASHES: Final = frozenset({"sha256"})
+SHIP_METHODS: Final = frozenset({"standard", "expedited"})
+PAYMENT_METHODS: Final = frozenset({"balance", "card", "profile"})
+VALIDITY_YEARS: Final = frozenset({1, 2, 3})
+SERVER_PLATFORM_OTHER: Final = -1
+"""DigiCert's server platform id for "other" (the default)."""
+
+
+# --------------------------------------------------------------------------- request
+
+
+@attrs.frozen(kw_only=True)
+class ServerPlatformRef:
+    """``certificate.server_platform``: a positive id, or -1 for "other"."""
+
+    id: int = attrs.field(
+        validator=identifier("certificate.server_platform.id", allow=(SERVER_PLATFORM_OTHER,))
+    )
+
+
+@attrs.frozen(kw_only=True)
+class DocumentSigningCertificate:
+    """``certificate``. ``csr`` is required when ``cs_provisioning_method`` is ``email``."""
+
+    csr: str | None = attrs.field(default=None, validator=text("certificate.csr", optional=True))
+    server_platform: ServerPlatformRef | None = attrs.field(
+        default=None,
+        validator=instance_of("certificate.server_platform", ServerPlatformRef, optional=True),
+    )
+    signature_hash: str = attrs.field(
+        validator=choice("certificate.signature_hash", SIGNATURE_HASHES)
+    )
+
+
+@attrs.frozen(kw_only=True)
+class OrganizationContact:
+    """``organization.organization_contact``, for a new organization."""
+
+    first_name: str = attrs.field(validator=text("organization.organization_contact.first_name"))
+    last_name: str = attrs.field(validator=text("organization.organization_contact.last_name"))
+    email: str = attrs.field(validator=text("organization.organization_contact.email"))
+    telephone: str = attrs.field(validator=text("organization.organization_contact.telephone"))
+    job_title: str | None = attrs.field(
+        default=None,
+        validator=text("organization.organization_contact.job_title", optional=True),
+    )
+
+
+# What a new organization needs (Create organization), in wire order.
+_NEW_ORGANIZATION_FIELDS: Final = (
+    "name",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "organization_contact",
+)
+
+
+def _optional_text(field: str) -> Any:
+    return attrs.field(default=None, validator=text(f"organization.{field}", optional=True))
+
+
+@attrs.frozen(kw_only=True)
+class OrganizationRef:
+    """``organization``: an existing organization by ``id``, or the details of a new one
+    (``name``, ``address``, ``city``, ``state``, ``zip``, ``country`` and
+    ``organization_contact`` are then required)."""
+
+    id: int | None = attrs.field(
+        default=None, validator=identifier("organization.id", optional=True)
+    )
+    skip_duplicate_org_check: bool | None = attrs.field(
+        default=None, validator=boolean("organization.skip_duplicate_org_check", optional=True)
+    )
+    name: str | None = _optional_text("name")
+    assumed_name: str | None = _optional_text("assumed_name")
+    address: str | None = _optional_text("address")
+    address2: str | None = _optional_text("address2")
+    city: str | None = _optional_text("city")
+    state: str | None = _optional_text("state")
+    zip: str | None = _optional_text("zip")
+    country: str | None = _optional_text("country")
+    telephone: str | None = _optional_text("telephone")
+    organization_contact: OrganizationContact | None = attrs.field(
+        default=None,
+        validator=instance_of(
+            "organization.organization_contact", OrganizationContact, optional=True
+        ),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.id is not None:
+            return
+        missing = [f for f in _NEW_ORGANIZATION_FIELDS if getattr(self, f) is None]
+        if len(missing) == len(_NEW_ORGANIZATION_FIELDS):
+            raise ValidationError(
+                "organization.id",
+                "required unless the details of a new organization are given "
+                "(name, address, city, state, zip, country, organization_contact)",
+            )
+        if missing:
+            raise ValidationError(
+                f"organization.{missing[0]}",
+                "required for a new organization (when organization.id is not given)",
+            )
+
+
+@attrs.frozen(kw_only=True)
+class ContainerRef:
+    """``container``: the container to place the order under."""
+
+    id: int = attrs.field(validator=identifier("container.id"))
+
+
+@attrs.frozen(kw_only=True)
+class ShipInfo:
+    """``ship_info``: where the token is shipped."""
+
+    name: str = attrs.field(validator=text("ship_info.name"))
+    addr1: str = attrs.field(validator=text("ship_info.addr1"))
+    addr2: str | None = attrs.field(
+        default=None, validator=text("ship_info.addr2", optional=True, non_empty=False)
+    )
+    city: str = attrs.field(validator=text("ship_info.city"))
+    state: str = attrs.field(validator=text("ship_info.state"))
+    zip: str = attrs.field(validator=text("ship_info.zip"))
+    country: str = attrs.field(validator=text("ship_info.country"))
+    method: str = attrs.field(validator=choice("ship_info.method", SHIP_METHODS))
+
+
+@attrs.frozen(kw_only=True)
+class Subject:
+    """``subject``: the person the certificate is issued to."""
+
+    name: str = attrs.field(validator=text("subject.name"))
+    job_title: str = attrs.field(validator=text("subject.job_title"))
+    phone: str = attrs.field(validator=text("subject.phone"))
+    email: str = attrs.field(validator=text("subject.email"))
+
+
+@attrs.frozen(kw_only=True)
+class CustomField:
+    """One entry of ``custom_fields`` (account-specific metadata)."""
+
+    metadata_id: int = attrs.field(validator=identifier("custom_fields.metadata_id"))
+    value: str = attrs.field(validator=text("custom_fields.value", non_empty=False))
+
+
+def _user_id(path: str, value: Any) -> None:
+    validate_id(path, value)
+
+
+def _custom_field(path: str, value: Any) -> None:
+    if not isinstance(value, CustomField):
+        raise ValidationError(path, f"expected CustomField, got {type(value).__name__}")
+
+
+@attrs.frozen(kw_only=True)
+class DocumentSigningOrder:
+    """The seed 3 request body. Field order is the seed example's wire order."""
+
+    certificate: DocumentSigningCertificate = attrs.field(
+        validator=instance_of("certificate", DocumentSigningCertificate)
+    )
+    cs_provisioning_method: str | None = attrs.field(
+        default=None, validator=text("cs_provisioning_method", optional=True)
+    )
+    use_org_as_common_name: bool | None = attrs.field(
+        default=None, validator=boolean("use_org_as_common_name", optional=True)
+    )
+    validity_years: int = attrs.field(validator=integer("validity_years", allowed=VALIDITY_YEARS))
+    comments: str | None = attrs.field(
+        default=None, validator=text("comments", optional=True, non_empty=False)
+    )
+    organization: OrganizationRef = attrs.field(
+        validator=instance_of("organization", OrganizationRef)
+    )
+    container: ContainerRef | None = attrs.field(
+        default=None, validator=instance_of("container", ContainerRef, optional=True)
+    )
+    ship_info: ShipInfo | None = attrs.field(
+        default=None, validator=instance_of("ship_info", ShipInfo, optional=True)
+    )
+    subject: Subject = attrs.field(validator=instance_of("subject", Subject))
+    custom_fields: list[CustomField] | None = attrs.field(
+        default=None, validator=list_of("custom_fields", _custom_field, optional=True)
+    )
+    user_id_assignments: list[int] | None = attrs.field(
+        default=None, validator=list_of("user_id_assignments", _user_id, optional=True)
+    )
+    csa_agreed_to: int | None = attrs.field(
+        default=None, validator=integer("csa_agreed_to", optional=True)
+    )
+    skip_approval: bool | None = attrs.field(
+        default=None, validator=boolean("skip_approval", optional=True)
+    )
+    payment_method: str | None = attrs.field(
+        default=None, validator=choice("payment_method", PAYMENT_METHODS, optional=True)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.cs_provisioning_method == "email" and self.certificate.csr is None:
+            raise ValidationError(
+                "certificate.csr", "required when cs_provisioning_method is 'email'"
+            )
+
+
+# --------------------------------------------------------------------------- response
+
+
+@attrs.frozen(kw_only=True)
+class RequestStatus:
+    """One entry of ``requests`` in an order creation answer."""
+
+    id: int
+    status: str
+
+
+@attrs.frozen(kw_only=True)
+class OrganizationId:
+    """``organization`` in an order creation answer (only when one was created)."""
+
+    id: int
+
+
+@attrs.frozen(kw_only=True)
+class OrderCreated:
+    """201 answer of an order creation. ``certificate_id`` comes once approved."""
+
+    id: int
+    requests: list[RequestStatus] | None = None
+    certificate_id: int | None = None
+    organization: OrganizationId | None = None

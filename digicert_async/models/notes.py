@@ -1,0 +1,28 @@
+"""Order notes (seed 1: add note; also the note listing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from ._common import User, text
+
+__all__ = ["Note", "NoteRequest", "User"]
+
+
+@attrs.frozen(kw_only=True)
+class NoteRequest:
+    """Body of ``POST /order/certificate/{order_id}/note``."""
+
+    text: str = attrs.field(validator=text("text"))
+
+
+@attrs.frozen(kw_only=True)
+class Note:
+    """A note on an order. ``id`` is the note's own id."""
+
+    id: int
+    date_created: datetime
+    text: str
+    user: User | None = None

@@ -1,0 +1,163 @@
+"""Orders: status update (seed 2), order details, listings and status changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final
+
+import attrs
+
+from ._common import OrganizationSummary, Product, StrFlag, User, text
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "Container",
+    "Order",
+    "OrderCertificate",
+    "OrderRequestSummary",
+    "OrderStatus",
+    "Page",
+    "ServerPlatform",
+    "StatusChange",
+    "UpdateStatusRequest",
+]
+
+
+class OrderStatus:
+    """Order statuses DigiCert documents. The set is open: a status not listed here
+    is kept as the plain string the server sent."""
+
+    PENDING: Final = "pending"
+    SUBMITTED: Final = "submitted"
+    NEEDS_APPROVAL: Final = "needs_approval"
+    WAITING_PICKUP: Final = "waiting_pickup"
+    ISSUED: Final = "issued"
+    REISSUE_PENDING: Final = "reissue_pending"
+    REJECTED: Final = "rejected"
+    CANCELED: Final = "canceled"
+    REVOKED: Final = "revoked"
+    EXPIRED: Final = "expired"
+    PROCESSING: Final = "processing"
+    APPROVED: Final = "approved"
+    DENIED: Final = "denied"
+    NEEDS_CSR: Final = "needs_csr"
+    RENEWED: Final = "renewed"
+    NOT_RENEWED: Final = "not_renewed"
+
+
+TERMINAL_STATUSES: Final[frozenset[str]] = frozenset(
+    {
+        OrderStatus.ISSUED,
+        OrderStatus.REJECTED,
+        OrderStatus.CANCELED,
+        OrderStatus.REVOKED,
+        OrderStatus.EXPIRED,
+    }
+)
+"""Statuses an order does not leave on its own (what polling waits for)."""
+
+
+@attrs.frozen(kw_only=True)
+class UpdateStatusRequest:
+    """Body of ``PUT /order/certificate/{order_id}/status``.
+
+    The seed documents ``status: "CANCELED"`` (case-sensitive); other values are
+    passed through unchanged for the server to judge.
+    """
+
+    status: str = attrs.field(validator=text("status"))
+    note: str = attrs.field(validator=text("note"))
+
+
+@attrs.frozen(kw_only=True)
+class ServerPlatform:
+    id: int
+    name: str | None = None
+    install_url: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderCertificate:
+    """The certificate of an order, as in the order details."""
+
+    id: int
+    common_name: str | None = None
+    dns_names: list[str] | None = None
+    organization_units: list[str] | None = None
+    signature_hash: str | None = None
+    key_size: int | None = None
+    serial_number: str | None = None
+    thumbprint: str | None = None
+    valid_from: date | None = None
+    valid_till: date | None = None
+    days_remaining: int | None = None
+    date_created: datetime | None = None
+    csr: str | None = None
+    server_platform: ServerPlatform | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Container:
+    id: int
+    name: str | None = None
+    is_active: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OrderRequestSummary:
+    """One request (approval workflow entry) of an order."""
+
+    id: int
+    date: datetime | None = None
+    type: str | None = None
+    status: str | None = None
+    comments: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    """``GET /order/certificate/{order_id}`` and the items of the order listing.
+
+    Fields appear by order status and account type, so all but ``id`` may be None.
+    ``status`` is a plain string (see :class:`OrderStatus`).
+    """
+
+    id: int
+    certificate: OrderCertificate | None = None
+    status: str | None = None
+    is_renewal: bool | None = None
+    is_renewed: bool | None = None
+    date_created: datetime | None = None
+    date_issued: datetime | None = None
+    organization: OrganizationSummary | None = None
+    validity_years: int | None = None
+    container: Container | None = None
+    product: Product | None = None
+    price: float | None = None
+    currency: str | None = None
+    user: User | None = None
+    requests: list[OrderRequestSummary] | None = None
+    order_valid_from: date | None = None
+    order_valid_till: date | None = None
+    is_multi_year_plan: StrFlag | None = None
+    cs_provisioning_method: str | None = None
+    payment_method: str | None = None
+    disable_renewal_notifications: bool | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StatusChange:
+    """One entry of ``GET /order/certificate/status-changes``."""
+
+    order_id: int
+    status: str
+    certificate_id: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Page:
+    """The ``page`` object of a listing."""
+
+    total: int
+    limit: int
+    offset: int

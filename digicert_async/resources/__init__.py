@@ -1,0 +1,1 @@
+"""Endpoint methods, one module per resource group."""

@@ -1,0 +1,182 @@
+"""``client.orders``: certificate orders, their notes and status."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .._converter import converter
+from .._errors import ValidationError
+from ..models import (
+    DOCUMENT_SIGNING_PRODUCTS,
+    DocumentSigningOrder,
+    Note,
+    NoteRequest,
+    Order,
+    OrderCreated,
+    Page,
+    StatusChange,
+    UpdateStatusRequest,
+)
+from ..models._common import validate_id
+from ._base import check_page_size, listing_params, paginate
+
+if TYPE_CHECKING:
+    from .._client import CertCentralClient
+
+__all__ = ["OrdersResource"]
+
+# Production clients report that the status-changes filter is read as US Mountain
+# time, not UTC; starting the window this much earlier never misses a change.
+STATUS_CHANGES_EARLY_MARGIN = timedelta(hours=7)
+STATUS_CHANGES_MAX_SPAN = timedelta(days=7)
+
+
+@attrs.frozen(kw_only=True)
+class _OrderListPage:
+    orders: list[Order]
+    page: Page
+
+
+@attrs.frozen(kw_only=True)
+class _NoteList:
+    notes: list[Note]
+
+
+@attrs.frozen(kw_only=True)
+class _StatusChangeList:
+    orders: list[StatusChange] = attrs.field(factory=list)
+
+
+def _status_filter_time(moment: datetime) -> str:
+    # DigiCert's form is "YYYY-MM-DD HH:MM:SS"; the query encoder writes the space as "+".
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _check_aware(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValidationError(field, "must be a datetime")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(field, "must be timezone-aware (e.g. datetime.now(timezone.utc))")
+    return value
+
+
+class OrdersResource:
+    """Certificate orders: ``client.orders``."""
+
+    def __init__(self, client: CertCentralClient) -> None:
+        self._client = client
+
+    async def add_note(self, order_id: int, text: str) -> Note:
+        """Add a note to an order; returns the note as stored (its ``id`` is the note's)."""
+        validate_id("order_id", order_id)
+        body = converter.unstructure(NoteRequest(text=text))
+        return await self._client.call(
+            "POST", f"/order/certificate/{order_id}/note", json_body=body, model=Note
+        )
+
+    async def list_notes(self, order_id: int) -> builtins.list[Note]:
+        """Every note on an order, oldest first."""
+        validate_id("order_id", order_id)
+        listing = await self._client.call(
+            "GET", f"/order/certificate/{order_id}/note", model=_NoteList
+        )
+        return listing.notes
+
+    async def update_status(self, order_id: int, status: str = "CANCELED", *, note: str) -> None:
+        """Change an order's status (DigiCert documents ``CANCELED``, case-sensitive).
+
+        Only orders in ``pending`` or ``waiting_pickup`` can be canceled; any other
+        status gets an ``APIError`` (a 4xx) from the server.
+        """
+        validate_id("order_id", order_id)
+        body = converter.unstructure(UpdateStatusRequest(status=status, note=note))
+        await self._client.call("PUT", f"/order/certificate/{order_id}/status", json_body=body)
+
+    async def cancel(self, order_id: int, *, note: str) -> None:
+        """Cancel a ``pending`` or ``waiting_pickup`` order, with a note saying why."""
+        await self.update_status(order_id, "CANCELED", note=note)
+
+    async def create_document_signing(
+        self,
+        order: DocumentSigningOrder | Mapping[str, Any],
+        product: str = "document_signing_org_1",
+    ) -> OrderCreated:
+        """Order a document signing certificate (``document_signing_org_1`` or ``_2``).
+
+        ``order`` may also be the request body as a mapping; it is validated the same
+        way before anything is sent. The order is sent exactly once: a POST is never
+        re-sent unless the first attempt certainly did not reach DigiCert.
+        """
+        if product not in DOCUMENT_SIGNING_PRODUCTS:
+            raise ValidationError(
+                "product", f"must be one of {', '.join(DOCUMENT_SIGNING_PRODUCTS)}, not {product!r}"
+            )
+        if not isinstance(order, DocumentSigningOrder):
+            if not isinstance(order, Mapping):
+                raise ValidationError("order", "must be a DocumentSigningOrder or a mapping")
+            order = converter.structure(dict(order), DocumentSigningOrder)
+        body = converter.unstructure(order)
+        return await self._client.call(
+            "POST", f"/order/certificate/{product}", json_body=body, model=OrderCreated
+        )
+
+    async def get(self, order_id: int) -> Order:
+        """One order's details."""
+        validate_id("order_id", order_id)
+        return await self._client.call("GET", f"/order/certificate/{order_id}", model=Order)
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        sort: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[Order]:
+        """Iterate over every matching order, fetching ``page_size`` per request.
+
+        ``filters={"common_name": "example.com"}`` becomes ``filters[common_name]=...``;
+        ``sort="-date_created"`` sorts descending.
+        """
+        params = listing_params(status=status, filters=filters, sort=sort)
+        size = check_page_size(page_size)
+        return paginate(
+            self._client, "/order/certificate", params, size, _OrderListPage, _unpack_orders
+        )
+
+    async def status_changes(
+        self, since: datetime, until: datetime | None = None
+    ) -> builtins.list[StatusChange]:
+        """Orders whose status changed between ``since`` and ``until`` (now by default).
+
+        One request however many orders changed: the cheap way to watch many orders.
+        DigiCert keeps 7 days of changes. The window sent starts 7 hours before
+        ``since`` because the server reads the filter in US Mountain time, so the
+        answer may include somewhat older changes, never fewer.
+        """
+        _check_aware(since, "since")
+        end = datetime.now(timezone.utc) if until is None else _check_aware(until, "until")
+        if end <= since:
+            raise ValidationError("until", "must be later than since")
+        if end - since > STATUS_CHANGES_MAX_SPAN:
+            raise ValidationError("since", "DigiCert keeps status changes for 7 days only")
+        window = (
+            f"{_status_filter_time(since - STATUS_CHANGES_EARLY_MARGIN)}"
+            f"...{_status_filter_time(end)}"
+        )
+        listing = await self._client.call(
+            "GET",
+            "/order/certificate/status-changes",
+            params=(("filters[status_last_updated]", window),),
+            model=_StatusChangeList,
+        )
+        return listing.orders
+
+
+def _unpack_orders(listing: _OrderListPage) -> tuple[Sequence[Order], Page]:
+    return listing.orders, listing.page

@@ -1,0 +1,65 @@
+"""``client.subaccounts``: orders placed by subaccounts, seen from the parent account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ..models import Page, SubaccountOrder
+from ..models._common import validate_id
+from ._base import check_page_size, listing_params, paginate
+
+if TYPE_CHECKING:
+    from .._client import CertCentralClient
+
+__all__ = ["SubaccountsResource"]
+
+
+@attrs.frozen(kw_only=True)
+class _SubaccountOrderListPage:
+    orders: list[SubaccountOrder]
+    page: Page
+
+
+def _unpack(listing: _SubaccountOrderListPage) -> tuple[Sequence[SubaccountOrder], Page]:
+    return listing.orders, listing.page
+
+
+class SubaccountsResource:
+    """Subaccount orders: ``client.subaccounts``."""
+
+    def __init__(self, client: CertCentralClient) -> None:
+        self._client = client
+
+    async def get_order(self, order_id: int) -> SubaccountOrder:
+        """An order placed by a subaccount or sub-subaccount.
+
+        ``certificate`` and ``organization`` are present only for immediate
+        subaccounts; thumbprint, serial number and validity only once issued.
+        """
+        validate_id("order_id", order_id)
+        return await self._client.call(
+            "GET", f"/account/subaccount/order/{order_id}", model=SubaccountOrder
+        )
+
+    def list_orders(
+        self,
+        *,
+        status: str | None = None,
+        filters: Mapping[str, object] | None = None,
+        sort: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[SubaccountOrder]:
+        """Iterate over every matching subaccount order, page by page."""
+        params = listing_params(status=status, filters=filters, sort=sort)
+        size = check_page_size(page_size)
+        return paginate(
+            self._client,
+            "/account/subaccount/order",
+            params,
+            size,
+            _SubaccountOrderListPage,
+            _unpack,
+        )

@@ -1,0 +1,32 @@
+"""Test kit: ``FakeCertCentral``, an in-process fake of the CertCentral Services API v2.
+
+```python
+from digicert_async.testing import FakeCertCentral, Fault
+
+async with FakeCertCentral(orders=20) as fake:
+    fake.inject(Fault.RESET_AFTER, method="POST")
+    ...  # point a client at fake.base_url with fake.api_key
+```
+
+``FakeCertCentral`` is imported on first use, so importing this package (as the pytest plugin
+does) does not load the aiohttp server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._types import Fault, RecordedRequest
+
+if TYPE_CHECKING:
+    from ._fake import FakeCertCentral
+
+__all__ = ["FakeCertCentral", "Fault", "RecordedRequest"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FakeCertCentral":
+        from ._fake import FakeCertCentral
+
+        return FakeCertCentral
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,457 @@
+"""``FakeCertCentral``: the CertCentral Services API v2 on loopback, with state and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import copy
+import dataclasses
+import hmac
+import json
+import math
+import random
+import secrets
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from ._state import Answer, OrderStore, error
+from ._types import Fault, RecordedRequest
+
+__all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
+
+API_ROOT = "/services/v2"
+DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
+"""DigiCert's documented windows: 100 requests per 5 seconds and 1000 per 3 minutes."""
+
+RATE_LIMIT_BODY = {
+    "errors": [
+        {
+            "code": "request_limit_exceeded",
+            "message": "Service unavailable, please limit request volume",
+        }
+    ]
+}
+_INVALID_KEY = ("access_denied|access_denied_invalid_key", "The API key is missing or invalid.")
+_INTERNAL_ERROR = ("internal_error", "An unexpected error occurred. Please try again later.")
+_HTML_503 = (
+    "<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
+    "<h1>Service Temporarily Unavailable</h1><p>The server is down for maintenance.</p>"
+    "</body></html>"
+)
+_HTML_502 = (
+    "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>"
+    "<p>The proxy server received an invalid response from an upstream server.</p>"
+    "</body></html>"
+)
+_MALFORMED_BODY = b'{"id": ,}'
+_REFUSALS = frozenset(
+    {Fault.SERVICE_UNAVAILABLE_HTML, Fault.INTERNAL_ERROR, Fault.BAD_GATEWAY, Fault.RATE_LIMITED}
+)
+
+
+class _Limiter:
+    """Rolling windows counted on arrival, and the block that follows an excess."""
+
+    def __init__(self, windows: Sequence[tuple[int, float]], block_seconds: float) -> None:
+        self.windows = tuple((int(count), float(seconds)) for count, seconds in windows)
+        self.block_seconds = block_seconds
+        self._arrivals: deque[float] = deque(maxlen=max(count for count, _ in self.windows))
+        self._blocked_until = -math.inf
+
+    def admit(self, now: float) -> float | None:
+        """Count a request arriving at ``now``; ``None`` if admitted, else seconds of block left."""
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        arrivals = self._arrivals
+        for count, seconds in self.windows:
+            if len(arrivals) >= count and arrivals[-count] > now - seconds:
+                self._blocked_until = now + self.block_seconds
+                return self.block_seconds
+        arrivals.append(now)
+        return None
+
+
+@dataclass
+class _Injection:
+    fault: Fault
+    remaining: int
+    method: str | None
+    path_contains: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        return self.path_contains is None or self.path_contains in path
+
+
+@dataclass
+class _Outcome:
+    response: web.StreamResponse | None  # None: close the connection without an answer
+    applied: bool = False
+    fault: Fault | None = None
+
+
+def _json_response(answer: Answer) -> web.Response:
+    status, payload = answer
+    if payload is None:
+        return web.Response(status=status)
+    return web.Response(
+        status=status, body=json.dumps(payload).encode(), content_type="application/json"
+    )
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class FakeCertCentral:
+    """A stateful fake of DigiCert's CertCentral Services API v2 on a loopback port.
+
+    Use it as an async context manager (or call ``start``/``close``); point a client at
+    ``base_url`` with ``api_key``. Every request is recorded in ``requests``. Rate limits follow
+    DigiCert's rolling windows by default; pass ``rate_limits=None`` to switch them off.
+    Faults are injected at random (``fault_rate`` over ``fault_kinds``, reproducible with
+    ``seed``) or scheduled with ``inject``.
+
+    Checks run in this order for every request: API key (403), rate-limit windows and block
+    (429), injected fault, then the endpoint.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        orders: int = 0,
+        rate_limits: Sequence[tuple[int, float]] | None = DEFAULT_RATE_LIMITS,
+        block_seconds: float = 5.0,
+        retry_after: bool = False,
+        fault_rate: float = 0.0,
+        fault_kinds: Sequence[Fault] = tuple(Fault),
+        seed: int | None = None,
+        slow_seconds: float = 2.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if api_key is not None and api_key == "":
+            raise ValueError("api_key must not be empty")
+        if orders < 0:
+            raise ValueError("orders must be >= 0")
+        if rate_limits is not None:
+            rate_limits = tuple((int(count), float(seconds)) for count, seconds in rate_limits)
+            if any(count < 1 or seconds <= 0 for count, seconds in rate_limits):
+                raise ValueError("every rate-limit window needs requests >= 1 and seconds > 0")
+        if block_seconds < 0:
+            raise ValueError("block_seconds must be >= 0")
+        if not 0.0 <= fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")
+        kinds = tuple(Fault(kind) for kind in fault_kinds)
+        if fault_rate > 0 and not kinds:
+            raise ValueError("fault_kinds must not be empty when fault_rate > 0")
+        if slow_seconds < 0:
+            raise ValueError("slow_seconds must be >= 0")
+
+        self.api_key: str = api_key if api_key is not None else secrets.token_hex(16)
+        self.block_seconds = block_seconds
+        self.retry_after = retry_after
+        self.fault_rate = fault_rate
+        self.fault_kinds = kinds
+        self.slow_seconds = slow_seconds
+        self._host = host
+        self._port = port
+        self._limiter = _Limiter(rate_limits, block_seconds) if rate_limits else None
+        self._rng = random.Random(seed)
+        self._store = OrderStore()
+        self._store.seed(orders)
+        self._injections: list[_Injection] = []
+        self._requests: list[RecordedRequest] = []
+        self._dropped = 0  # records removed by clear_requests, to place updates correctly
+        self._admitted: list[float] = []
+        self._rate_limited = 0
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self._closing: asyncio.Event | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Bind the port and start answering. Raises ``RuntimeError`` if already started."""
+        if self._runner is not None:
+            raise RuntimeError("FakeCertCentral is already started")
+        self._closing = asyncio.Event()
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+            host, port = runner.addresses[0][:2]
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        url_host = f"[{host}]" if ":" in str(host) else str(host)
+        self._base_url = f"http://{url_host}:{port}{API_ROOT}"
+
+    async def close(self) -> None:
+        """Stop answering and release the port; answers held back by ``SLOW`` go out at once.
+
+        Calling it again (or on a fake never started) does nothing.
+        """
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        if self._closing is not None:
+            self._closing.set()
+        await runner.cleanup()
+
+    async def __aenter__(self) -> FakeCertCentral:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>/services/v2``; only once started."""
+        if self._base_url is None:
+            raise RuntimeError("FakeCertCentral is not started")
+        return self._base_url
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since the last ``clear_requests``, in arrival order."""
+        return list(self._requests)
+
+    def clear_requests(self) -> None:
+        """Forget the recorded requests (and the arrivals behind ``max_in_window``)."""
+        self._dropped += len(self._requests)
+        self._requests.clear()
+        self._admitted.clear()
+
+    @property
+    def rate_limited_count(self) -> int:
+        """How many 429s were sent because a rate-limit window was exceeded (faults excluded)."""
+        return self._rate_limited
+
+    def max_in_window(self, seconds: float) -> int:
+        """Most requests admitted past the rate limiter within any ``seconds`` long span."""
+        times = self._admitted
+        best = 0
+        for end_index, end in enumerate(times):
+            start_index = bisect.bisect_right(times, end - seconds, 0, end_index)
+            best = max(best, end_index - start_index + 1)
+        return best
+
+    # ------------------------------------------------------------------ state helpers
+
+    def add_order(
+        self,
+        status: str = "pending",
+        *,
+        product: str = "ssl_basic",
+        common_name: str = "example.com",
+        subaccount: bool = False,
+        immediate: bool = True,
+        **extra: Any,
+    ) -> int:
+        """Add an order and return its id.
+
+        ``subaccount=True`` places it by a subaccount (visible under ``/account/subaccount``);
+        ``immediate=False`` makes that a sub-subaccount, whose view lacks certificate and
+        organization. ``extra`` keys are merged into the order-info document.
+        """
+        return self._store.add_order(
+            status,
+            product=product,
+            common_name=common_name,
+            subaccount=subaccount,
+            immediate=immediate,
+            extra=extra,
+        )
+
+    def set_status(self, order_id: int, status: str, *, at: datetime | None = None) -> None:
+        """Change an order's status and record the change (now, or at ``at``).
+
+        Raises ``KeyError`` for an unknown order.
+        """
+        self._store.set_status(order_id, status, at)
+
+    def order(self, order_id: int) -> dict[str, Any] | None:
+        """A copy of the order-info document, or ``None`` for an unknown order."""
+        stored = self._store.orders.get(order_id)
+        return None if stored is None else copy.deepcopy(stored.info)
+
+    def notes(self, order_id: int) -> list[dict[str, Any]]:
+        """Copies of the order's notes in creation order. Raises ``KeyError`` if unknown."""
+        return copy.deepcopy(self._store.orders[order_id].notes)
+
+    def remove_order(self, order_id: int) -> None:
+        """Delete an order (later requests for it get 404). Raises ``KeyError`` if unknown."""
+        del self._store.orders[order_id]
+
+    @property
+    def order_ids(self) -> list[int]:
+        """Ids of all orders, ascending."""
+        return sorted(self._store.orders)
+
+    # ------------------------------------------------------------------ faults
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        """Apply ``fault`` to the next ``times`` requests matching ``method`` and the path.
+
+        Scheduled faults are used first-in first-out and take precedence over ``fault_rate``.
+        They are only consumed by requests that pass the key check and the rate limiter.
+        """
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        self._injections.append(
+            _Injection(Fault(fault), times, method.upper() if method else None, path_contains)
+        )
+
+    def _pick_fault(self, method: str, path: str) -> Fault | None:
+        for index, injection in enumerate(self._injections):
+            if injection.matches(method, path):
+                injection.remaining -= 1
+                if injection.remaining == 0:
+                    del self._injections[index]
+                return injection.fault
+        if self.fault_rate > 0 and self._rng.random() < self.fault_rate:
+            return self._rng.choice(self.fault_kinds)
+        return None
+
+    # ------------------------------------------------------------------ serving
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        arrived = time.monotonic()
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=body,
+            json=_parse_json(body),
+            time=arrived,
+        )
+        position = self._dropped + len(self._requests)
+        self._requests.append(record)
+        outcome = _Outcome(None)
+        status: int | None = None
+        try:
+            outcome = await self._respond(request, body, arrived)
+            if outcome.response is not None:
+                status = outcome.response.status
+        except Exception:
+            status = 500
+            raise
+        finally:
+            index = position - self._dropped
+            if 0 <= index < len(self._requests):
+                self._requests[index] = dataclasses.replace(
+                    record, answered_status=status, applied=outcome.applied, fault=outcome.fault
+                )
+        if outcome.response is None:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)  # never written: the transport is closed
+        return outcome.response
+
+    async def _respond(self, request: web.Request, body: bytes, arrived: float) -> _Outcome:
+        key = request.headers.get("X-DC-DEVKEY", "")
+        if not hmac.compare_digest(
+            key.encode("utf-8", "surrogateescape"), self.api_key.encode("utf-8")
+        ):
+            return _Outcome(_json_response(error(403, _INVALID_KEY)))
+
+        if self._limiter is not None:
+            blocked_for = self._limiter.admit(arrived)
+            if blocked_for is not None:
+                self._rate_limited += 1
+                return _Outcome(self._too_many_requests(blocked_for))
+        self._admitted.append(arrived)
+
+        method, path = request.method, request.path
+        fault = self._pick_fault(method, path)
+        if fault in _REFUSALS:
+            return _Outcome(self._refusal(fault), fault=fault)
+        if fault is Fault.RESET_BEFORE:
+            return _Outcome(None, fault=fault)
+
+        if path == API_ROOT or path.startswith(API_ROOT + "/"):
+            status, payload = self._store.handle(method, path[len(API_ROOT) :], request.query, body)
+        else:
+            status, payload = error(404, ("not_found|route", f"No route matches {path}."))
+        applied = 200 <= status < 300
+
+        if fault is Fault.RESET_AFTER:
+            return _Outcome(None, applied, fault)
+        if fault is Fault.SLOW:
+            await self._pause(self.slow_seconds)
+        if fault is Fault.TRUNCATED_JSON:
+            text = json.dumps(payload if payload is not None else {"status": "ok"}).encode()
+            response = web.Response(
+                status=200 if payload is None else status,
+                body=text[: len(text) // 2],
+                content_type="application/json",
+            )
+            return _Outcome(response, applied, fault)
+        if fault is Fault.MALFORMED_JSON:
+            response = web.Response(
+                status=status if 200 <= status < 300 and payload is not None else 200,
+                body=_MALFORMED_BODY,
+                content_type="application/json",
+            )
+            return _Outcome(response, applied, fault)
+        return _Outcome(_json_response((status, payload)), applied, fault)
+
+    def _too_many_requests(self, blocked_for: float) -> web.Response:
+        response = _json_response((429, RATE_LIMIT_BODY))
+        if self.retry_after:
+            response.headers["Retry-After"] = str(max(1, math.ceil(blocked_for)))
+        return response
+
+    def _refusal(self, fault: Fault | None) -> web.Response:
+        if fault is Fault.RATE_LIMITED:
+            return self._too_many_requests(1.0)
+        if fault is Fault.INTERNAL_ERROR:
+            return _json_response(error(500, _INTERNAL_ERROR))
+        if fault is Fault.BAD_GATEWAY:
+            return web.Response(status=502, text=_HTML_502, content_type="text/html")
+        return web.Response(status=503, text=_HTML_503, content_type="text/html")
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake up at once when the fake is closing."""
+        closing = self._closing
+        if closing is None or closing.is_set():
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(closing.wait(), seconds)
