@@ -141,7 +141,9 @@ class CertCentralClient:
         self._owns_session = session is None
         self._closed = False
         self._handler: Handler | None = None
-        self._ratelimit_middleware = RateLimitMiddleware(self.rate_limit, self.hooks)
+        self._ratelimit_middleware = RateLimitMiddleware(
+            self.rate_limit, self.hooks, url_for=lambda request: self.api_root + request.path
+        )
         self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
         self.orders = OrdersResource(self)
         self.subaccounts = SubaccountsResource(self)

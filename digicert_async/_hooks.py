@@ -87,16 +87,10 @@ class Hooks:
     >>> hooks = Hooks(on_retry=[lambda e: print("retry in", e.delay)])
     """
 
-    on_request: Sequence[Callable[[RequestSent], object]] = attrs.field(default=(), converter=tuple)
-    on_response: Sequence[Callable[[ResponseReceived], object]] = attrs.field(
-        default=(), converter=tuple
-    )
-    on_retry: Sequence[Callable[[RetryScheduled], object]] = attrs.field(
-        default=(), converter=tuple
-    )
-    on_rate_limit_wait: Sequence[Callable[[RateLimitWait], object]] = attrs.field(
-        default=(), converter=tuple
-    )
+    on_request: Sequence[Callable[[RequestSent], object]] = ()
+    on_response: Sequence[Callable[[ResponseReceived], object]] = ()
+    on_retry: Sequence[Callable[[RetryScheduled], object]] = ()
+    on_rate_limit_wait: Sequence[Callable[[RateLimitWait], object]] = ()
 
     def request_sent(self, event: RequestSent) -> None:
         _dispatch(self.on_request, event)

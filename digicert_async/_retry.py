@@ -190,10 +190,11 @@ def backoff_delay(attempt: int, initial: float, maximum: float, rng: random.Rand
 class RetryBudget:
     """A client-wide token bucket of retries, in the spirit of botocore's retry quota.
 
-    It starts full at ``capacity``. A retry must :meth:`spend` its cost first; an
-    answered request :meth:`earn`\\ s ``success_refill`` back (plus the cost of the
-    retry that got it answered). No clock: it refills by success, not by time, so
-    a dead server drains it and keeps it drained.
+    It starts full at ``capacity``. A retry must :meth:`spend` its cost first; a
+    request the server answered (status below 500) gives ``success_refill`` back
+    through :meth:`earn`, plus the cost of the retry that got it answered. No clock:
+    it refills by success, not by time, so a dead server drains it and keeps it
+    drained until it answers again.
     """
 
     def __init__(
@@ -225,9 +226,9 @@ class RetryBudget:
         """Take ``amount`` tokens if there are that many; False (and take none) if not."""
         if amount <= 0.0:
             return True
-        if self._tokens < amount:
+        if self._tokens < amount - 1e-9:  # ten refills of 0.1 do make one token
             return False
-        self._tokens -= amount
+        self._tokens = max(0.0, self._tokens - amount)
         return True
 
     def earn(self, refund: float = 0.0) -> None:

@@ -361,35 +361,47 @@ async def poll_orders(
         statuses[order_id] = status
         return OrderUpdate(order_id, status, previous, order)
 
-    async def read(order_id: int) -> tuple[int, str, Order | None]:
+    unread: set[int] = set()  # reads that failed: tried again at the next look
+
+    async def read(order_id: int) -> OrderUpdate | None:
         async with semaphore:
             try:
                 order = await client.orders.get(order_id)
             except NotFoundError:
-                return order_id, NOT_FOUND_STATUS, None
-        return order_id, order.status or "unknown", order
+                return update(order_id, NOT_FOUND_STATUS, None)
+            except DigiCertError as exc:
+                logger.warning("poll_orders: reading order %s failed (%s); will retry", order_id, exc)
+                unread.add(order_id)
+                return None
+        unread.discard(order_id)
+        return update(order_id, order.status or "unknown", order)
 
-    async def read_all(ids: list[int]) -> AsyncIterator[OrderUpdate]:
-        for chunk_start in range(0, len(ids), 1000):
-            chunk = ids[chunk_start : chunk_start + 1000]
-            for done in asyncio.as_completed([read(i) for i in chunk]):
-                order_id, status, order = await done
-                seen = update(order_id, status, order)
-                if seen is not None:
-                    yield seen
+    async def read_all(ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
+        batch = list(ids)
+        # Bounded batches keep the number of live tasks flat however many ids there are.
+        for start in range(0, len(batch), 1000):
+            tasks = [asyncio.ensure_future(read(i)) for i in batch[start : start + 1000]]
+            try:
+                for next_done in asyncio.as_completed(tasks):
+                    seen = await next_done
+                    if seen is not None:
+                        yield seen
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     last_look = datetime.now(timezone.utc)
     if len(statuses) <= _LISTING_THRESHOLD:
-        async for seen in read_all(list(statuses)):
+        async for seen in read_all(statuses):
             yield seen
     else:
         async for order in client.orders.list():
             if order.id in statuses:
-                seen = update(order.id, order.status or "unknown", order)
-                if seen is not None:
-                    yield seen
-        missing = [i for i, s in statuses.items() if s is None]
-        async for seen in read_all(missing):
+                listed = update(order.id, order.status or "unknown", order)
+                if listed is not None:
+                    yield listed
+        async for seen in read_all([i for i, s in statuses.items() if s is None]):
             yield seen
 
     changes_available = True
@@ -404,26 +416,29 @@ async def poll_orders(
         wait = interval if stop_at is None else min(interval, stop_at - now)
         await asyncio.sleep(wait)
         look = datetime.now(timezone.utc)
-        moved: list[int] | None = None
+        to_read: set[int] | None = None
         if changes_available:
             try:
                 changes = await client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
-            except APIError as exc:
+            except DigiCertError as exc:
+                # A refusal (4xx) means this key or account cannot use the listing:
+                # stop asking. Anything else is passing: read one by one this time.
+                changes_available = not (
+                    isinstance(exc, APIError) and 400 <= exc.status < 500 and exc.status != 429
+                )
                 logger.warning(
-                    "poll_orders: status-changes unavailable (%s); reading orders one by one",
-                    exc.status,
+                    "poll_orders: status-changes failed (%s); reading %d orders one by one",
+                    exc,
+                    len(remaining),
                 )
-                changes_available = False
             else:
-                moved = sorted(
-                    {
-                        c.order_id
-                        for c in changes
-                        if c.order_id in statuses
-                        and not finished(statuses[c.order_id])
-                        and c.status != statuses[c.order_id]
-                    }
-                )
-        last_look = look
-        async for seen in read_all(remaining if moved is None else moved):
+                to_read = {
+                    c.order_id
+                    for c in changes
+                    if c.order_id in statuses
+                    and not finished(statuses[c.order_id])
+                    and c.status != statuses[c.order_id]
+                }
+                last_look = look
+        async for seen in read_all(sorted(unread | to_read) if to_read is not None else remaining):
             yield seen

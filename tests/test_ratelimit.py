@@ -140,7 +140,7 @@ def make(
     events: list[RateLimitWait] | None = None,
     seed: int = 0,
 ) -> RateLimitMiddleware:
-    hooks = Hooks(on_rate_limit_wait=[events.append] if events is not None else [])
+    hooks = Hooks(on_rate_limit_wait=() if events is None else (events.append,))
     return RateLimitMiddleware(
         rate_limit if rate_limit is not None else RateLimit(),
         hooks,
@@ -162,7 +162,7 @@ def assert_within_windows(
     ordered = sorted(times)
     for count, period in windows:
         padded = period * (1 + margin)
-        for first, last in zip(ordered, ordered[count:]):
+        for first, last in zip(ordered[:-count], ordered[count:], strict=True):
             assert last - first >= padded - 1e-9, (count, period, first, last)
 
 
@@ -367,7 +367,8 @@ async def test_backend_retry_after_wins_and_only_extends() -> None:
     assert backend.gate_remaining() == pytest.approx(45.0)
     assert backend.strikes == 1
     refused = await backend.reserve()
-    assert (refused.reason, refused.wait) == ("cooldown", pytest.approx(45.0))
+    assert refused.reason == "cooldown"
+    assert refused.wait == pytest.approx(45.0)
 
 
 # -- the middleware: pacing -------------------------------------------------------------------
@@ -579,7 +580,7 @@ async def test_consecutive_429s_grow_the_cool_down_and_a_success_resets_it() -> 
     assert 1.0 <= gates[1] <= 2.0
     assert 1.0 <= gates[2] <= 4.0
     assert gates[4] == pytest.approx(1.0)
-    gaps = [b - a for a, b in zip(send.sent, send.sent[1:])]
+    gaps = [b - a for a, b in zip(send.sent[:-1], send.sent[1:], strict=True)]
     assert gaps[:3] == pytest.approx(gates[:3])
 
 

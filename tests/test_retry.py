@@ -127,7 +127,7 @@ def make(
     retries: list[RetryScheduled] | None = None,
     seed: int = 0,
 ) -> RetryMiddleware:
-    hooks = Hooks(on_retry=[retries.append] if retries is not None else [])
+    hooks = Hooks(on_retry=() if retries is None else (retries.append,))
     return RetryMiddleware(
         policy if policy is not None else RetryPolicy(),
         hooks,
@@ -211,7 +211,7 @@ def test_classify_odd_inputs() -> None:
     # the rate limiter's refusal to wait past the deadline is final
     refusal = TransportError("not sent", method="GET", url="/x", request_sent=False, timeout=True)
     assert classify(req("GET"), refusal) is None
-    assert RETRY_STATUSES == {429, 502, 503, 504}
+    assert frozenset({429, 502, 503, 504}) == RETRY_STATUSES
     assert classify(req(), answer(req(), 429)) == RetryDecision("throttled", backoff=False)
 
 
@@ -450,7 +450,7 @@ async def test_middleware_backoffs_stay_in_bounds() -> None:
 async def test_a_429_storm_ends_as_the_last_429_when_the_limiter_hits_the_deadline() -> None:
     time = FakeTime()
     waits: list[RateLimitWait] = []
-    hooks = Hooks(on_rate_limit_wait=[waits.append])
+    hooks = Hooks(on_rate_limit_wait=(waits.append,))
     retry = RetryMiddleware(
         RetryPolicy(max_attempts=10, deadline=20.0),
         hooks,

@@ -416,19 +416,18 @@ class FakeCertCentral:
             return _Outcome(None, applied, fault)
         if fault is Fault.SLOW:
             await self._pause(self.slow_seconds)
+        # Body faults spoil the body, never the verdict: an error stays an error, and a
+        # 204 becomes a 200 so that there is a body to spoil.
+        spoiled_status = 200 if status == 204 else status
         if fault is Fault.TRUNCATED_JSON:
             text = json.dumps(payload if payload is not None else {"status": "ok"}).encode()
             response = web.Response(
-                status=200 if payload is None else status,
-                body=text[: len(text) // 2],
-                content_type="application/json",
+                status=spoiled_status, body=text[: len(text) // 2], content_type="application/json"
             )
             return _Outcome(response, applied, fault)
         if fault is Fault.MALFORMED_JSON:
             response = web.Response(
-                status=status if 200 <= status < 300 and payload is not None else 200,
-                body=_MALFORMED_BODY,
-                content_type="application/json",
+                status=spoiled_status, body=_MALFORMED_BODY, content_type="application/json"
             )
             return _Outcome(response, applied, fault)
         return _Outcome(_json_response((status, payload)), applied, fault)

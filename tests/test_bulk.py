@@ -1,0 +1,235 @@
+"""Bulk cancellation and polling against FakeCertCentral: every order accounted for."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+
+import digicert_async as dc
+from digicert_async.testing import Fault, FakeCertCentral
+
+O = dc.CancelOutcome
+EXPECTED = {
+    "pending": O.CANCELED,
+    "waiting_pickup": O.CANCELED,
+    "issued": O.NOT_CANCELABLE,
+    "rejected": O.NOT_CANCELABLE,
+    "expired": O.NOT_CANCELABLE,
+    "canceled": O.ALREADY_CANCELED,
+}
+FAST_RETRY = dc.RetryPolicy(max_attempts=6, backoff_initial=0.01, backoff_max=0.05)
+
+
+def arrange(fake: FakeCertCentral, n: int, rng: random.Random) -> tuple[list[int], dict[int, str]]:
+    """n distinct ids of every kind (missing ones included), plus some duplicates."""
+    initial: dict[int, str] = {}
+    ids: list[int] = []
+    statuses = list(EXPECTED)
+    for i in range(n):
+        if i % 10 == 9:
+            ids.append(900_000_000 + i)  # no such order
+            continue
+        status = statuses[i % len(statuses)]
+        order_id = fake.add_order(status)
+        initial[order_id] = status
+        ids.append(order_id)
+    ids += rng.sample(ids, 25)
+    rng.shuffle(ids)
+    return ids, initial
+
+
+def client_for(fake: FakeCertCentral, **options: object) -> dc.CertCentralClient:
+    settings: dict[str, object] = {
+        "rate_limit": dc.RateLimit.disabled(),
+        "retry": FAST_RETRY,
+        "timeout": 2.0,
+    }
+    settings.update(options)
+    return dc.CertCentralClient(api_key=fake.api_key, base_url=fake.base_url, **settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def empty_fake() -> AsyncIterator[FakeCertCentral]:
+    async with FakeCertCentral(rate_limits=None, seed=1) as server:
+        yield server
+
+
+async def test_mixed_ids_get_exactly_the_right_outcome(empty_fake: FakeCertCentral) -> None:
+    ids, initial = arrange(empty_fake, 500, random.Random(3))
+    async with client_for(empty_fake) as client:
+        report = await dc.cancel_orders(client, ids, note="decommissioned", concurrency=20)
+    unique = list(dict.fromkeys(ids))
+    assert [r.order_id for r in report.results] == unique
+    assert sum(report.duplicates.values()) == 25
+    for result in report.results:
+        if result.order_id not in initial:
+            assert result.outcome is O.NOT_FOUND, result
+            continue
+        status = initial[result.order_id]
+        assert result.outcome is EXPECTED[status], (result, status)
+        if result.outcome is O.NOT_CANCELABLE:
+            assert result.status == status
+    assert report.counts[O.FAILED] == report.counts[O.NOT_ATTEMPTED] == 0
+    assert sum(report.counts.values()) == len(unique)
+    assert report.complete
+    puts = Counter(int(r.path.split("/")[-2]) for r in empty_fake.requests if r.method == "PUT")
+    assert set(puts.values()) == {1}, "every id is sent exactly once"
+    for order_id, status in initial.items():
+        expected = "canceled" if EXPECTED[status] in (O.CANCELED, O.ALREADY_CANCELED) else status
+        assert empty_fake.order(order_id)["status"] == expected  # type: ignore[index]
+
+
+async def test_streaming_yields_each_id_once(empty_fake: FakeCertCentral) -> None:
+    ids, _ = arrange(empty_fake, 60, random.Random(5))
+    async with client_for(empty_fake) as client:
+        job = dc.cancel_orders(client, ids, note="x", concurrency=7)
+        streamed = [result async for result in job]
+    assert sorted(r.order_id for r in streamed) == sorted(set(ids))
+    assert {r.order_id: r for r in job.report.results} == {r.order_id: r for r in streamed}
+
+
+async def test_faults_never_lose_an_order_or_misreport_a_cancel() -> None:
+    async with FakeCertCentral(
+        rate_limits=None,
+        fault_rate=0.10,
+        seed=11,
+        slow_seconds=0.5,
+    ) as fake:
+        ids, initial = arrange(fake, 500, random.Random(9))
+        async with client_for(fake, timeout=0.3) as client:
+            report = await dc.cancel_orders(client, ids, note="chaos", concurrency=25)
+        unique = list(dict.fromkeys(ids))
+        assert [r.order_id for r in report.results] == unique
+        assert report.counts[O.NOT_ATTEMPTED] == 0
+        for result in report.results:
+            now = fake.order(result.order_id)
+            if result.outcome is O.FAILED:
+                assert result.error is not None
+                if initial.get(result.order_id) in ("pending", "waiting_pickup"):
+                    assert now is not None and now["status"] != "canceled", result
+            elif result.outcome in (O.CANCELED, O.ALREADY_CANCELED):
+                assert now is not None and now["status"] == "canceled", result
+            elif result.outcome is O.NOT_FOUND:
+                assert now is None
+            else:
+                assert now is not None and now["status"] == result.status
+        assert any(r.fault is not None for r in fake.requests), "faults were injected"
+
+
+async def test_cancelled_job_reports_the_rest_and_resumes() -> None:
+    async with FakeCertCentral(
+        rate_limits=None, fault_rate=1.0, fault_kinds=[Fault.SLOW], slow_seconds=0.2
+    ) as fake:
+        ids = [fake.add_order("pending") for _ in range(120)]
+        async with client_for(fake, timeout=5.0) as client:
+            job = dc.cancel_orders(client, ids, note="first run", concurrency=4)
+            task = asyncio.ensure_future(job)
+            await asyncio.sleep(0.5)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        first = job.report
+        assert [r.order_id for r in first.results] == ids
+        assert first.counts[O.NOT_ATTEMPTED] >= 100
+        interrupted = first.ids(O.FAILED)
+        assert len(interrupted) <= 4  # only the ones in flight
+        assert all(isinstance(r.error, asyncio.CancelledError) for r in first.results
+                   if r.outcome is O.FAILED)
+        left = first.resume_ids()
+        assert set(left) == set(first.ids(O.NOT_ATTEMPTED)) | set(interrupted)
+        done = set(first.ids(O.CANCELED))
+        assert done and all(fake.order(i)["status"] == "canceled" for i in done)  # type: ignore[index]
+
+        fake.fault_rate = 0.0
+        async with client_for(fake) as client:
+            second = await dc.cancel_orders(client, left, note="resumed", concurrency=20)
+        assert second.complete
+        assert set(second.ids(O.CANCELED)) >= set(first.ids(O.NOT_ATTEMPTED))
+        assert {r.outcome for r in second.results} <= {O.CANCELED, O.ALREADY_CANCELED}
+        assert all(fake.order(i)["status"] == "canceled" for i in ids)  # type: ignore[index]
+
+
+async def test_deadline_leaves_the_rest_not_attempted(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(50)]
+    async with client_for(empty_fake, rate_limit=dc.RateLimit(windows=[(5, 1.0)])) as client:
+        report = await dc.cancel_orders(client, ids, note="x", concurrency=5, deadline=0.5)
+    assert [r.order_id for r in report.results] == ids
+    assert 1 <= report.counts[O.CANCELED] <= 15
+    assert report.counts[O.NOT_ATTEMPTED] == 50 - report.counts[O.CANCELED]
+    canceled = set(report.ids(O.CANCELED))
+    assert all((empty_fake.order(i)["status"] == "canceled") == (i in canceled) for i in ids)  # type: ignore[index]
+
+
+async def test_bad_input_is_rejected_before_sending(empty_fake: FakeCertCentral) -> None:
+    async with client_for(empty_fake) as client:
+        with pytest.raises(dc.ValidationError, match="note"):
+            dc.cancel_orders(client, [1], note=" ")
+        with pytest.raises(dc.ValidationError, match="concurrency"):
+            dc.cancel_orders(client, [1], note="x", concurrency=0)
+        report = await dc.cancel_orders(client, [0, "7"], note="x")  # type: ignore[list-item]
+    assert [r.outcome for r in report.results] == [O.FAILED, O.FAILED]
+    assert all(isinstance(r.error, dc.ValidationError) for r in report.results)
+    assert empty_fake.requests == []
+
+
+# --- polling ---------------------------------------------------------------------------
+
+
+async def test_poll_until_every_order_is_issued(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(80)]
+    missing = 987_654_321
+
+    async def issue_over_time() -> None:
+        for chunk in range(4):
+            await asyncio.sleep(0.15)
+            for order_id in ids[chunk * 20 : (chunk + 1) * 20]:
+                empty_fake.set_status(order_id, "issued")
+
+    flipper = asyncio.ensure_future(issue_over_time())
+    updates: list[dc.OrderUpdate] = []
+    async with client_for(empty_fake) as client:
+        async for update in dc.poll_orders(
+            client, [*ids, missing], until={"issued"}, interval=0.1, deadline=10
+        ):
+            updates.append(update)
+    await flipper
+    first_seen = {u.order_id: u.status for u in updates if u.previous_status is None}
+    assert first_seen[missing] == "not_found"
+    assert {u.order_id for u in updates if u.status == "issued"} == set(ids)
+    assert all(u.previous_status == "pending" for u in updates if u.status == "issued")
+    # After the first look (a listing), each interval costs one status-changes request
+    # plus one read per order that moved.
+    gets = [r for r in empty_fake.requests if r.method == "GET"]
+    reads = [r for r in gets if r.path.rsplit("/", 1)[-1].isdigit()]
+    assert len(reads) <= 80 + 1 + 5  # moved orders (+ the missing id, + re-reads)
+    assert any(r.path.endswith("/status-changes") for r in gets)
+
+
+async def test_poll_falls_back_to_reads_when_changes_fail(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(5)]
+    empty_fake.inject(Fault.INTERNAL_ERROR, times=100, path_contains="status-changes")
+
+    async def issue_later() -> None:
+        await asyncio.sleep(0.2)
+        for order_id in ids:
+            empty_fake.set_status(order_id, "issued")
+
+    flipper = asyncio.ensure_future(issue_later())
+    async with client_for(empty_fake) as client:
+        seen = [
+            u async for u in dc.poll_orders(client, ids, until={"issued"}, interval=0.1, deadline=5)
+        ]
+    await flipper
+    assert {u.order_id for u in seen if u.status == "issued"} == set(ids)
+
+
+async def test_poll_deadline_ends_iteration(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(3)]
+    async with client_for(empty_fake) as client:
+        seen = [u async for u in dc.poll_orders(client, ids, interval=0.05, deadline=0.3)]
+    assert sorted(u.order_id for u in seen) == ids  # first sighting only
+    assert all(u.status == "pending" for u in seen)
