@@ -30,8 +30,7 @@ REGION_URLS: Mapping[str, str] = {
 }
 
 USER_AGENT = (
-    f"digicert-async/{__version__} "
-    f"Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+    f"digicert-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 
 _Model = TypeVar("_Model")
@@ -78,8 +77,8 @@ def _resolve_api_root(region: str, base_url: str | None) -> str:
         raise ValidationError("base_url", "must be an absolute http(s) URL")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValidationError(
-            "base_url", "plain http is only allowed to loopback hosts; the API key would travel"
-            " in clear text"
+            "base_url",
+            "plain http is only allowed to loopback hosts; the API key would travel in clear text",
         )
     if url.user or url.password or url.query_string or url.fragment:
         raise ValidationError("base_url", "must not carry credentials, a query or a fragment")
@@ -235,9 +234,7 @@ class CertCentralClient:
         json_body: Any = None,
     ) -> _Model | None:
         """Send a request and decode the answer into ``model`` (or expect no body)."""
-        response = await self.send(
-            Request(method=method, path=path, params=params, json=json_body)
-        )
+        response = await self.send(Request(method=method, path=path, params=params, json=json_body))
         return decode_response(response, model)
 
 

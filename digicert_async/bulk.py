@@ -370,7 +370,9 @@ async def poll_orders(
             except NotFoundError:
                 return update(order_id, NOT_FOUND_STATUS, None)
             except DigiCertError as exc:
-                logger.warning("poll_orders: reading order %s failed (%s); will retry", order_id, exc)
+                logger.warning(
+                    "poll_orders: reading order %s failed (%s); will retry", order_id, exc
+                )
                 unread.add(order_id)
                 return None
         unread.discard(order_id)

@@ -10,16 +10,16 @@ from collections.abc import AsyncIterator
 import pytest
 
 import digicert_async as dc
-from digicert_async.testing import Fault, FakeCertCentral
+from digicert_async.testing import FakeCertCentral, Fault
 
-O = dc.CancelOutcome
+Outcome = dc.CancelOutcome
 EXPECTED = {
-    "pending": O.CANCELED,
-    "waiting_pickup": O.CANCELED,
-    "issued": O.NOT_CANCELABLE,
-    "rejected": O.NOT_CANCELABLE,
-    "expired": O.NOT_CANCELABLE,
-    "canceled": O.ALREADY_CANCELED,
+    "pending": Outcome.CANCELED,
+    "waiting_pickup": Outcome.CANCELED,
+    "issued": Outcome.NOT_CANCELABLE,
+    "rejected": Outcome.NOT_CANCELABLE,
+    "expired": Outcome.NOT_CANCELABLE,
+    "canceled": Outcome.ALREADY_CANCELED,
 }
 FAST_RETRY = dc.RetryPolicy(max_attempts=6, backoff_initial=0.01, backoff_max=0.05)
 
@@ -67,19 +67,23 @@ async def test_mixed_ids_get_exactly_the_right_outcome(empty_fake: FakeCertCentr
     assert sum(report.duplicates.values()) == 25
     for result in report.results:
         if result.order_id not in initial:
-            assert result.outcome is O.NOT_FOUND, result
+            assert result.outcome is Outcome.NOT_FOUND, result
             continue
         status = initial[result.order_id]
         assert result.outcome is EXPECTED[status], (result, status)
-        if result.outcome is O.NOT_CANCELABLE:
+        if result.outcome is Outcome.NOT_CANCELABLE:
             assert result.status == status
-    assert report.counts[O.FAILED] == report.counts[O.NOT_ATTEMPTED] == 0
+    assert report.counts[Outcome.FAILED] == report.counts[Outcome.NOT_ATTEMPTED] == 0
     assert sum(report.counts.values()) == len(unique)
     assert report.complete
     puts = Counter(int(r.path.split("/")[-2]) for r in empty_fake.requests if r.method == "PUT")
     assert set(puts.values()) == {1}, "every id is sent exactly once"
     for order_id, status in initial.items():
-        expected = "canceled" if EXPECTED[status] in (O.CANCELED, O.ALREADY_CANCELED) else status
+        expected = (
+            "canceled"
+            if EXPECTED[status] in (Outcome.CANCELED, Outcome.ALREADY_CANCELED)
+            else status
+        )
         assert empty_fake.order(order_id)["status"] == expected  # type: ignore[index]
 
 
@@ -104,16 +108,16 @@ async def test_faults_never_lose_an_order_or_misreport_a_cancel() -> None:
             report = await dc.cancel_orders(client, ids, note="chaos", concurrency=25)
         unique = list(dict.fromkeys(ids))
         assert [r.order_id for r in report.results] == unique
-        assert report.counts[O.NOT_ATTEMPTED] == 0
+        assert report.counts[Outcome.NOT_ATTEMPTED] == 0
         for result in report.results:
             now = fake.order(result.order_id)
-            if result.outcome is O.FAILED:
+            if result.outcome is Outcome.FAILED:
                 assert result.error is not None
                 if initial.get(result.order_id) in ("pending", "waiting_pickup"):
                     assert now is not None and now["status"] != "canceled", result
-            elif result.outcome in (O.CANCELED, O.ALREADY_CANCELED):
+            elif result.outcome in (Outcome.CANCELED, Outcome.ALREADY_CANCELED):
                 assert now is not None and now["status"] == "canceled", result
-            elif result.outcome is O.NOT_FOUND:
+            elif result.outcome is Outcome.NOT_FOUND:
                 assert now is None
             else:
                 assert now is not None and now["status"] == result.status
@@ -134,22 +138,25 @@ async def test_cancelled_job_reports_the_rest_and_resumes() -> None:
                 await task
         first = job.report
         assert [r.order_id for r in first.results] == ids
-        assert first.counts[O.NOT_ATTEMPTED] >= 100
-        interrupted = first.ids(O.FAILED)
+        assert first.counts[Outcome.NOT_ATTEMPTED] >= 100
+        interrupted = first.ids(Outcome.FAILED)
         assert len(interrupted) <= 4  # only the ones in flight
-        assert all(isinstance(r.error, asyncio.CancelledError) for r in first.results
-                   if r.outcome is O.FAILED)
+        assert all(
+            isinstance(r.error, asyncio.CancelledError)
+            for r in first.results
+            if r.outcome is Outcome.FAILED
+        )
         left = first.resume_ids()
-        assert set(left) == set(first.ids(O.NOT_ATTEMPTED)) | set(interrupted)
-        done = set(first.ids(O.CANCELED))
+        assert set(left) == set(first.ids(Outcome.NOT_ATTEMPTED)) | set(interrupted)
+        done = set(first.ids(Outcome.CANCELED))
         assert done and all(fake.order(i)["status"] == "canceled" for i in done)  # type: ignore[index]
 
         fake.fault_rate = 0.0
         async with client_for(fake) as client:
             second = await dc.cancel_orders(client, left, note="resumed", concurrency=20)
         assert second.complete
-        assert set(second.ids(O.CANCELED)) >= set(first.ids(O.NOT_ATTEMPTED))
-        assert {r.outcome for r in second.results} <= {O.CANCELED, O.ALREADY_CANCELED}
+        assert set(second.ids(Outcome.CANCELED)) >= set(first.ids(Outcome.NOT_ATTEMPTED))
+        assert {r.outcome for r in second.results} <= {Outcome.CANCELED, Outcome.ALREADY_CANCELED}
         assert all(fake.order(i)["status"] == "canceled" for i in ids)  # type: ignore[index]
 
 
@@ -158,9 +165,9 @@ async def test_deadline_leaves_the_rest_not_attempted(empty_fake: FakeCertCentra
     async with client_for(empty_fake, rate_limit=dc.RateLimit(windows=[(5, 1.0)])) as client:
         report = await dc.cancel_orders(client, ids, note="x", concurrency=5, deadline=0.5)
     assert [r.order_id for r in report.results] == ids
-    assert 1 <= report.counts[O.CANCELED] <= 15
-    assert report.counts[O.NOT_ATTEMPTED] == 50 - report.counts[O.CANCELED]
-    canceled = set(report.ids(O.CANCELED))
+    assert 1 <= report.counts[Outcome.CANCELED] <= 15
+    assert report.counts[Outcome.NOT_ATTEMPTED] == 50 - report.counts[Outcome.CANCELED]
+    canceled = set(report.ids(Outcome.CANCELED))
     assert all((empty_fake.order(i)["status"] == "canceled") == (i in canceled) for i in ids)  # type: ignore[index]
 
 
@@ -171,7 +178,7 @@ async def test_bad_input_is_rejected_before_sending(empty_fake: FakeCertCentral)
         with pytest.raises(dc.ValidationError, match="concurrency"):
             dc.cancel_orders(client, [1], note="x", concurrency=0)
         report = await dc.cancel_orders(client, [0, "7"], note="x")  # type: ignore[list-item]
-    assert [r.outcome for r in report.results] == [O.FAILED, O.FAILED]
+    assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.FAILED]
     assert all(isinstance(r.error, dc.ValidationError) for r in report.results)
     assert empty_fake.requests == []
 

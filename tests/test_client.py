@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 import digicert_async as dc
-from digicert_async.testing import Fault, FakeCertCentral
+from digicert_async.testing import FakeCertCentral, Fault
 
 from .conftest import load_seed
 
@@ -24,9 +24,7 @@ def make_client(fake: FakeCertCentral, **kwargs: object) -> dc.CertCentralClient
     return dc.CertCentralClient(api_key=fake.api_key, base_url=fake.base_url, **options)  # type: ignore[arg-type]
 
 
-async def test_add_note_and_list_notes(
-    fake: FakeCertCentral, client: dc.CertCentralClient
-) -> None:
+async def test_add_note_and_list_notes(fake: FakeCertCentral, client: dc.CertCentralClient) -> None:
     order_id = fake.add_order("pending")
     first = await client.orders.add_note(order_id, "first")
     second = await client.orders.add_note(order_id, "second")
@@ -170,12 +168,14 @@ async def test_listing_with_one_bad_item_fails_whole_call(
             {"orders": [{"id": 1}, {"id": "not a number"}], "page": {"total": 2}}
         )
 
-    async with serve({"/services/v2/order/certificate": orders}) as root:
-        async with dc.CertCentralClient(
+    async with (
+        serve({"/services/v2/order/certificate": orders}) as root,
+        dc.CertCentralClient(
             api_key="k", base_url=root, rate_limit=dc.RateLimit.disabled()
-        ) as client:
-            with pytest.raises(dc.ResponseError):
-                [o async for o in client.orders.list()]
+        ) as client,
+    ):
+        with pytest.raises(dc.ResponseError):
+            [o async for o in client.orders.list()]
 
 
 async def test_connection_refused_is_transport_error(unused_tcp_port: int) -> None:
@@ -361,7 +361,8 @@ async def test_redirect_to_another_origin_is_not_followed() -> None:
 
         async with serve({"/services/v2/order/certificate/1": redirect}) as root:
             async with dc.CertCentralClient(
-                api_key=SECRET, base_url=root.replace("127.0.0.1", "localhost"),
+                api_key=SECRET,
+                base_url=root.replace("127.0.0.1", "localhost"),
                 rate_limit=dc.RateLimit.disabled(),
             ) as client:
                 with pytest.raises(dc.APIError) as caught:
@@ -394,7 +395,7 @@ async def test_owned_session_is_closed(fake: FakeCertCentral) -> None:
     await client.close()  # idempotent
 
 
-def serve(routes: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]):  # type: ignore[no-untyped-def]
+def serve(routes: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]) -> _Served:
     """A throwaway loopback server for statuses the fake does not produce."""
     return _Served(routes)
 
@@ -417,4 +418,3 @@ class _Served:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._runner.cleanup()
-

@@ -166,7 +166,9 @@ async def test_list_orders_query_and_paging(
     ids = [
         o.id
         async for o in client.orders.list(
-            status="pending", filters={"common_name": "x.example"}, sort="-date_created",
+            status="pending",
+            filters={"common_name": "x.example"},
+            sort="-date_created",
             page_size=2,
         )
     ]
@@ -194,7 +196,7 @@ async def test_subaccount_list_orders_query(
     pattern = re.compile(re.escape(f"{ROOT}/account/subaccount/order") + r"\?.*")
     mocked.get(pattern, payload={"orders": [], "page": {"total": 0, "limit": 1000, "offset": 0}})
     assert [s async for s in client.subaccounts.list_orders(status="issued")] == []
-    (method, url), = mocked.requests
+    ((method, url),) = mocked.requests
     assert method == "GET" and url.path == "/services/v2/account/subaccount/order"
     assert sorted(url.query.items()) == sorted(
         [("filters[status]", "issued"), ("offset", "0"), ("limit", "1000")]
@@ -210,7 +212,7 @@ async def test_status_changes_window(mocked: aioresponses, client: dc.CertCentra
     since = datetime(2026, 11, 20, 12, 0, 5, tzinfo=timezone.utc)
     until = datetime(2026, 11, 21, 1, 2, 3, tzinfo=timezone(timedelta(hours=2)))
     changes = await client.orders.status_changes(since, until)
-    (method, url), = mocked.requests
+    ((_method, url),) = mocked.requests
     # 7 hours earlier than asked (the server reads Mountain time), the end in UTC.
     assert url.query["filters[status_last_updated]"] == (
         "2026-11-20 05:00:05...2026-11-20 23:02:03"
@@ -224,5 +226,5 @@ async def test_region_eu(mocked: aioresponses) -> None:
     mocked.get(f"{eu}/order/certificate/1", payload={"id": 1})
     async with dc.CertCentralClient(api_key=KEY, region="eu") as c:
         await c.orders.get(1)
-    ((method, url),) = mocked.requests
+    ((_method, url),) = mocked.requests
     assert str(url) == f"{eu}/order/certificate/1"

@@ -80,4 +80,3 @@ def check_page_size(page_size: object) -> int:
     if size > MAX_PAGE_SIZE:
         raise ValidationError("page_size", f"must be at most {MAX_PAGE_SIZE}")
     return size
-
