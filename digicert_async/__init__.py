@@ -24,6 +24,7 @@ from ._errors import (
 )
 from ._hooks import Hooks, RateLimitWait, RequestSent, ResponseReceived, RetryScheduled
 from ._ratelimit import RateLimit
+from ._redis import LimiterUnavailableError, RedisLimiterBackend
 from ._retry import RetryPolicy
 from ._version import __version__
 from .bulk import (
@@ -90,6 +91,7 @@ __all__ = [
     "DocumentSigningOrder",
     "ErrorDetail",
     "Hooks",
+    "LimiterUnavailableError",
     "NotFoundError",
     "Note",
     "NoteRequest",
@@ -110,6 +112,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimitWait",
+    "RedisLimiterBackend",
     "RequestSent",
     "RequestStatus",
     "ResponseError",

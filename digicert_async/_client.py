@@ -16,7 +16,7 @@ from ._converter import converter
 from ._errors import ResponseError, ValidationError, decode_text, error_from_status
 from ._hooks import Hooks
 from ._pipeline import Handler, HttpSender, Request, Response, compose
-from ._ratelimit import RateLimit, RateLimitMiddleware
+from ._ratelimit import RateLimit, RateLimitMiddleware, bind_backend, close_backend
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
 from .resources.orders import OrdersResource
@@ -141,7 +141,10 @@ class CertCentralClient:
         self._closed = False
         self._handler: Handler | None = None
         self._ratelimit_middleware = RateLimitMiddleware(
-            self.rate_limit, self.hooks, url_for=lambda request: self.api_root + request.path
+            self.rate_limit,
+            self.hooks,
+            backend=bind_backend(self.rate_limit, api_key),  # keyed by the key's sha256
+            url_for=lambda request: self.api_root + request.path,
         )
         self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
         self.orders = OrdersResource(self)
@@ -163,12 +166,18 @@ class CertCentralClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the session if the client opened it; a borrowed session stays open."""
+        """Close the session if the client opened it; a borrowed session stays open.
+
+        Connections the rate limiter's backend opened (a shared Redis store) close too.
+        """
         self._closed = True
         session, self._session = self._session, None
         self._handler = None
-        if session is not None and self._owns_session and not session.closed:
-            await session.close()
+        try:
+            if session is not None and self._owns_session and not session.closed:
+                await session.close()
+        finally:
+            await close_backend(self._ratelimit_middleware.backend)
 
     @property
     def closed(self) -> bool:

@@ -10,10 +10,11 @@ Three layers, from pure to I/O:
 - pure arithmetic: :func:`window_wait`, :func:`cooldown_delay`,
   :func:`parse_retry_after` (no clock of their own, no state);
 - a :class:`LimiterBackend` holding the state (send times, the gate, the 429
-  streak). :class:`InMemoryLimiterBackend` keeps it in this process; the
-  protocol is shaped so that a Redis backend (one Lua script per method over a
-  sorted set per window, keyed by a hash of the API key, wall-clock times) can
-  share one key's budget between processes;
+  streak). :class:`InMemoryLimiterBackend` keeps it in this process (the
+  default); ``RateLimit(backend=...)`` takes a :class:`LimiterBackendFactory`
+  that the client binds to the sha256 of its API key, such as
+  ``RedisLimiterBackend`` (``_redis.py``), which shares one key's budget and
+  cool-down between processes;
 - :class:`RateLimitMiddleware`, which queues requests in arrival order, sleeps,
   and feeds 429s back into the backend.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import math
 import random
 import re
@@ -41,9 +43,13 @@ from ._pipeline import Handler, Request, Response
 __all__ = [
     "InMemoryLimiterBackend",
     "LimiterBackend",
+    "LimiterBackendFactory",
     "RateLimit",
     "RateLimitMiddleware",
     "Reservation",
+    "api_key_hash",
+    "bind_backend",
+    "close_backend",
     "cooldown_delay",
     "parse_retry_after",
     "window_wait",
@@ -106,6 +112,17 @@ def _convert_retry_after_max(value: float) -> float:
     return _check_number("rate_limit.retry_after_max", value, allow_zero=True)
 
 
+def _check_backend(
+    instance: object, attribute: object, value: LimiterBackendFactory | None
+) -> None:
+    if value is not None and not callable(getattr(value, "for_key", None)):
+        raise ValidationError(
+            "rate_limit.backend",
+            "must be a limiter backend factory (with a for_key method), such as"
+            f" RedisLimiterBackend(...), not {type(value).__name__}",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class RateLimit:
     """How the client paces itself, and how it cools down after a 429.
@@ -120,6 +137,11 @@ class RateLimit:
         floor of every cool-down (the gate never reopens sooner).
     :param cooldown_max: the cap of the exponential cool-down.
     :param retry_after_max: the cap applied to a server-sent ``Retry-After``.
+    :param backend: where the limiter state lives. ``None`` (the default): in this
+        client only. A :class:`LimiterBackendFactory` such as
+        ``RedisLimiterBackend(url)`` shares the windows and the cool-down of one API
+        key between every client (and process) that uses the same store; each client
+        binds it to the sha256 of its key (:meth:`LimiterBackendFactory.for_key`).
 
     A 429 closes a gate shared by every request of the client: without
     ``Retry-After`` the gate stays closed ``max(cooldown_initial, uniform(0, cap))``
@@ -142,6 +164,7 @@ class RateLimit:
     cooldown_initial: float = attrs.field(default=1.0, converter=_convert_cooldown_initial)
     cooldown_max: float = attrs.field(default=60.0, converter=_convert_cooldown_max)
     retry_after_max: float = attrs.field(default=300.0, converter=_convert_retry_after_max)
+    backend: LimiterBackendFactory | None = attrs.field(default=None, validator=_check_backend)
 
     def __attrs_post_init__(self) -> None:
         if self.safety_margin > 1.0:
@@ -314,6 +337,43 @@ class LimiterBackend(Protocol):
         """A request sent in ``epoch`` got an answer other than 429: if no cool-down
         began since, the streak of 429s is over."""
         ...
+
+
+class LimiterBackendFactory(Protocol):
+    """Makes the :class:`LimiterBackend` of one API key (``RateLimit(backend=...)``).
+
+    A client calls :meth:`for_key` once, with the hex sha256 of its API key (never
+    the key itself), when it is created. If the backend it returns has an
+    ``async aclose()`` method, the client awaits it in ``close()``.
+    """
+
+    def for_key(self, key_hash: str, rate_limit: RateLimit) -> LimiterBackend:
+        """The backend holding the state of the key whose sha256 is ``key_hash``,
+        paced per ``rate_limit`` (windows, margin, cool-down bounds)."""
+        ...
+
+
+def api_key_hash(api_key: str) -> str:
+    """The name under which a shared backend stores an API key's state: its hex sha256.
+
+    >>> api_key_hash("abc")[:16]
+    'ba7816bf8f01cfea'
+    """
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def bind_backend(rate_limit: RateLimit, api_key: str) -> LimiterBackend | None:
+    """The backend ``rate_limit.backend`` makes for ``api_key`` (None: in-memory)."""
+    if rate_limit.backend is None:
+        return None
+    return rate_limit.backend.for_key(api_key_hash(api_key), rate_limit)
+
+
+async def close_backend(backend: LimiterBackend) -> None:
+    """Await ``backend.aclose()`` if it has one (connections it owns)."""
+    aclose = getattr(backend, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 class InMemoryLimiterBackend:

@@ -18,7 +18,14 @@ from typing import Any
 import attrs
 
 from ._client import CertCentralClient
-from ._errors import APIError, DigiCertError, NotFoundError, ValidationError
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    DigiCertError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from .models import TERMINAL_STATUSES, Order, OrderStatus
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
 logger = logging.getLogger("digicert_async.bulk")
 
 CANCELABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
+_INTERRUPTED_IN_FLIGHT = "interrupted while the cancel request was in flight (it may have landed)"
 
 
 class CancelOutcome(str, enum.Enum):
@@ -149,6 +157,7 @@ class CancelJob:
         self._ids, self._duplicates = _unique_ids(order_ids)
         self._results: dict[Any, CancelResult] = {}
         self._started = False
+        self._abort: DigiCertError | None = None
         self._queue: asyncio.Queue[CancelResult] | None = None
 
     @property
@@ -173,20 +182,21 @@ class CancelJob:
         return self._stream()
 
     async def _stream(self) -> AsyncIterator[CancelResult]:
-        self._queue = asyncio.Queue()
+        queue: asyncio.Queue[CancelResult] = asyncio.Queue()
+        self._queue = queue
         runner = asyncio.ensure_future(self._run())
+        getter: asyncio.Future[CancelResult] | None = None
         try:
-            while True:
-                if self._queue.empty() and runner.done():
-                    break
-                getter = asyncio.ensure_future(self._queue.get())
+            while not (runner.done() and queue.empty()):
+                getter = asyncio.ensure_future(queue.get())
                 await asyncio.wait({getter, runner}, return_when=asyncio.FIRST_COMPLETED)
                 if getter.done():
                     yield getter.result()
-                else:
-                    getter.cancel()
+                getter.cancel()
             runner.result()
         finally:
+            if getter is not None:
+                getter.cancel()
             if not runner.done():
                 runner.cancel()
                 await asyncio.gather(runner, return_exceptions=True)
@@ -202,13 +212,14 @@ class CancelJob:
 
         async def worker() -> None:
             for order_id in pending:
-                if stop_at is not None and loop.time() >= stop_at:
+                if self._abort is not None or (stop_at is not None and loop.time() >= stop_at):
                     return
                 in_flight.add(order_id)
                 try:
                     result = await self._cancel_one(order_id)
-                except asyncio.CancelledError as exc:
-                    self._record(CancelResult(order_id, CancelOutcome.FAILED, error=exc))
+                except asyncio.CancelledError:
+                    interrupted = asyncio.CancelledError(_INTERRUPTED_IN_FLIGHT)
+                    self._record(CancelResult(order_id, CancelOutcome.FAILED, error=interrupted))
                     raise
                 finally:
                     in_flight.discard(order_id)
@@ -221,6 +232,8 @@ class CancelJob:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        if self._abort is not None:
+            logger.error("bulk cancel stopped: the API key was refused (%s)", self._abort)
         logger.info("bulk cancel finished: %s", _describe_counts(self.report.counts))
 
     def _record(self, result: CancelResult) -> None:
@@ -235,6 +248,14 @@ class CancelJob:
             return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
         except NotFoundError:
             return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            # Reading back would be refused as well. A key DigiCert does not accept
+            # at all fails every order alike: stop rather than spend the budget.
+            if isinstance(exc, AuthenticationError) or any(
+                e.qualifier == "access_denied_invalid_key" for e in exc.errors
+            ):
+                self._abort = exc
+            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
         except DigiCertError as exc:
             # A refusal (or a failure after which we cannot know whether the PUT
             # landed) is settled by reading the order back.
@@ -348,6 +369,9 @@ async def poll_orders(
     stop_at = None if deadline is None else loop.time() + deadline
     semaphore = asyncio.Semaphore(concurrency)
 
+    def past_deadline() -> bool:
+        return stop_at is not None and loop.time() >= stop_at
+
     def finished(status: str | None) -> bool:
         return status == NOT_FOUND_STATUS or (status is not None and status in wanted)
 
@@ -382,6 +406,8 @@ async def poll_orders(
         batch = list(ids)
         # Bounded batches keep the number of live tasks flat however many ids there are.
         for start in range(0, len(batch), 1000):
+            if past_deadline():
+                return
             tasks = [asyncio.ensure_future(read(i)) for i in batch[start : start + 1000]]
             try:
                 for next_done in asyncio.as_completed(tasks):
@@ -399,6 +425,8 @@ async def poll_orders(
             yield seen
     else:
         async for order in client.orders.list():
+            if past_deadline():
+                break
             if order.id in statuses:
                 listed = update(order.id, order.status or "unknown", order)
                 if listed is not None:
@@ -411,11 +439,10 @@ async def poll_orders(
         remaining = unfinished()
         if not remaining:
             return
-        now = loop.time()
-        if stop_at is not None and now >= stop_at:
+        if past_deadline():
             logger.info("poll_orders: deadline reached with %d orders unfinished", len(remaining))
             return
-        wait = interval if stop_at is None else min(interval, stop_at - now)
+        wait = interval if stop_at is None else min(interval, stop_at - loop.time())
         await asyncio.sleep(wait)
         look = datetime.now(timezone.utc)
         to_read: set[int] | None = None

@@ -240,3 +240,33 @@ async def test_poll_deadline_ends_iteration(empty_fake: FakeCertCentral) -> None
         seen = [u async for u in dc.poll_orders(client, ids, interval=0.05, deadline=0.3)]
     assert sorted(u.order_id for u in seen) == ids  # first sighting only
     assert all(u.status == "pending" for u in seen)
+
+
+async def test_refused_key_stops_the_job(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(40)]
+    async with dc.CertCentralClient(
+        api_key="not-the-key", base_url=empty_fake.base_url, rate_limit=dc.RateLimit.disabled()
+    ) as client:
+        report = await dc.cancel_orders(client, ids, note="x", concurrency=2)
+    assert [r.order_id for r in report.results] == ids
+    failed = report.ids(Outcome.FAILED)
+    assert 1 <= len(failed) <= 2  # the ones already started when the key was refused
+    assert all(isinstance(r.error, dc.PermissionDeniedError) for r in report.results if r.error)
+    assert report.counts[Outcome.NOT_ATTEMPTED] == 40 - len(failed)
+    assert all(r.method == "PUT" for r in empty_fake.requests), "no read-back after a refusal"
+
+
+async def test_interrupted_result_says_so_in_json(empty_fake: FakeCertCentral) -> None:
+    order_id = empty_fake.add_order("pending")
+    empty_fake.slow_seconds = 5.0
+    empty_fake.inject(Fault.SLOW, times=1)
+    async with client_for(empty_fake, timeout=10.0) as client:
+        job = dc.cancel_orders(client, [order_id], note="x")
+        task = asyncio.ensure_future(job)
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    (result,) = job.report.results
+    assert result.outcome is Outcome.FAILED
+    assert "in flight" in result.to_json()["error"]

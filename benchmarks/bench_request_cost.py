@@ -1,0 +1,156 @@
+"""Per-request cost: order reads through the client versus raw aiohttp + json.loads.
+
+N order reads with C concurrent workers, against one fake in a separate process with no
+rate limit (``rate_limits=None``), the client with ``RateLimit.disabled()``. The raw way
+does what a hand-written caller would: ``session.get`` with the key header, read the
+body, ``json.loads``. The client also structures the answer into an ``Order`` and runs
+its middleware (retry, rate limit, hooks). Both run alternately for a few rounds (the
+order of the two flips every round); the medians are reported: throughput, its ratio
+(target >= 0.85) and the CPU time of the client process per request
+(``time.process_time`` delta / N).
+
+    python benchmarks/bench_request_cost.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+import attrs
+from _common import header, parse_args, table, verdict
+from _fake_process import FakeProcess
+
+import digicert_async as dc
+
+TARGET_RATIO = 0.85
+ORDERS = 1000
+
+
+@attrs.define
+class Measure:
+    elapsed: float
+    cpu: float  # client process CPU seconds
+    server_cpu: float  # fake process CPU seconds
+    errors: int
+
+
+async def measure(
+    fake: FakeProcess, count: int, concurrency: int, read: Callable[[int], Awaitable[bool]]
+) -> Measure:
+    ids = itertools.cycle(range(100001, 100001 + ORDERS))
+    budget = iter(range(count))
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        for _ in budget:
+            if not await read(next(ids)):
+                errors += 1
+
+    await fake.clear()
+    server_before = (await fake.stats())["cpu_s"]
+    cpu_before = time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    server_cpu = (await fake.stats())["cpu_s"] - server_before
+    return Measure(elapsed, cpu, server_cpu, errors)
+
+
+async def main(quick: bool) -> None:
+    count, concurrency, rounds = (1000, 50, 3) if quick else (5000, 50, 5)
+    header("bench_request_cost: order reads, client vs raw aiohttp", quick)
+    print(
+        f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency} concurrent"
+        f" workers, {rounds} rounds of each (alternating, order flipped every round),"
+        f" medians; fake: {ORDERS} seeded orders, rate_limits=None;"
+        f" client: RateLimit.disabled(), default RetryPolicy, no hooks"
+    )
+    print()
+    async with FakeProcess(orders=ORDERS, rate_limits=None) as fake:
+        client = dc.CertCentralClient(
+            fake.api_key, base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
+        )
+        headers = {"X-DC-DEVKEY": fake.api_key, "Accept": "application/json"}
+        order_url = fake.base_url + "/order/certificate/"
+        async with client, aiohttp.ClientSession() as session:
+
+            async def via_client(order_id: int) -> bool:
+                try:
+                    order = await client.orders.get(order_id)
+                except dc.DigiCertError:
+                    return False
+                return order.id == order_id
+
+            async def via_raw(order_id: int) -> bool:
+                try:
+                    async with session.get(order_url + str(order_id), headers=headers) as answer:
+                        body = await answer.read()
+                        if answer.status != 200:
+                            return False
+                except aiohttp.ClientError:
+                    return False
+                return bool(json.loads(body)["id"] == order_id)
+
+            ways = {"digicert-async": via_client, "raw aiohttp + json.loads": via_raw}
+            for read in ways.values():  # warm-up: connections, caches, converter hooks
+                await measure(fake, min(500, count), concurrency, read)
+            results: dict[str, list[Measure]] = {name: [] for name in ways}
+            for round_number in range(rounds):
+                order = list(ways) if round_number % 2 == 0 else list(reversed(ways))
+                for name in order:
+                    results[name].append(await measure(fake, count, concurrency, ways[name]))
+
+    rows = []
+    medians: dict[str, tuple[float, float]] = {}
+    for name, measures in results.items():
+        rate = statistics.median(count / m.elapsed for m in measures)
+        cpu_us = statistics.median(m.cpu / count * 1e6 for m in measures)
+        server_us = statistics.median(m.server_cpu / count * 1e6 for m in measures)
+        busy = statistics.median(m.cpu / m.elapsed for m in measures)
+        errors = sum(m.errors for m in measures)
+        medians[name] = (rate, cpu_us)
+        rows.append(
+            [
+                name,
+                f"{rate:,.0f}/s",
+                f"{min(count / m.elapsed for m in measures):,.0f}"
+                f"-{max(count / m.elapsed for m in measures):,.0f}",
+                f"{cpu_us:.0f} µs",
+                f"{busy:.0%}",
+                f"{server_us:.0f} µs",
+                errors,
+            ]
+        )
+    table(
+        [
+            "way",
+            "throughput (median)",
+            "range",
+            "client CPU / request",
+            "client CPU busy",
+            "fake CPU / request",
+            "errors",
+        ],
+        rows,
+    )
+    (client_rate, client_cpu), (raw_rate, raw_cpu) = medians.values()
+    ratio = client_rate / raw_rate
+    print()
+    print(
+        f"throughput ratio client/raw: {ratio:.3f} (target >= {TARGET_RATIO})"
+        f" -> {verdict(ratio >= TARGET_RATIO)}; client CPU per request"
+        f" {client_cpu:.0f} µs vs {raw_cpu:.0f} µs raw ({client_cpu / raw_cpu:.2f}x,"
+        f" +{client_cpu - raw_cpu:.0f} µs)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse_args(__doc__ or "").quick))

@@ -1,0 +1,1055 @@
+"""The ``digicert-async`` command line: bulk cancel and poll from the shell, and a demo.
+
+``cancel`` and ``poll`` read order ids (a file or stdin, one per line), run the bulk
+job of :mod:`digicert_async.bulk` and write one JSON line per order on stdout; a
+summary (and, on a terminal, a progress bar) goes to stderr. ``demo`` runs both jobs
+against the embedded fake server, so it needs neither a key nor a network.
+
+The API key is read from ``DIGICERT_API_KEY`` only (never from the command line, where
+other users and shell histories would see it) and is never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import platform
+import re
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+import aiohttp
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import CertCentralClient
+    from .bulk import CancelReport
+
+__all__ = ["API_KEY_ENV", "main"]
+
+PROG = "digicert-async"
+API_KEY_ENV = "DIGICERT_API_KEY"
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# The demo's rate limits: DigiCert's windows (100 per 5 s, 1000 per 3 min), five times faster.
+DEMO_WINDOWS: tuple[tuple[int, float], ...] = ((100, 1.0), (1000, 36.0))
+
+_ID_LINE = re.compile(r"[0-9]+")
+_MAX_REPORTED_BAD_LINES = 5
+_TQDM_HINT = (
+    f"{PROG}: no progress bar: it needs tqdm (pip install 'digicert-async[cli]'); carrying on"
+)
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported on stderr, exit status 2, nothing sent."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    if stream is None:
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _say(message: str) -> None:
+    """One line on stderr (the summary channel; stdout carries only JSON lines)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _counts_text(counts: Mapping[str, int]) -> str:
+    shown = [f"{name}={n}" for name, n in counts.items() if n]
+    return ", ".join(shown) if shown else "nothing"
+
+
+def _after(head: str) -> str:
+    return "in" if head == "done" else "after"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def parse_ids(lines: Iterable[str], source: str) -> list[int]:
+    """Order ids from text lines: one per line, blank lines and ``#`` comments ignored.
+
+    Raises :class:`UsageError` naming each bad line (the first few of them).
+    """
+    ids: list[int] = []
+    bad: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        text = raw.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if _ID_LINE.fullmatch(text) and int(text) > 0:
+            ids.append(int(text))
+        else:
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            bad.append(f"{source} line {number}: {shown!r} is not an order id (a positive integer)")
+    if bad:
+        message = "\n".join(bad[:_MAX_REPORTED_BAD_LINES])
+        if len(bad) > _MAX_REPORTED_BAD_LINES:
+            message += f"\n... and {len(bad) - _MAX_REPORTED_BAD_LINES} more bad lines"
+        raise UsageError(message + "\nnothing was sent")
+    return ids
+
+
+def read_ids(ids_file: str | None) -> list[int]:
+    """Read ids from ``ids_file``, or from stdin for ``-`` (or no file and piped stdin)."""
+    if ids_file is None or ids_file == "-":
+        stdin = sys.stdin
+        if stdin is None or (ids_file is None and _isatty(stdin)):
+            raise UsageError("no order ids: name an IDS_FILE, or pipe the ids on stdin")
+        try:
+            return parse_ids(stdin, "stdin")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"cannot read ids from stdin: {exc}") from None
+    try:
+        with open(ids_file, encoding="utf-8") as handle:
+            return parse_ids(handle, ids_file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read ids from {ids_file}: {exc}") from None
+
+
+def api_key_from_env() -> str:
+    """The key from ``DIGICERT_API_KEY``; a :class:`UsageError` when it is unset or blank."""
+    key = os.environ.get(API_KEY_ENV, "").strip()
+    if not key:
+        raise UsageError(
+            f"{API_KEY_ENV} is not set: export your CertCentral API key in it"
+            " (the key is taken from the environment only)"
+        )
+    return key
+
+
+def write_resume_file(path: str, ids: Sequence[int]) -> None:
+    """Write ``ids`` one per line, replacing ``path`` only once the new file is complete."""
+    temporary = f"{path}.partial"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{order_id}\n" for order_id in ids)
+    os.replace(temporary, path)
+
+
+# --------------------------------------------------------------------------- output
+
+
+class Progress:
+    """A tqdm bar on stderr when asked for (stderr a terminal), else nothing.
+
+    tqdm is imported only here, so the command works without the ``cli`` extra: on a
+    terminal without it a one-line hint replaces the bar.
+    """
+
+    def __init__(self, *, total: int, description: str, unit: str, enabled: bool) -> None:
+        self._bar: Any = None
+        self._tqdm: Any = None
+        if not enabled:
+            return
+        try:
+            tqdm_module = importlib.import_module("tqdm")
+        except ImportError:
+            _say(_TQDM_HINT)
+            return
+        self._tqdm = tqdm_module.tqdm
+        self._bar = self._tqdm(
+            total=total,
+            desc=description,
+            unit=unit,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self._bar is not None
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None and n:
+            self._bar.update(n)
+
+    def show(self, counts: Mapping[str, int]) -> None:
+        """Put the counts so far beside the bar."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(_counts_text(counts), refresh=False)
+
+    def write(self, text: str, stream: TextIO) -> None:
+        """Write a line to ``stream`` without tearing the bar (when both share a terminal)."""
+        if self._bar is not None and _isatty(stream):
+            self._tqdm.write(text, file=stream)
+            stream.flush()
+        else:
+            stream.write(text + "\n")
+            stream.flush()
+
+    def close(self) -> None:
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            bar.close()
+
+
+class JsonLines:
+    """One JSON document per line on stdout, flushed at once.
+
+    If the reader goes away (``| head``), ``on_broken`` is called once and later lines
+    are dropped quietly.
+    """
+
+    def __init__(self, progress: Progress, on_broken: Callable[[], None]) -> None:
+        self._progress = progress
+        self._on_broken = on_broken
+        self.broken = False
+
+    def emit(self, document: Mapping[str, Any]) -> None:
+        if self.broken:
+            return
+        try:
+            self._progress.write(json.dumps(document), sys.stdout)
+        except BrokenPipeError:
+            self.broken = True
+            try:  # later writes (and the flush at exit) go nowhere instead of failing
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+            self._on_broken()
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+class Interrupts:
+    """Turns Ctrl-C into the cancellation of the running job.
+
+    A SIGINT handler is installed on the event loop for the whole command (so a second
+    Ctrl-C while the report is written does not tear it); the job then runs as its own
+    task, which the handler cancels. :meth:`stop` does the same from code (stdout gone).
+    """
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self.stopped = False
+        self._task: asyncio.Future[None] | None = None
+        self._restore: Callable[[], None] = lambda: None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        except (NotImplementedError, RuntimeError, ValueError):
+            # No add_signal_handler (Windows loops) or not the main thread: a plain
+            # handler that hands the work to the loop thread-safely.
+            def handler(signum: int, frame: object) -> None:
+                loop.call_soon_threadsafe(self._on_sigint)
+
+            try:
+                previous = signal.signal(signal.SIGINT, handler)
+            except ValueError:  # not the main thread: leave Ctrl-C alone
+                return
+
+            def restore_previous() -> None:
+                signal.signal(signal.SIGINT, previous)
+
+            self._restore = restore_previous
+        else:
+
+            def remove_handler() -> None:
+                loop.remove_signal_handler(signal.SIGINT)
+
+            self._restore = remove_handler
+
+    def uninstall(self) -> None:
+        restore, self._restore = self._restore, lambda: None
+        restore()
+
+    def _on_sigint(self) -> None:
+        if not self.interrupted:
+            self.interrupted = True
+            self._cancel()
+
+    def describe(self) -> str:
+        """How the job ended, for the summary line."""
+        if self.interrupted:
+            return "interrupted"
+        return "stopped (stdout was closed)" if self.stopped else "done"
+
+    def stop(self) -> None:
+        """Stop the running job as Ctrl-C would, without counting as an interruption."""
+        self.stopped = True
+        self._cancel()
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def run(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work``; returns normally when it was cut short by :meth:`stop` or Ctrl-C."""
+        if self.interrupted or self.stopped:
+            work.close()
+            return
+        task = asyncio.ensure_future(work)
+        self._task = task
+        try:
+            await task
+        except asyncio.CancelledError:
+            if not ((self.interrupted or self.stopped) and task.cancelled()):
+                raise
+        finally:
+            self._task = None
+
+
+async def _with_interrupts(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
+    interrupts = Interrupts()
+    interrupts.install()
+    try:
+        return await command(interrupts)
+    finally:
+        interrupts.uninstall()
+
+
+def _run(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
+    return asyncio.run(_with_interrupts(command))
+
+
+# --------------------------------------------------------------------------- client
+
+
+def _make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
+    from ._client import CertCentralClient
+    from ._errors import ValidationError
+
+    try:
+        return CertCentralClient(api_key=api_key, region=args.region, base_url=args.base_url)
+    except ValidationError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- cancel
+
+
+
+
+def _cancel_summary(
+    report: CancelReport,
+    *,
+    elapsed: float,
+    head: str,
+    resume_file: str | None,
+) -> list[str]:
+    counts = {outcome.value: n for outcome, n in report.counts.items()}
+    lines = [
+        f"{PROG} cancel: {head} {_after(head)} {elapsed:.1f} s:"
+        f" {_plural(len(report.results), 'order')}: {_counts_text(counts)}"
+    ]
+    extra = sum(report.duplicates.values())
+    if extra:
+        lines.append(
+            f"{PROG} cancel: {_plural(extra, 'duplicate id')} ignored"
+            f" ({_plural(len(report.duplicates), 'order')} listed more than once, each sent once)"
+        )
+    left = report.resume_ids()
+    if left:
+        where = (
+            f"their ids are in {resume_file}; resume with `{PROG} cancel {resume_file} --note ...`"
+            if resume_file
+            else "their ids are the stdout lines whose outcome is failed or not_attempted;"
+            " add --resume-file PATH to have them written to a file"
+        )
+        lines.append(f"{PROG} cancel: {_plural(len(left), 'order')} left to do: {where}")
+    return lines
+
+
+async def _cancel_command(
+    args: argparse.Namespace, ids: list[int], api_key: str, interrupts: Interrupts
+) -> int:
+    from ._errors import ValidationError
+    from .bulk import CancelOutcome, cancel_orders
+
+    client = _make_client(args, api_key)
+    try:
+        try:
+            job = cancel_orders(
+                client,
+                ids,
+                note=args.note,
+                concurrency=args.concurrency,
+                deadline=args.deadline,
+            )
+        except ValidationError as exc:
+            raise UsageError(str(exc)) from None
+        total = len(job.report.results)
+        progress = Progress(total=total, description="cancel", unit="order", enabled=args.progress)
+        output = JsonLines(progress, interrupts.stop)
+        printed: set[int] = set()
+        tally: Counter[CancelOutcome] = Counter()
+        started = time.monotonic()
+        failure: BaseException | None = None
+
+        async def consume() -> None:
+            async for result in job:
+                printed.add(result.order_id)
+                tally[result.outcome] += 1
+                output.emit(result.to_json())
+                progress.show({o.value: tally[o] for o in CancelOutcome})
+                progress.advance()
+
+        try:
+            await interrupts.run(consume())
+        except Exception as exc:  # reported below; every id is still written out
+            failure = exc
+        progress.close()
+        report = job.report
+        for result in report.results:  # what was cut short: in flight or never started
+            if result.order_id not in printed:
+                output.emit(result.to_json())
+        if failure is not None:
+            _say(f"{PROG} cancel: error: {type(failure).__name__}: {failure}")
+        head = interrupts.describe()
+        if (
+            head == "done"
+            and args.deadline is not None
+            and report.counts[CancelOutcome.NOT_ATTEMPTED]
+        ):
+            head = f"deadline of {args.deadline:g} s reached"
+        for line in _cancel_summary(
+            report,
+            elapsed=time.monotonic() - started,
+            head=head,
+            resume_file=args.resume_file,
+        ):
+            _say(line)
+        status = EXIT_OK if report.complete and failure is None else EXIT_INCOMPLETE
+        if args.resume_file:
+            try:
+                write_resume_file(args.resume_file, report.resume_ids())
+            except OSError as exc:
+                _say(f"{PROG} cancel: cannot write {args.resume_file}: {exc}")
+                status = EXIT_INCOMPLETE
+        return EXIT_INTERRUPTED if interrupts.interrupted else status
+    finally:
+        await client.close()
+
+
+def _cmd_cancel(args: argparse.Namespace) -> int:
+    api_key = api_key_from_env()
+    ids = read_ids(args.ids_file)
+    return _run(lambda interrupts: _cancel_command(args, ids, api_key, interrupts))
+
+
+# --------------------------------------------------------------------------- poll
+
+
+def _poll_summary(
+    statuses: Mapping[int, str | None],
+    until: frozenset[str],
+    *,
+    elapsed: float,
+    head: str,
+    resume_file: str | None,
+) -> list[str]:
+    from .bulk import NOT_FOUND_STATUS
+
+    reached = Counter(s for s in statuses.values() if s is not None and s in until)
+    not_found = sum(1 for s in statuses.values() if s == NOT_FOUND_STATUS and s not in until)
+    left = Counter(
+        s or "not_seen"
+        for s in statuses.values()
+        if not (s is not None and s in until) and s != NOT_FOUND_STATUS
+    )
+    parts = [f"{sum(reached.values())} reached {'/'.join(sorted(until))}"]
+    if reached:
+        parts[0] += f" ({_counts_text(dict(sorted(reached.items())))})"
+    if not_found:
+        parts.append(f"{not_found} not found")
+    parts.append(f"{sum(left.values())} left")
+    if left:
+        parts[-1] += f" ({_counts_text(dict(sorted(left.items())))})"
+    lines = [
+        f"{PROG} poll: {head} {_after(head)} {elapsed:.1f} s: {_plural(len(statuses), 'order')}:"
+        f" {', '.join(parts)}"
+    ]
+    if left:
+        if resume_file:
+            lines.append(f"{PROG} poll: the ids left are in {resume_file}")
+        else:
+            lines.append(f"{PROG} poll: add --resume-file PATH to have the ids left written out")
+    return lines
+
+
+async def _poll_command(
+    args: argparse.Namespace, ids: list[int], api_key: str, interrupts: Interrupts
+) -> int:
+    from .bulk import NOT_FOUND_STATUS, poll_orders
+
+    until: frozenset[str] = args.until
+    client = _make_client(args, api_key)
+    try:
+        statuses: dict[int, str | None] = dict.fromkeys(ids)
+        progress = Progress(
+            total=len(statuses), description="poll", unit="order", enabled=args.progress
+        )
+        output = JsonLines(progress, interrupts.stop)
+        started = time.monotonic()
+        failure: BaseException | None = None
+
+        def done(status: str | None) -> bool:
+            return status is not None and (status in until or status == NOT_FOUND_STATUS)
+
+        async def consume() -> None:
+            updates = poll_orders(
+                client, list(statuses), until=until, interval=args.interval, deadline=args.deadline
+            )
+            async for update in updates:
+                was_done = done(statuses[update.order_id])
+                statuses[update.order_id] = update.status
+                output.emit(
+                    {
+                        "order_id": update.order_id,
+                        "status": update.status,
+                        "previous_status": update.previous_status,
+                    }
+                )
+                progress.show(Counter(s for s in statuses.values() if s is not None))
+                if done(update.status) and not was_done:
+                    progress.advance()
+
+        try:
+            await interrupts.run(consume())
+        except Exception as exc:
+            failure = exc
+        progress.close()
+        if failure is not None:
+            _say(f"{PROG} poll: error: {type(failure).__name__}: {failure}")
+        head = interrupts.describe()
+        if head == "done" and args.deadline is not None and not all(map(done, statuses.values())):
+            head = f"deadline of {args.deadline:g} s reached"
+        for line in _poll_summary(
+            statuses,
+            until,
+            elapsed=time.monotonic() - started,
+            head=head,
+            resume_file=args.resume_file,
+        ):
+            _say(line)
+        left = [i for i, s in statuses.items() if not done(s)]
+        reached_all = all(s is not None and s in until for s in statuses.values())
+        status = EXIT_OK if reached_all and failure is None else EXIT_INCOMPLETE
+        if args.resume_file:
+            try:
+                write_resume_file(args.resume_file, left)
+            except OSError as exc:
+                _say(f"{PROG} poll: cannot write {args.resume_file}: {exc}")
+                status = EXIT_INCOMPLETE
+        return EXIT_INTERRUPTED if interrupts.interrupted else status
+    finally:
+        await client.close()
+
+
+def _cmd_poll(args: argparse.Namespace) -> int:
+    api_key = api_key_from_env()
+    ids = read_ids(args.ids_file)
+    return _run(lambda interrupts: _poll_command(args, ids, api_key, interrupts))
+
+
+# --------------------------------------------------------------------------- demo
+
+
+class _DemoOutput:
+    """The demo's narration on stdout; ``detail`` lines are left out with ``--quiet``."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.progress: Progress | None = None
+
+    def say(self, text: str = "") -> None:
+        if self.progress is not None:
+            self.progress.write(text, sys.stdout)
+        else:
+            print(text, flush=True)
+
+    def detail(self, text: str) -> None:
+        if not self.quiet:
+            self.say(text)
+
+    def section(self, title: str) -> None:
+        self.say()
+        self.say(f"== {title} ==")
+
+
+async def _ticker(show: _DemoOutput, describe: Callable[[], str]) -> None:
+    """Without a bar, a progress line each second, so a piped demo still shows progress."""
+    started = time.monotonic()
+    while True:
+        await asyncio.sleep(1.0)
+        show.detail(f"  ... {time.monotonic() - started:4.1f} s: {describe()}")
+
+
+def _expected_outcome(status: str | None) -> str:
+    if status is None:
+        return "not_found"
+    if status in ("pending", "waiting_pickup"):
+        return "canceled"
+    if status == "canceled":
+        return "already_canceled"
+    return "not_cancelable"
+
+
+async def _demo_cancel(
+    args: argparse.Namespace,
+    show: _DemoOutput,
+    fake: Any,
+    client: CertCentralClient,
+    interrupts: Interrupts,
+) -> bool:
+    from .bulk import cancel_orders
+
+    existing: list[int] = fake.order_ids
+    statuses: dict[int, str | None] = {i: fake.order(i)["status"] for i in existing}
+    missing = [existing[-1] + 1000 + n if existing else 900001 + n for n in range(3)]
+    ids = list(existing)
+    for n, order_id in enumerate(missing, start=1):
+        ids.insert(n * len(ids) // 4, order_id)
+    duplicate = ids[0]
+    ids.insert(len(ids) // 3, duplicate)
+    for order_id in missing:
+        statuses[order_id] = None
+    concurrency = 20
+
+    show.section("1/2  Bulk cancellation: cancel_orders(client, ids, note=..., concurrency=20)")
+    mix = Counter(s for s in statuses.values() if s is not None)
+    show.say(f"The fake holds {_plural(len(existing), 'order')}: {_counts_text(dict(mix))}.")
+    show.say(
+        f"Cancelling {len(ids)} ids: every order, {len(missing)} ids that do not exist"
+        f" ({', '.join(map(str, missing))}) and order {duplicate} listed twice."
+    )
+    show.say(
+        "Expected: pending/waiting_pickup -> canceled, canceled -> already_canceled,"
+        " other statuses -> not_cancelable (read back after the refusal), missing -> not_found."
+    )
+    job = cancel_orders(
+        client, ids, note="digicert-async demo: decommissioned", concurrency=concurrency
+    )
+    progress = Progress(
+        total=len(job.report.results), description="cancel", unit="order", enabled=args.progress
+    )
+    show.progress = progress
+    tally: Counter[str] = Counter()
+    first_lines: list[dict[str, Any]] = []
+    started = time.monotonic()
+
+    async def consume() -> None:
+        async for result in job:
+            tally[result.outcome.value] += 1
+            if len(first_lines) < 4:
+                first_lines.append(result.to_json())
+            progress.show(tally)
+            progress.advance()
+
+    def describe() -> str:
+        done = sum(tally.values())
+        rate = done / max(time.monotonic() - started, 1e-6)
+        return f"{done}/{len(job.report.results)} orders done, {rate:.0f} per second"
+
+    ticker = None if progress.active else asyncio.ensure_future(_ticker(show, describe))
+    try:
+        await interrupts.run(consume())
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+        progress.close()
+        show.progress = None
+    elapsed = time.monotonic() - started
+    report = job.report
+
+    head = "Interrupted" if interrupts.interrupted else "Report"
+    show.say(f"{head} after {elapsed:.1f} s (each id once, the duplicate sent once):")
+    for outcome, n in report.counts.items():
+        show.say(f"  {outcome.value:<17} {n:>5}")
+    for order_id, extra in report.duplicates.items():
+        show.say(f"  duplicates: order {order_id} given {extra + 1} times, sent once")
+    if first_lines:
+        show.detail(f"As `{PROG} cancel` prints them (first {len(first_lines)} JSON lines):")
+        for line in first_lines:
+            show.detail(f"  {json.dumps(line)}")
+    show.say(
+        f"Rate limits: {len(fake.requests)} requests; at most {fake.max_in_window(1.0)} in any"
+        f" 1 s (limit 100) and {fake.max_in_window(36.0)} in any 36 s (limit 1000);"
+        f" {fake.rate_limited_count} answered 429."
+    )
+    if interrupts.interrupted:
+        show.say(f"{_plural(len(report.resume_ids()), 'order')} left to do.")
+        return False
+    wrong = [
+        result
+        for result in report.results
+        if result.outcome.value != _expected_outcome(statuses.get(result.order_id))
+    ]
+    for result in wrong[:5]:
+        show.say(
+            f"  unexpected: order {result.order_id} was {statuses.get(result.order_id)},"
+            f" outcome {result.outcome.value}"
+        )
+    show.say(
+        "Check: every outcome as expected." if not wrong else f"Check: {len(wrong)} unexpected."
+    )
+    return not wrong and report.complete
+
+
+async def _demo_poll(
+    show: _DemoOutput,
+    fake: Any,
+    client: CertCentralClient,
+    interrupts: Interrupts,
+) -> bool:
+    from .bulk import poll_orders
+    from .models import TERMINAL_STATUSES
+
+    count, step, interval = 8, 0.4, 0.5
+    ids = [
+        fake.add_order("pending", common_name=f"poll{n}.example.com") for n in range(1, count + 1)
+    ]
+    show.section(f"2/2  Polling: poll_orders(client, ids, interval={interval})")
+    show.say(
+        f"Placed {count} new pending orders ({ids[0]}..{ids[-1]}). A background task plays the"
+        f" CA and issues one every {step} s; the poll waits for a terminal status"
+        f" ({', '.join(sorted(TERMINAL_STATUSES))})."
+    )
+    fake.clear_requests()
+    started = time.monotonic()
+    statuses: dict[int, str | None] = dict.fromkeys(ids)
+
+    async def play_ca() -> None:
+        for order_id in ids:
+            await asyncio.sleep(step)
+            fake.set_status(order_id, "issued")
+
+    async def consume() -> None:
+        async for update in poll_orders(client, ids, interval=interval):
+            statuses[update.order_id] = update.status
+            when = f"{time.monotonic() - started:5.1f} s"
+            if update.previous_status is None:
+                show.detail(f"  {when}  order {update.order_id}  first seen: {update.status}")
+            else:
+                change = f"{update.previous_status} -> {update.status}"
+                show.detail(f"  {when}  order {update.order_id}  {change}")
+
+    ca = asyncio.ensure_future(play_ca())
+    try:
+        await interrupts.run(consume())
+    finally:
+        ca.cancel()
+        await asyncio.gather(ca, return_exceptions=True)
+    elapsed = time.monotonic() - started
+    reached = sum(1 for s in statuses.values() if s in TERMINAL_STATUSES)
+    show.say(
+        f"{reached} of {count} orders reached a terminal status after {elapsed:.1f} s, with"
+        f" {len(fake.requests)} requests (a first read of each, then one status-changes listing"
+        " per interval and a read of each order that moved)."
+    )
+    return reached == count and not interrupts.interrupted
+
+
+async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    from ._client import CertCentralClient
+    from ._ratelimit import RateLimit
+    from .testing import FakeCertCentral
+
+    show = _DemoOutput(quiet=args.quiet)
+    started = time.monotonic()
+    show.say(f"{PROG} {__version__} demo: both bulk jobs against the embedded fake CertCentral")
+    async with FakeCertCentral(
+        orders=args.orders, rate_limits=DEMO_WINDOWS, block_seconds=1.0
+    ) as fake:
+        show.say(
+            f"Fake server at {fake.base_url}; rate limits 100 requests per 1 s and 1000 per 36 s"
+            " (DigiCert's 100 per 5 s and 1000 per 3 min, five times faster), paced by the"
+            " client's RateLimit(windows=[(100, 1.0), (1000, 36.0)])."
+        )
+        async with CertCentralClient(
+            api_key=fake.api_key,
+            base_url=fake.base_url,
+            rate_limit=RateLimit(windows=DEMO_WINDOWS),
+        ) as client:
+            cancel_ok = await _demo_cancel(args, show, fake, client, interrupts)
+            poll_ok = False
+            if not interrupts.interrupted:
+                poll_ok = await _demo_poll(show, fake, client, interrupts)
+    elapsed = time.monotonic() - started
+    if interrupts.interrupted:
+        show.section(f"Interrupted after {elapsed:.1f} s")
+        return EXIT_INTERRUPTED
+    verdict = "both jobs accounted for every order" if cancel_ok and poll_ok else "problems above"
+    show.section(f"Done in {elapsed:.1f} s: {verdict}")
+    show.detail(
+        f"Against the real API: export {API_KEY_ENV}=...; then"
+        f" `{PROG} cancel ids.txt --note 'why' > results.jsonl`"
+        f" or `{PROG} poll ids.txt --until issued`."
+    )
+    return EXIT_OK if cancel_ok and poll_ok else EXIT_INCOMPLETE
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _run(lambda interrupts: _demo_command(args, interrupts))
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _demo_order_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > 2000:
+        raise argparse.ArgumentTypeError(f"at most 2000, not {value}")
+    return value
+
+
+def _status_set(text: str) -> frozenset[str]:
+    statuses = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+    if not statuses:
+        raise argparse.ArgumentTypeError("name at least one status, e.g. issued,canceled")
+    return statuses
+
+
+_DESCRIPTION = """\
+Bulk jobs on DigiCert CertCentral (Services API v2): cancel or watch many orders at once,
+paced to DigiCert's rate limits (100 requests per 5 s, 1000 per 3 min).
+
+`cancel` and `poll` read order ids from IDS_FILE or stdin, one per line (blank lines and
+# comments ignored), and write one JSON line per order on stdout; a summary, and on a
+terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KEY."""
+
+_EPILOG = """\
+examples:
+  digicert-async demo
+  export DIGICERT_API_KEY=...
+  digicert-async cancel ids.txt --note "host decommissioned" > results.jsonl
+  sort -u new-orders.txt | digicert-async poll --until issued --interval 30
+
+exit status: 0 all orders ended well, 1 some did not (see the command's help),
+2 bad usage (nothing sent), 130 interrupted by Ctrl-C."""
+
+_CANCEL_EPILOG = """\
+output: one JSON line per input id (a duplicate id is reported and sent once):
+  {"order_id": 123, "outcome": "canceled", "status": "canceled"}
+outcomes: canceled; already_canceled; not_cancelable (the order's status is given);
+not_found; failed (with "error"); not_attempted (deadline hit or interrupted).
+
+exit status: 0 when every order has a final outcome (canceled, already_canceled,
+not_cancelable and not_found are final: there is nothing left to do); 1 when any
+order is failed or not_attempted; 2 bad usage (nothing sent); 130 on Ctrl-C.
+
+Ctrl-C stops the job: orders in flight are reported failed (their request may have
+landed), the others not_attempted, so every id still gets its line; stderr tells how
+many are left. With --resume-file PATH those ids are written to PATH, one per line:
+  digicert-async cancel PATH --note "..." resumes the job."""
+
+_POLL_EPILOG = """\
+output: one JSON line each time an order is seen in a new status (the first look too):
+  {"order_id": 123, "status": "issued", "previous_status": "pending"}
+An id that does not exist is reported once with status "not_found".
+
+exit status: 0 when every order reached an --until status; 1 otherwise (deadline,
+not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C (stderr tells how many
+orders got there and how many are left; --resume-file PATH receives the ids left)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``digicert-async`` argument parser."""
+    from .models import TERMINAL_STATUSES
+
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=_DESCRIPTION, epilog=_EPILOG, formatter_class=formatter
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=(
+            f"{PROG} {__version__} (Python {platform.python_version()},"
+            f" aiohttp {aiohttp.__version__})"
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+
+    job = argparse.ArgumentParser(add_help=False)
+    job.add_argument(
+        "ids_file",
+        nargs="?",
+        metavar="IDS_FILE",
+        help="file of order ids, one per line; '-' or omitted: read stdin (when it is not"
+        " a terminal)",
+    )
+    job.add_argument(
+        "--deadline",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="stop after this many seconds; what is left is reported (exit status 1)",
+    )
+    job.add_argument(
+        "--resume-file",
+        metavar="PATH",
+        help="write the ids left to do to PATH, one per line (an empty file when none are"
+        " left); give PATH as IDS_FILE to resume",
+    )
+    job.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar (there is one only when stderr is a terminal)",
+    )
+    api = job.add_argument_group("API")
+    api.add_argument(
+        "--region",
+        choices=("us", "eu"),
+        default="us",
+        help="which CertCentral to call (default: us)",
+    )
+    api.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the API root instead of the region's, e.g. a proxy's .../services/v2"
+        " (plain http only for localhost)",
+    )
+
+    cancel = commands.add_parser(
+        "cancel",
+        parents=[job],
+        formatter_class=formatter,
+        help="cancel many orders concurrently",
+        description="Cancel the given orders (pending and waiting_pickup ones can be), with a\n"
+        "note saying why. Each refusal is settled by reading the order back.",
+        epilog=_CANCEL_EPILOG,
+    )
+    cancel.add_argument(
+        "--note", required=True, metavar="TEXT", help="why: the note DigiCert records (required)"
+    )
+    cancel.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="cancellations in flight at once (default: 20); the rate limit paces them anyway",
+    )
+    cancel.set_defaults(handler=_cmd_cancel)
+
+    default_until = ",".join(sorted(TERMINAL_STATUSES))
+    poll = commands.add_parser(
+        "poll",
+        parents=[job],
+        formatter_class=formatter,
+        help="watch many orders until they reach a status",
+        description="Report each status change of the given orders until every one is in an\n"
+        "--until status. After a first look, one status-changes request per interval says\n"
+        "which orders moved, and only those are read.",
+        epilog=_POLL_EPILOG,
+    )
+    poll.add_argument(
+        "--until",
+        type=_status_set,
+        default=frozenset(TERMINAL_STATUSES),
+        metavar="STATUS,...",
+        help=f"the statuses to wait for, comma-separated (default: {default_until})",
+    )
+    poll.add_argument(
+        "--interval",
+        type=_positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds between looks (default: 60)",
+    )
+    poll.set_defaults(handler=_cmd_poll)
+
+    demo = commands.add_parser(
+        "demo",
+        formatter_class=formatter,
+        help="run both jobs against an embedded fake server (no key, no network)",
+        description="Start the embedded fake CertCentral with rate limits on (DigiCert's\n"
+        "windows, five times faster), cancel a mixed set of ids concurrently, then poll new\n"
+        "orders while a background task issues them. Takes about ten seconds.",
+    )
+    demo.add_argument(
+        "--orders",
+        type=_demo_order_count,
+        default=300,
+        metavar="N",
+        help="orders in the fake (default: 300; above about 500 the 1000-per-36-s window"
+        " paces the cancellation too)",
+    )
+    demo.add_argument(
+        "--quiet", action="store_true", help="headings and reports only: no progress, no detail"
+    )
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_INCOMPLETE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``digicert-async`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit status: 0 every order ended well, 1 some did not, 2 bad usage
+    (nothing sent), 130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return _exit_status(exc.code)
+    # A bar only on a terminal, and not when switched off (--no-progress, demo --quiet).
+    wanted = getattr(args, "progress", True) and not getattr(args, "quiet", False)
+    args.progress = wanted and _isatty(sys.stderr)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except UsageError as exc:
+        _say(f"{PROG} {args.command}: error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say(f"{PROG}: interrupted")
+        return EXIT_INTERRUPTED

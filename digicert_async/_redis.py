@@ -1,0 +1,599 @@
+"""One API key, many workers: the limiter state in Redis, shared by every process.
+
+DigiCert counts requests per API key, so processes that share a key must share
+one budget. :class:`RedisLimiterBackend` is a :class:`LimiterBackendFactory`:
+``RateLimit(backend=RedisLimiterBackend(url))`` makes every client bind it to
+the sha256 of its API key, and every client (in any process) bound to the same
+key and Redis paces against the same windows and waits out the same 429
+cool-down.
+
+How the state is kept (three Lua scripts, each one atomic step):
+
+- ``<prefix>:{<sha256>}:log``, a sorted set of send times (microseconds of the
+  Redis server's clock, ``TIME``, so the workers' clocks never matter). Taking a
+  slot trims the entries older than the longest window, looks at the ``count``-th
+  most recent entry of each window (the :func:`window_wait` arithmetic) and adds
+  the new entry only if every window has room;
+- ``<prefix>:{<sha256>}:state``, a hash with the gate's reopening time, the
+  epoch (cool-downs so far) and the streak of 429s (the exponent of the back-off).
+
+The ``{...}`` hash tag keeps both keys in one Redis Cluster slot. The API key
+itself is never sent to Redis.
+
+When Redis is slow or gone (no answer within ``timeout``), ``on_unavailable``
+decides:
+
+- ``"fallback"`` (the default): the client paces itself in this process at
+  ``fallback_fraction`` of every window's count (25 of 100 per 5 s at 0.25),
+  counting its own recent sends, keeps the last cool-down it saw, logs one
+  WARNING for the outage and, probing Redis in the background every
+  ``probe_interval`` seconds, one INFO when Redis answers again; the sends it made
+  meanwhile are then written into the shared log. With ``n`` workers,
+  ``n * fallback_fraction <= 1`` keeps them within the budget;
+- ``"fail"``: taking a slot raises :class:`LimiterUnavailableError` (nothing is
+  sent), and every later attempt asks Redis again.
+
+Either way a request that was already sent is never resent or lost because of
+Redis: recording its answer (a 429 or a success) never raises, and falls back to
+the local state when Redis cannot take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from ._errors import DigiCertError, ValidationError
+from ._hooks import logger
+from ._ratelimit import (
+    LimiterBackend,
+    LimiterBackendFactory,
+    RateLimit,
+    Reservation,
+    _check_number,
+    cooldown_delay,
+    window_wait,
+)
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ["LimiterUnavailableError", "RedisKeyLimiter", "RedisLimiterBackend"]
+
+OnUnavailable = Literal["fallback", "fail"]
+
+_MICRO = 1_000_000
+_STATE_TTL_MS = 24 * 3600 * 1000  # the gate, epoch and streak of a key idle for a day go
+_EPSILON = 1e-9
+
+# KEYS[1] send log (sorted set), KEYS[2] state (hash).
+# ARGV[1] state ttl (ms), ARGV[2] n windows, then n (count, span in us) pairs, then the
+# ages (us) of sends made while Redis was unreachable, to be written in.
+# Returns {wait us, reason, epoch, strikes}; wait 0 means a slot was taken.
+_RESERVE = """
+local function num(x) return string.format('%.0f', x) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = tonumber(ARGV[2])
+local longest = 0
+for i = 1, n do
+  local span = tonumber(ARGV[2 + 2 * i])
+  if span > longest then longest = span end
+end
+for i = 3 + 2 * n, #ARGV do
+  local at = now - tonumber(ARGV[i])
+  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+  redis.call('ZADD', KEYS[1], num(at), num(at) .. '-' .. seq)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', num(now - longest))
+local state = redis.call('HMGET', KEYS[2], 'gate', 'epoch', 'strikes')
+local gate = tonumber(state[1]) or 0
+local epoch = tonumber(state[2]) or 0
+local strikes = tonumber(state[3]) or 0
+if gate > now then
+  return {gate - now, 'cooldown', epoch, strikes}
+end
+local wait = 0
+for i = 1, n do
+  local count = tonumber(ARGV[1 + 2 * i])
+  local entry = redis.call('ZRANGE', KEYS[1], -count, -count, 'WITHSCORES')
+  if entry[2] then
+    local free = tonumber(entry[2]) + tonumber(ARGV[2 + 2 * i]) - now
+    if free > wait then wait = free end
+  end
+end
+if wait > 0 then
+  return {wait, 'window', epoch, strikes}
+end
+if n > 0 then
+  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+  redis.call('ZADD', KEYS[1], num(now), num(now) .. '-' .. seq)
+  redis.call('PEXPIRE', KEYS[1], num(math.ceil(longest / 1000) + 1000))
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return {0, '', epoch, strikes}
+"""
+
+# KEYS[1] state. ARGV[1] the epoch the request was sent in, ARGV[2] Retry-After (us, or
+# -1 for none), ARGV[3] jitter in [0, 1), ARGV[4] cool-down floor (us), ARGV[5] cap (us),
+# ARGV[6] state ttl (ms). The cooldown_delay arithmetic, on the shared streak.
+# Returns {us the gate was newly closed for, us until it reopens, epoch, strikes}.
+_THROTTLED = """
+local function num(x) return string.format('%.0f', x) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local state = redis.call('HMGET', KEYS[1], 'gate', 'epoch', 'strikes')
+local gate = tonumber(state[1]) or 0
+local epoch = tonumber(state[2]) or 0
+local strikes = tonumber(state[3]) or 0
+local fresh = tonumber(ARGV[1]) == epoch
+if fresh then
+  strikes = strikes + 1
+  epoch = epoch + 1
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'strikes', strikes)
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+end
+local delay = tonumber(ARGV[2])
+if delay < 0 then
+  if not fresh then
+    return {0, math.max(gate - now, 0), epoch, strikes}
+  end
+  local initial = tonumber(ARGV[4])
+  local cap = math.min(tonumber(ARGV[5]), initial * 2 ^ math.min(strikes - 1, 64))
+  delay = math.floor(math.max(initial, tonumber(ARGV[3]) * cap))
+end
+local reopen = now + delay
+if reopen <= gate then
+  return {0, gate - now, epoch, strikes}
+end
+redis.call('HSET', KEYS[1], 'gate', num(reopen))
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return {delay, delay, epoch, strikes}
+"""
+
+# KEYS[1] state. ARGV[1] the epoch the request was sent in, ARGV[2] state ttl (ms).
+_SUCCEEDED = """
+local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0
+if epoch == tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'strikes', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return epoch
+"""
+
+
+class LimiterUnavailableError(DigiCertError):
+    """The shared rate limiter (Redis) did not answer in time, and
+    ``on_unavailable="fail"`` says not to send without it. Nothing was sent."""
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password, for logs and ``repr``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def _import_redis() -> Any:
+    try:
+        import redis.asyncio
+        import redis.asyncio.connection
+        import redis.asyncio.retry
+        import redis.backoff
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModuleNotFoundError(
+            "RedisLimiterBackend needs redis-py: pip install 'digicert-async[redis]'",
+            name="redis",
+        ) from exc
+    return redis
+
+
+class RedisLimiterBackend:
+    """A rate-limit backend factory on Redis: one budget per API key, shared by processes.
+
+    ::
+
+        limit = dc.RateLimit(backend=dc.RedisLimiterBackend("redis://localhost:6379/0"))
+        async with dc.CertCentralClient(api_key=key, rate_limit=limit) as client:
+            ...
+
+    Needs redis-py (the ``redis`` extra) and Redis 5 or later. Each client makes its
+    own connection pool (closed by ``client.close()``) unless ``client`` is given.
+
+    :param url: a ``redis://``, ``rediss://`` or ``unix://`` URL.
+    :param key_prefix: the start of every key name (``<prefix>:{<sha256 of the API
+        key>}:log`` and ``...:state``).
+    :param timeout: seconds allowed to each Redis operation (connecting included).
+    :param on_unavailable: what happens when Redis does not answer in time:
+        ``"fallback"`` paces this process alone at ``fallback_fraction`` of the
+        windows (one WARNING per outage, one INFO when Redis is back); ``"fail"``
+        raises :class:`LimiterUnavailableError` before sending.
+    :param fallback_fraction: the share of each window's count one process may use
+        while Redis is unavailable; at most ``1 / workers`` keeps all of them within
+        the budget.
+    :param probe_interval: seconds between background checks of an unavailable Redis.
+    :param client: a ``redis.asyncio.Redis`` the caller owns, used instead of ``url``
+        and never closed by this library (its own timeouts and retries apply, inside
+        ``timeout``).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        key_prefix: str = "digicert-async",
+        timeout: float = 0.5,
+        on_unavailable: OnUnavailable = "fallback",
+        fallback_fraction: float = 0.25,
+        probe_interval: float = 1.0,
+        client: Redis | None = None,
+    ) -> None:
+        field = "rate_limit.backend"
+        if (url is None) == (client is None):
+            raise ValidationError(field, "give either url or client")
+        self._redis = _import_redis()
+        if url is not None:
+            if not isinstance(url, str) or urlsplit(url).scheme not in (
+                "redis",
+                "rediss",
+                "unix",
+            ):
+                raise ValidationError(
+                    f"{field}.url", "must be a redis://, rediss:// or unix:// URL"
+                )
+            try:
+                self._redis.asyncio.connection.parse_url(url)
+            except (ValueError, TypeError) as exc:
+                raise ValidationError(f"{field}.url", str(exc)) from None
+        if not isinstance(key_prefix, str) or not key_prefix or any(c in key_prefix for c in "{}"):
+            raise ValidationError(
+                f"{field}.key_prefix", "must be a non-empty string without braces"
+            )
+        if on_unavailable not in ("fallback", "fail"):
+            raise ValidationError(
+                f"{field}.on_unavailable", f"must be 'fallback' or 'fail', not {on_unavailable!r}"
+            )
+        self.timeout = _check_number(f"{field}.timeout", timeout)
+        self.fallback_fraction = _check_number(f"{field}.fallback_fraction", fallback_fraction)
+        if self.fallback_fraction > 1.0:
+            raise ValidationError(
+                f"{field}.fallback_fraction", f"must be at most 1.0, not {fallback_fraction!r}"
+            )
+        self.probe_interval = _check_number(f"{field}.probe_interval", probe_interval)
+        self.key_prefix = key_prefix
+        self.on_unavailable: OnUnavailable = on_unavailable
+        self._url = url
+        self._client = client
+
+    def __repr__(self) -> str:
+        where = "client=<given>" if self._url is None else f"url={_redact(self._url)!r}"
+        return (
+            f"RedisLimiterBackend({where}, key_prefix={self.key_prefix!r},"
+            f" timeout={self.timeout}, on_unavailable={self.on_unavailable!r},"
+            f" fallback_fraction={self.fallback_fraction})"
+        )
+
+    @property
+    def where(self) -> str:
+        """The Redis URL without its password (``<client>`` for a given client)."""
+        return "<client>" if self._url is None else _redact(self._url)
+
+    def connect(self) -> tuple[Redis, bool]:
+        """A Redis client for one binding and whether the binding owns it."""
+        if self._client is not None:
+            return self._client, False
+        redis = self._redis
+        assert self._url is not None
+        try:
+            client: Redis = redis.asyncio.Redis.from_url(
+                self._url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                # One quick retry hides a pooled connection that Redis closed (a restart);
+                # the whole operation stays within ``timeout`` regardless.
+                retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValidationError("rate_limit.backend.url", str(exc)) from None
+        return client, True
+
+    def for_key(self, key_hash: str, rate_limit: RateLimit) -> RedisKeyLimiter:
+        """The limiter of the API key whose hex sha256 is ``key_hash``."""
+        return RedisKeyLimiter(self, key_hash, rate_limit)
+
+
+class RedisKeyLimiter:
+    """The :class:`LimiterBackend` of one API key on Redis, with its local fallback.
+
+    Made by :meth:`RedisLimiterBackend.for_key`; ``available`` tells whether the
+    shared state is in use right now. ``clock`` is any monotonic clock in seconds
+    (for the local fallback only; shared pacing uses the Redis server's clock).
+    """
+
+    def __init__(
+        self,
+        factory: RedisLimiterBackend,
+        key_hash: str,
+        rate_limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._factory = factory
+        self._clock = clock
+        base = f"{factory.key_prefix}:{{{key_hash}}}"
+        self.log_key = base + ":log"
+        self.state_key = base + ":state"
+        margin = rate_limit.safety_margin
+        self._rate_limit = rate_limit
+        self._window_args: list[int] = [len(rate_limit.windows)]
+        for count, period in rate_limit.windows:
+            self._window_args += [count, math.ceil(period * (1.0 + margin) * _MICRO)]
+        self._longest = max((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
+        self.fallback_windows: tuple[tuple[int, float], ...] = tuple(
+            (max(1, math.floor(count * factory.fallback_fraction)), period)
+            for count, period in rate_limit.windows
+        )
+        # This process's own recent sends (shared or not), for the fallback's windows.
+        self._logs: tuple[deque[float], ...] = tuple(
+            deque(maxlen=count) for count, _ in self.fallback_windows
+        )
+        self._unshared: deque[float] = deque(
+            maxlen=max((count for count, _ in rate_limit.windows), default=1)
+        )
+        self._gate_until = -math.inf  # the last gate seen in Redis, or the local one
+        self._local_epoch = 0
+        self._local_strikes = 0
+        self._outage_epoch = 0
+        self._remote_epoch = 0
+        self._remote_strikes = 0
+        self._calm_epoch: int | None = None  # an epoch seen with no streak: succeeded() is moot
+        self._client: Redis | None = None
+        self._owns_client = False
+        self._scripts: tuple[Any, Any, Any] | None = None
+        self.available = True
+        self._next_probe = -math.inf
+        self._probe: asyncio.Task[None] | None = None
+        self._closed = False
+        self.fallback_sends = 0  # sends paced locally, over the object's life
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisKeyLimiter({self._factory.where!r}, key={self.state_key.rpartition(':')[0]!r},"
+            f" available={self.available})"
+        )
+
+    # -- Redis plumbing ---------------------------------------------------------------------
+
+    def _connected(self) -> tuple[Any, Any, Any]:
+        if self._closed:
+            raise RuntimeError("this limiter is closed")
+        if self._scripts is None:
+            client, owned = self._factory.connect()
+            self._client, self._owns_client = client, owned
+            self._scripts = (
+                client.register_script(_RESERVE),
+                client.register_script(_THROTTLED),
+                client.register_script(_SUCCEEDED),
+            )
+        return self._scripts
+
+    async def _run(self, script: Any, keys: list[str], args: Sequence[int | float | str]) -> Any:
+        return await asyncio.wait_for(
+            script(keys=keys, args=list(args)), timeout=self._factory.timeout
+        )
+
+    def _unavailable_errors(self) -> tuple[type[BaseException], ...]:
+        return (self._factory._redis.RedisError, OSError, asyncio.TimeoutError)
+
+    def _went_down(self, exc: BaseException) -> None:
+        self._next_probe = self._clock() + self._factory.probe_interval
+        if not self.available:
+            return
+        self.available = False
+        self._outage_epoch = self._local_epoch
+        self._local_strikes = self._remote_strikes
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self._factory.on_unavailable == "fail":
+            then = "requests fail with LimiterUnavailableError until it answers"
+        else:
+            share = self._factory.fallback_fraction
+            then = (
+                f"this process paces itself alone at {share:.0%} of the windows"
+                f" {list(self.fallback_windows)} until it answers"
+            )
+        logger.warning(
+            "shared rate limiter unavailable (Redis %s: %s): %s",
+            self._factory.where,
+            reason,
+            then,
+        )
+
+    def _came_back(self) -> None:
+        if self.available:
+            return
+        self.available = True
+        logger.info(
+            "shared rate limiter available again (Redis %s): shared pacing resumes",
+            self._factory.where,
+        )
+
+    def _should_ask(self) -> bool:
+        return self.available or self._factory.on_unavailable == "fail"
+
+    def _start_probe(self) -> None:
+        now = self._clock()
+        if now < self._next_probe or (self._probe is not None and not self._probe.done()):
+            return
+        self._next_probe = now + self._factory.probe_interval
+        self._probe = asyncio.get_running_loop().create_task(self._ping())
+
+    async def _ping(self) -> None:
+        self._connected()
+        assert self._client is not None
+        try:
+            await asyncio.wait_for(self._client.ping(), timeout=self._factory.timeout)
+        except self._unavailable_errors():
+            return
+        self._came_back()
+
+    # -- LimiterBackend ---------------------------------------------------------------------
+
+    async def reserve(self) -> Reservation:
+        if not self._should_ask():
+            self._start_probe()
+            return self._reserve_locally()
+        reserve_script = self._connected()[0]
+        now = self._clock()
+        ages = [
+            round((now - sent) * _MICRO) for sent in self._unshared if now - sent < self._longest
+        ]
+        try:
+            wait_us, reason, epoch, strikes = await self._run(
+                reserve_script,
+                [self.log_key, self.state_key],
+                [_STATE_TTL_MS, *self._window_args, *ages],
+            )
+        except self._unavailable_errors() as exc:
+            self._went_down(exc)
+            if self._factory.on_unavailable == "fail":
+                raise LimiterUnavailableError(
+                    f"the shared rate limiter (Redis {self._factory.where}) did not answer"
+                    f" within {self._factory.timeout} s ({type(exc).__name__}); not sent"
+                ) from exc
+            return self._reserve_locally()
+        self._unshared.clear()  # written into the shared log by that call
+        self._came_back()
+        self._note_remote(int(epoch), int(strikes))
+        wait = int(wait_us) / _MICRO
+        now = self._clock()
+        if wait <= 0.0:
+            for log in self._logs:
+                log.append(now)
+            return Reservation(0.0, None, int(epoch))
+        text = reason.decode() if isinstance(reason, bytes) else str(reason)
+        if text == "cooldown":
+            self._gate_until = max(self._gate_until, now + wait)
+            return Reservation(wait, "cooldown", int(epoch))
+        return Reservation(wait, "window", int(epoch))
+
+    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
+        if self.available:
+            throttled_script = self._connected()[1]
+            remote_epoch = epoch if epoch >= 0 else self._remote_epoch
+            limit = self._rate_limit
+            try:
+                closed_us, gate_us, new_epoch, strikes = await self._run(
+                    throttled_script,
+                    [self.state_key],
+                    [
+                        remote_epoch,
+                        -1 if retry_after is None else round(retry_after * _MICRO),
+                        repr(float(jitter)),
+                        round(limit.cooldown_initial * _MICRO),
+                        round(limit.cooldown_max * _MICRO),
+                        _STATE_TTL_MS,
+                    ],
+                )
+            except self._unavailable_errors() as exc:
+                self._went_down(exc)  # never raises: the request was sent already
+            else:
+                self._came_back()
+                self._note_remote(int(new_epoch), int(strikes))
+                self._gate_until = max(self._gate_until, self._clock() + int(gate_us) / _MICRO)
+                return int(closed_us) / _MICRO
+        return self._throttled_locally(epoch, retry_after, jitter)
+
+    async def succeeded(self, epoch: int) -> None:
+        if epoch < 0:
+            if epoch == -1 - self._local_epoch:
+                self._local_strikes = 0
+            return
+        if epoch == self._calm_epoch:
+            return  # no streak when it was sent; any 429 since has moved the epoch on
+        if self.available:
+            try:
+                await self._run(self._connected()[2], [self.state_key], [epoch, _STATE_TTL_MS])
+            except self._unavailable_errors() as exc:
+                self._went_down(exc)
+            else:
+                self._came_back()
+                return
+        if epoch == self._remote_epoch and self._local_epoch == self._outage_epoch:
+            self._local_strikes = 0
+
+    async def aclose(self) -> None:
+        """Stop the background probe and close the connections this limiter opened."""
+        self._closed = True
+        probe, self._probe = self._probe, None
+        if probe is not None and not probe.done():
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+        client, self._client = self._client, None
+        self._scripts = None
+        if client is not None and self._owns_client:
+            await client.aclose()
+
+    # -- the local fallback -----------------------------------------------------------------
+
+    def _note_remote(self, epoch: int, strikes: int) -> None:
+        self._remote_epoch = epoch
+        self._remote_strikes = strikes
+        if strikes == 0:
+            self._calm_epoch = epoch
+
+    def _reserve_locally(self) -> Reservation:
+        now = self._clock()
+        tag = -1 - self._local_epoch  # local epochs are negative, Redis's are not
+        gate = self._gate_until - now
+        if gate > _EPSILON:
+            return Reservation(gate, "cooldown", tag)
+        wait = window_wait(now, self.fallback_windows, self._logs, self._rate_limit.safety_margin)
+        if wait > 0.0:
+            return Reservation(wait, "window", tag)
+        for log in self._logs:
+            log.append(now)
+        self._unshared.append(now)
+        self.fallback_sends += 1
+        return Reservation(0.0, None, tag)
+
+    def _throttled_locally(self, epoch: int, retry_after: float | None, jitter: float) -> float:
+        now = self._clock()
+        if epoch < 0:
+            fresh = epoch == -1 - self._local_epoch
+        else:  # sent under Redis: fresh if no cool-down began since, as far as we know
+            fresh = epoch == self._remote_epoch and self._local_epoch == self._outage_epoch
+        if fresh:
+            self._local_strikes += 1
+            self._local_epoch += 1
+        if retry_after is not None:
+            delay = retry_after
+        elif fresh:
+            limit = self._rate_limit
+            delay = cooldown_delay(
+                self._local_strikes, limit.cooldown_initial, limit.cooldown_max, jitter
+            )
+        else:
+            return 0.0
+        until = now + delay
+        if until <= self._gate_until:
+            return 0.0
+        self._gate_until = until
+        return delay
+
+
+if TYPE_CHECKING:  # both protocols are met (checked by mypy, never run)
+    _FACTORY: LimiterBackendFactory = RedisLimiterBackend("redis://localhost")
+    _BACKEND: LimiterBackend = RedisLimiterBackend("redis://localhost").for_key("", RateLimit())
