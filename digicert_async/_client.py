@@ -190,6 +190,12 @@ class CertCentralClient:
             raise RuntimeError("this CertCentralClient is closed; create a new one")
         if self._session is None:
             self._session = aiohttp.ClientSession()
+            # aiohttp quietly re-sends an idempotent request once when a pooled
+            # connection drops; that send would escape pacing, hooks and the retry
+            # budget, so the retry middleware alone decides. (A borrowed session is
+            # the caller's to configure.)
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         sender = HttpSender(
             self._session,
             self.api_root,
@@ -261,7 +267,7 @@ def decode_response(response: Response, model: type[_Model] | None) -> _Model | 
         return None
     try:
         document = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
         raise ResponseError(
             f"body is not JSON ({exc})",
             method=response.method,

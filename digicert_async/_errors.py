@@ -198,7 +198,7 @@ def parse_error_details(body: bytes) -> list[ErrorDetail]:
     """
     try:
         document: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting
         return []
     if not isinstance(document, dict):
         return []

@@ -43,10 +43,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ._errors import DigiCertError, ValidationError
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
 __all__ = ["LimiterUnavailableError", "RedisKeyLimiter", "RedisLimiterBackend"]
 
 OnUnavailable = Literal["fallback", "fail"]
+_T = TypeVar("_T")
 
 _MICRO = 1_000_000
 _STATE_TTL_MS = 24 * 3600 * 1000  # the gate, epoch and streak of a key idle for a day go
@@ -166,6 +168,18 @@ if epoch == tonumber(ARGV[1]) then
 end
 return epoch
 """
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
+        async with asyncio.timeout(seconds):  # no extra task, unlike wait_for before 3.12
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
+        return await asyncio.wait_for(awaitable, seconds)
 
 
 class LimiterUnavailableError(DigiCertError):
@@ -290,7 +304,7 @@ class RedisLimiterBackend:
         """The Redis URL without its password (``<client>`` for a given client)."""
         return "<client>" if self._url is None else _redact(self._url)
 
-    def connect(self) -> tuple[Redis, bool]:
+    def _connect(self) -> tuple[Redis, bool]:
         """A Redis client for one binding and whether the binding owns it."""
         if self._client is not None:
             return self._client, False
@@ -380,7 +394,7 @@ class RedisKeyLimiter:
         if self._closed:
             raise RuntimeError("this limiter is closed")
         if self._scripts is None:
-            client, owned = self._factory.connect()
+            client, owned = self._factory._connect()
             self._client, self._owns_client = client, owned
             self._scripts = (
                 client.register_script(_RESERVE),
@@ -390,9 +404,7 @@ class RedisKeyLimiter:
         return self._scripts
 
     async def _run(self, script: Any, keys: list[str], args: Sequence[int | float | str]) -> Any:
-        return await asyncio.wait_for(
-            script(keys=keys, args=list(args)), timeout=self._factory.timeout
-        )
+        return await _within(script(keys=keys, args=list(args)), self._factory.timeout)
 
     def _unavailable_errors(self) -> tuple[type[BaseException], ...]:
         return (self._factory._redis.RedisError, OSError, asyncio.TimeoutError)
@@ -443,7 +455,7 @@ class RedisKeyLimiter:
         self._connected()
         assert self._client is not None
         try:
-            await asyncio.wait_for(self._client.ping(), timeout=self._factory.timeout)
+            await _within(self._client.ping(), self._factory.timeout)
         except self._unavailable_errors():
             return
         self._came_back()
