@@ -6,8 +6,10 @@ import argparse
 import datetime
 import os
 import platform
+import subprocess
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import aiohttp
 
@@ -56,8 +58,34 @@ def header(title: str, quick: bool, *, server: bool = True) -> None:
         f"   {today}, {os.cpu_count()} cores, Python {platform.python_version()},"
         f" digicert-async {digicert_async.__version__}, aiohttp {aiohttp.__version__},"
         f" attrs {_version('attrs')}, cattrs {_version('cattrs')}"
+        + _commit()
         + ("; FakeCertCentral in a separate process" if server else "; no server")
     )
+
+
+def _commit() -> str:
+    """``, commit abc1234`` (``+`` if the library's files differ from it), or nothing."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "digicert_async"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f", commit {head}{'+' if dirty else ''}"
 
 
 def _version(distribution: str) -> str:
@@ -85,6 +113,20 @@ def _cell(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return str(value)
+
+
+def cpu_steal_seconds() -> float:
+    """CPU time the hypervisor took from this VM so far, all cores (Linux ``/proc/stat``).
+
+    On a shared virtual machine a run that lost much time to steal is not comparable with
+    one that did not; the benchmarks print it next to their figures.
+    """
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def verdict(ok: bool) -> str:

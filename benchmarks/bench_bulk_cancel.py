@@ -86,7 +86,7 @@ async def run(concurrency: int, scale: float = TIME_SCALE) -> Run:
 
 
 async def main(quick: bool) -> None:
-    levels = (20, 100) if quick else (20, 50, 100)
+    levels = (50,) if quick else (20, 50, 100)
     header("bench_bulk_cancel: cancel_orders of 1,000 pending orders", quick)
     best = least_possible(ORDERS, WINDOWS)
     floor = least_possible(ORDERS, [(c, p * (1 + SAFETY_MARGIN)) for c, p in WINDOWS])

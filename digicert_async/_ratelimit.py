@@ -22,6 +22,7 @@ Three layers, from pure to I/O:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import math
@@ -32,7 +33,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import timezone
 from email.utils import parsedate_to_datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, overload
 
 import attrs
 
@@ -294,11 +295,13 @@ class Reservation:
     again after ``wait`` seconds, ``reason`` says what is in the way. ``epoch``
     counts the 429 cool-downs so far: a request carries the epoch it was sent in
     back to :meth:`~LimiterBackend.throttled` and :meth:`~LimiterBackend.succeeded`.
+    ``token`` identifies the slot to :meth:`~LimiterBackend.release` (backend-specific).
     """
 
     wait: float
     reason: WaitReason | None
     epoch: int
+    token: object = None
 
 
 class LimiterBackend(Protocol):
@@ -336,6 +339,16 @@ class LimiterBackend(Protocol):
     async def succeeded(self, epoch: int) -> None:
         """A request sent in ``epoch`` got an answer other than 429: if no cool-down
         began since, the streak of 429s is over."""
+        ...
+
+    async def release(self, reservation: Reservation) -> None:
+        """The request of this slot is over (answered, failed or cancelled).
+
+        From now on the slot counts from this moment rather than from when it was
+        taken: DigiCert counts a request when it arrives, which is somewhere between
+        the two, and only the later bound is safe whatever the connection set-up,
+        the network or a busy event loop delayed.
+        """
         ...
 
 
@@ -376,11 +389,56 @@ async def close_backend(backend: LimiterBackend) -> None:
         await aclose()
 
 
+class SlotLog(Sequence[float]):
+    """The times from which one window's slots count, oldest first, newest ``capacity`` kept.
+
+    A slot counts from when it was taken until its request is over, then from that
+    moment: :meth:`take` and :meth:`move` only ever add the current time of a
+    monotonic clock, so plain appends keep the log sorted.
+    """
+
+    __slots__ = ("_capacity", "_times")
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._times: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        return self._times[index]
+
+    def take(self, now: float) -> None:
+        self._times.append(now)
+        self._trim()
+
+    def move(self, taken_at: float, now: float) -> None:
+        """The slot taken at ``taken_at`` counts from ``now`` on."""
+        index = bisect.bisect_left(self._times, taken_at)
+        if index < len(self._times) and self._times[index] == taken_at:
+            del self._times[index]
+        # else: trimmed away by newer slots already; counting it again from now is right
+        self._times.append(now)
+        self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self._times) - self._capacity
+        if excess > 0:
+            del self._times[:excess]
+
+
 class InMemoryLimiterBackend:
     """The limiter state of one process: a sliding log of send times per window.
 
     Memory is bounded by the sum of the windows' counts (each log keeps only the
-    last ``count`` send times). ``clock`` is any monotonic clock in seconds.
+    last ``count`` slot times). ``clock`` is any monotonic clock in seconds.
     """
 
     def __init__(
@@ -397,9 +455,7 @@ class InMemoryLimiterBackend:
         self._clock = clock
         self._cooldown_initial = cooldown_initial
         self._cooldown_max = cooldown_max
-        self._logs: tuple[deque[float], ...] = tuple(
-            deque(maxlen=count) for count, _ in self._windows
-        )
+        self._logs = tuple(SlotLog(count) for count, _ in self._windows)
         self._gate_until = -math.inf
         self._epoch = 0
         self._strikes = 0
@@ -439,11 +495,18 @@ class InMemoryLimiterBackend:
         if wait > 0.0:
             return Reservation(wait, "window", self._epoch)
         for log in self._logs:
-            log.append(now)
-        return Reservation(0.0, None, self._epoch)
+            log.take(now)
+        return Reservation(0.0, None, self._epoch, now)
 
     async def reserve(self) -> Reservation:
         return self.reserve_now()
+
+    async def release(self, reservation: Reservation) -> None:
+        if not isinstance(reservation.token, float):
+            return
+        now = self._clock()
+        for log in self._logs:
+            log.move(reservation.token, now)
 
     async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
         now = self._clock()
@@ -596,7 +659,10 @@ class RateLimitMiddleware:
 
     async def __call__(self, request: Request, call_next: Handler) -> Response:
         reservation = await self._take_slot(request)
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        finally:
+            await self.backend.release(reservation)
         if response.status == 429:
             await self._throttled(request, response, reservation.epoch)
         else:

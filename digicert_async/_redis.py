@@ -57,6 +57,7 @@ from ._ratelimit import (
     LimiterBackendFactory,
     RateLimit,
     Reservation,
+    SlotLog,
     _check_number,
     cooldown_delay,
     window_wait,
@@ -77,7 +78,8 @@ _EPSILON = 1e-9
 # KEYS[1] send log (sorted set), KEYS[2] state (hash).
 # ARGV[1] state ttl (ms), ARGV[2] n windows, then n (count, span in us) pairs, then the
 # ages (us) of sends made while Redis was unreachable, to be written in.
-# Returns {wait us, reason, epoch, strikes}; wait 0 means a slot was taken.
+# Returns {wait us, reason, epoch, strikes, member}; wait 0 means a slot was taken, and
+# member names it in the log.
 _RESERVE = """
 local function num(x) return string.format('%.0f', x) end
 local t = redis.call('TIME')
@@ -113,13 +115,26 @@ end
 if wait > 0 then
   return {wait, 'window', epoch, strikes}
 end
+local member = ''
 if n > 0 then
   local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-  redis.call('ZADD', KEYS[1], num(now), num(now) .. '-' .. seq)
+  member = num(now) .. '-' .. seq
+  redis.call('ZADD', KEYS[1], num(now), member)
   redis.call('PEXPIRE', KEYS[1], num(math.ceil(longest / 1000) + 1000))
 end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return {0, '', epoch, strikes}
+return {0, '', epoch, strikes, member}
+"""
+
+# KEYS[1] send log. ARGV[1] the slot's member, ARGV[2] the log's ttl (ms). The request
+# of that slot is over: from now on it counts from the server's present time (re-added
+# if it had already left every window).
+_RELEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
 """
 
 # KEYS[1] state. ARGV[1] the epoch the request was sent in, ARGV[2] Retry-After (us, or
@@ -360,9 +375,7 @@ class RedisKeyLimiter:
             for count, period in rate_limit.windows
         )
         # This process's own recent sends (shared or not), for the fallback's windows.
-        self._logs: tuple[deque[float], ...] = tuple(
-            deque(maxlen=count) for count, _ in self.fallback_windows
-        )
+        self._logs = tuple(SlotLog(count) for count, _ in self.fallback_windows)
         self._unshared: deque[float] = deque(
             maxlen=max((count for count, _ in rate_limit.windows), default=1)
         )
@@ -375,7 +388,7 @@ class RedisKeyLimiter:
         self._calm_epoch: int | None = None  # an epoch seen with no streak: succeeded() is moot
         self._client: Redis | None = None
         self._owns_client = False
-        self._scripts: tuple[Any, Any, Any] | None = None
+        self._scripts: tuple[Any, Any, Any, Any] | None = None
         self.available = True
         self._next_probe = -math.inf
         self._probe: asyncio.Task[None] | None = None
@@ -390,7 +403,7 @@ class RedisKeyLimiter:
 
     # -- Redis plumbing ---------------------------------------------------------------------
 
-    def _connected(self) -> tuple[Any, Any, Any]:
+    def _connected(self) -> tuple[Any, Any, Any, Any]:
         if self._closed:
             raise RuntimeError("this limiter is closed")
         if self._scripts is None:
@@ -400,6 +413,7 @@ class RedisKeyLimiter:
                 client.register_script(_RESERVE),
                 client.register_script(_THROTTLED),
                 client.register_script(_SUCCEEDED),
+                client.register_script(_RELEASE),
             )
         return self._scripts
 
@@ -472,7 +486,7 @@ class RedisKeyLimiter:
             round((now - sent) * _MICRO) for sent in self._unshared if now - sent < self._longest
         ]
         try:
-            wait_us, reason, epoch, strikes = await self._run(
+            answer = await self._run(
                 reserve_script,
                 [self.log_key, self.state_key],
                 [_STATE_TTL_MS, *self._window_args, *ages],
@@ -485,6 +499,7 @@ class RedisKeyLimiter:
                     f" within {self._factory.timeout} s ({type(exc).__name__}); not sent"
                 ) from exc
             return self._reserve_locally()
+        wait_us, reason, epoch, strikes = answer[:4]
         self._unshared.clear()  # written into the shared log by that call
         self._came_back()
         self._note_remote(int(epoch), int(strikes))
@@ -492,8 +507,9 @@ class RedisKeyLimiter:
         now = self._clock()
         if wait <= 0.0:
             for log in self._logs:
-                log.append(now)
-            return Reservation(0.0, None, int(epoch))
+                log.take(now)
+            member = answer[4] if len(answer) > 4 and answer[4] else None
+            return Reservation(0.0, None, int(epoch), (now, member))
         text = reason.decode() if isinstance(reason, bytes) else str(reason)
         if text == "cooldown":
             self._gate_until = max(self._gate_until, now + wait)
@@ -545,6 +561,22 @@ class RedisKeyLimiter:
         if epoch == self._remote_epoch and self._local_epoch == self._outage_epoch:
             self._local_strikes = 0
 
+    async def release(self, reservation: Reservation) -> None:
+        token = reservation.token
+        if not isinstance(token, tuple):
+            return
+        taken_at, member = token
+        now = self._clock()
+        for log in self._logs:
+            log.move(taken_at, now)
+        if member is None or not self.available:
+            return
+        ttl_ms = math.ceil(self._longest * 1000) + 1000
+        try:
+            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms])
+        except self._unavailable_errors() as exc:
+            self._went_down(exc)  # never raises: the request is over already
+
     async def aclose(self) -> None:
         """Stop the background probe and close the connections this limiter opened."""
         self._closed = True
@@ -576,10 +608,10 @@ class RedisKeyLimiter:
         if wait > 0.0:
             return Reservation(wait, "window", tag)
         for log in self._logs:
-            log.append(now)
+            log.take(now)
         self._unshared.append(now)
         self.fallback_sends += 1
-        return Reservation(0.0, None, tag)
+        return Reservation(0.0, None, tag, (now, None))
 
     def _throttled_locally(self, epoch: int, retry_after: float | None, jitter: float) -> float:
         now = self._clock()
