@@ -345,8 +345,6 @@ def _make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
 # --------------------------------------------------------------------------- cancel
 
 
-
-
 def _cancel_summary(
     report: CancelReport,
     *,
