@@ -40,6 +40,7 @@ import attrs
 from ._errors import TransportError, ValidationError
 from ._hooks import Hooks, RateLimitWait, logger
 from ._pipeline import Handler, Request, Response
+from .models._common import check_number
 
 __all__ = [
     "InMemoryLimiterBackend",
@@ -67,20 +68,6 @@ _EPSILON = 1e-9
 # -- configuration -------------------------------------------------------------------------
 
 
-def _check_number(
-    field: str, value: object, *, allow_zero: bool = False, allow_inf: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(field, f"must be a number, not {type(value).__name__}")
-    number = float(value)
-    if math.isnan(number) or (math.isinf(number) and not allow_inf):
-        raise ValidationError(field, f"must be a finite number, not {value!r}")
-    if number < 0 or (number == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "more than zero"
-        raise ValidationError(field, f"must be {bound}, not {value!r}")
-    return number
-
-
 def _convert_windows(value: Iterable[tuple[int, float]]) -> tuple[tuple[int, float], ...]:
     field = "rate_limit.windows"
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
@@ -93,24 +80,24 @@ def _convert_windows(value: Iterable[tuple[int, float]]) -> tuple[tuple[int, flo
         count, period = pair
         if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
             raise ValidationError(where, f"requests must be a positive integer, not {count!r}")
-        windows.append((count, _check_number(where, period)))
+        windows.append((count, check_number(where, period, allow_zero=False)))
     return tuple(windows)
 
 
 def _convert_margin(value: float) -> float:
-    return _check_number("rate_limit.safety_margin", value, allow_zero=True)
+    return check_number("rate_limit.safety_margin", value, allow_zero=True)
 
 
 def _convert_cooldown_initial(value: float) -> float:
-    return _check_number("rate_limit.cooldown_initial", value)
+    return check_number("rate_limit.cooldown_initial", value, allow_zero=False)
 
 
 def _convert_cooldown_max(value: float) -> float:
-    return _check_number("rate_limit.cooldown_max", value)
+    return check_number("rate_limit.cooldown_max", value, allow_zero=False)
 
 
 def _convert_retry_after_max(value: float) -> float:
-    return _check_number("rate_limit.retry_after_max", value, allow_zero=True)
+    return check_number("rate_limit.retry_after_max", value, allow_zero=True)
 
 
 def _check_backend(
@@ -232,6 +219,36 @@ def cooldown_delay(strikes: int, initial: float, maximum: float, jitter: float) 
     exponent = min(max(strikes, 1) - 1, 64)  # 2**64 s is past any cap
     cap = min(maximum, initial * 2.0**exponent)
     return max(initial, jitter * cap)
+
+
+def cooldown_after_429(
+    *,
+    fresh: bool,
+    strikes: int,
+    retry_after: float | None,
+    jitter: float,
+    initial: float,
+    maximum: float,
+) -> float:
+    """How long one 429 closes the gate: ``Retry-After`` when the server sent one;
+    else :func:`cooldown_delay` if the 429 starts a new cool-down (``fresh``); else 0
+    (a later 429 of a burst already being waited out).
+    """
+    if retry_after is not None:
+        return retry_after
+    if fresh:
+        return cooldown_delay(strikes, initial, maximum, jitter)
+    return 0.0
+
+
+def extend_gate(gate_until: float, now: float, delay: float) -> tuple[float, float]:
+    """The gate after closing it for ``delay`` from ``now``: (reopening time, seconds
+    newly closed). The gate is never shortened.
+    """
+    until = now + delay
+    if delay <= 0.0 or until <= gate_until:
+        return gate_until, 0.0
+    return until, delay
 
 
 _DELTA_SECONDS = re.compile(r"\d+(?:\.\d+)?")
@@ -514,19 +531,16 @@ class InMemoryLimiterBackend:
         if fresh:
             self._strikes += 1
             self._epoch += 1
-        if retry_after is not None:
-            delay = retry_after
-        elif fresh:
-            delay = cooldown_delay(
-                self._strikes, self._cooldown_initial, self._cooldown_max, jitter
-            )
-        else:
-            return 0.0
-        until = now + delay
-        if until <= self._gate_until:
-            return 0.0
-        self._gate_until = until
-        return delay
+        delay = cooldown_after_429(
+            fresh=fresh,
+            strikes=self._strikes,
+            retry_after=retry_after,
+            jitter=jitter,
+            initial=self._cooldown_initial,
+            maximum=self._cooldown_max,
+        )
+        self._gate_until, closed_for = extend_gate(self._gate_until, now, delay)
+        return closed_for
 
     async def succeeded(self, epoch: int) -> None:
         if epoch == self._epoch:

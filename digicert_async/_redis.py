@@ -58,10 +58,11 @@ from ._ratelimit import (
     RateLimit,
     Reservation,
     SlotLog,
-    _check_number,
-    cooldown_delay,
+    cooldown_after_429,
+    extend_gate,
     window_wait,
 )
+from .models._common import check_number
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -294,13 +295,17 @@ class RedisLimiterBackend:
             raise ValidationError(
                 f"{field}.on_unavailable", f"must be 'fallback' or 'fail', not {on_unavailable!r}"
             )
-        self.timeout = _check_number(f"{field}.timeout", timeout)
-        self.fallback_fraction = _check_number(f"{field}.fallback_fraction", fallback_fraction)
+        self.timeout = check_number(f"{field}.timeout", timeout, allow_zero=False)
+        self.fallback_fraction = check_number(
+            f"{field}.fallback_fraction", fallback_fraction, allow_zero=False
+        )
         if self.fallback_fraction > 1.0:
             raise ValidationError(
                 f"{field}.fallback_fraction", f"must be at most 1.0, not {fallback_fraction!r}"
             )
-        self.probe_interval = _check_number(f"{field}.probe_interval", probe_interval)
+        self.probe_interval = check_number(
+            f"{field}.probe_interval", probe_interval, allow_zero=False
+        )
         self.key_prefix = key_prefix
         self.on_unavailable: OnUnavailable = on_unavailable
         self._url = url
@@ -622,20 +627,16 @@ class RedisKeyLimiter:
         if fresh:
             self._local_strikes += 1
             self._local_epoch += 1
-        if retry_after is not None:
-            delay = retry_after
-        elif fresh:
-            limit = self._rate_limit
-            delay = cooldown_delay(
-                self._local_strikes, limit.cooldown_initial, limit.cooldown_max, jitter
-            )
-        else:
-            return 0.0
-        until = now + delay
-        if until <= self._gate_until:
-            return 0.0
-        self._gate_until = until
-        return delay
+        delay = cooldown_after_429(
+            fresh=fresh,
+            strikes=self._local_strikes,
+            retry_after=retry_after,
+            jitter=jitter,
+            initial=self._rate_limit.cooldown_initial,
+            maximum=self._rate_limit.cooldown_max,
+        )
+        self._gate_until, closed_for = extend_gate(self._gate_until, now, delay)
+        return closed_for
 
 
 if TYPE_CHECKING:  # both protocols are met (checked by mypy, never run)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -30,6 +29,7 @@ import attrs
 from ._errors import TransportError, ValidationError, error_from_status
 from ._hooks import Hooks, RetryScheduled, logger
 from ._pipeline import Handler, Request, Response
+from .models._common import check_number
 
 __all__ = [
     "RETRY_STATUSES",
@@ -50,20 +50,6 @@ UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 RETRY_STATUSES = UNAVAILABLE_STATUSES | {THROTTLED_STATUS}
 
 
-def _check_number(
-    field: str, value: object, *, allow_zero: bool = True, allow_inf: bool = False
-) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(field, f"must be a number, not {type(value).__name__}")
-    number = float(value)
-    if math.isnan(number) or (math.isinf(number) and not allow_inf):
-        raise ValidationError(field, f"must be a finite number, not {value!r}")
-    if number < 0 or (number == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "more than zero"
-        raise ValidationError(field, f"must be {bound}, not {value!r}")
-    return number
-
-
 def _convert_attempts(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError("retry.max_attempts", f"must be an integer >= 1, not {value!r}")
@@ -71,21 +57,21 @@ def _convert_attempts(value: int) -> int:
 
 
 def _convert_backoff_initial(value: float) -> float:
-    return _check_number("retry.backoff_initial", value)
+    return check_number("retry.backoff_initial", value, allow_zero=True)
 
 
 def _convert_backoff_max(value: float) -> float:
-    return _check_number("retry.backoff_max", value)
+    return check_number("retry.backoff_max", value, allow_zero=True)
 
 
 def _convert_deadline(value: float | None) -> float | None:
     if value is None:
         return None
-    return _check_number("retry.deadline", value, allow_zero=False)
+    return check_number("retry.deadline", value, allow_zero=False)
 
 
 def _convert_budget(value: float) -> float:
-    return _check_number("retry.budget", value, allow_inf=True)
+    return check_number("retry.budget", value, allow_inf=True, allow_zero=True)
 
 
 @attrs.frozen(kw_only=True)

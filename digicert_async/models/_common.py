@@ -10,6 +10,7 @@ server is the truth there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection
 from typing import Any, NewType
 
@@ -22,6 +23,7 @@ __all__ = [
     "Product",
     "StrFlag",
     "User",
+    "check_number",
     "check_text",
     "validate_id",
 ]
@@ -56,6 +58,20 @@ def validate_id(field: str, value: object, *, allow: Collection[int] = ()) -> in
     if value <= 0 and value not in allow:
         raise ValidationError(field, f"must be a positive integer, got {value}")
     return value
+
+
+def check_number(field: str, value: object, *, allow_zero: bool, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float if it is a non-negative number (zero and infinity
+    only where allowed), else raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError(field, f"must be a number, not {type(value).__name__}")
+    number = float(value)
+    if math.isnan(number) or (math.isinf(number) and not allow_inf):
+        raise ValidationError(field, f"must be a finite number, not {value!r}")
+    if number < 0 or (number == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "more than zero"
+        raise ValidationError(field, f"must be {bound}, not {value!r}")
+    return number
 
 
 def check_text(field: str, value: object, non_empty: bool = True) -> str:
