@@ -435,15 +435,22 @@ async def _cancel_command(
         ):
             _say(line)
         status = EXIT_OK if report.complete and failure is None else EXIT_INCOMPLETE
-        if args.resume_file:
-            try:
-                write_resume_file(args.resume_file, report.resume_ids())
-            except OSError as exc:
-                _say(f"{PROG} cancel: cannot write {args.resume_file}: {exc}")
-                status = EXIT_INCOMPLETE
-        return EXIT_INTERRUPTED if interrupts.interrupted else status
+        return _finish("cancel", args, status, report.resume_ids(), interrupts)
     finally:
         await client.close()
+
+
+def _finish(
+    command: str, args: argparse.Namespace, status: int, left: Sequence[int], interrupts: Interrupts
+) -> int:
+    """Write the resume file, if asked for, and pick the exit status."""
+    if args.resume_file:
+        try:
+            write_resume_file(args.resume_file, left)
+        except OSError as exc:
+            _say(f"{PROG} {command}: cannot write {args.resume_file}: {exc}")
+            status = EXIT_INCOMPLETE
+    return EXIT_INTERRUPTED if interrupts.interrupted else status
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
@@ -550,13 +557,7 @@ async def _poll_command(
         left = [i for i, s in statuses.items() if not done(s)]
         reached_all = all(s is not None and s in until for s in statuses.values())
         status = EXIT_OK if reached_all and failure is None else EXIT_INCOMPLETE
-        if args.resume_file:
-            try:
-                write_resume_file(args.resume_file, left)
-            except OSError as exc:
-                _say(f"{PROG} poll: cannot write {args.resume_file}: {exc}")
-                status = EXIT_INCOMPLETE
-        return EXIT_INTERRUPTED if interrupts.interrupted else status
+        return _finish("poll", args, status, left, interrupts)
     finally:
         await client.close()
 

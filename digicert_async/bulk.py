@@ -42,6 +42,8 @@ __all__ = [
 logger = logging.getLogger("digicert_async.bulk")
 
 CANCELABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
+_READ_BACK_TRIES = 3
+_READ_BACK_PAUSE = 0.25  # seconds, times the try number
 _INTERRUPTED_IN_FLIGHT = "interrupted while the cancel request was in flight (it may have landed)"
 
 
@@ -263,13 +265,24 @@ class CancelJob:
         return CancelResult(order_id, CancelOutcome.CANCELED, status=OrderStatus.CANCELED)
 
     async def _settle(self, order_id: int, cancel_error: DigiCertError) -> CancelResult:
-        try:
-            order = await self._client.orders.get(order_id)
-        except NotFoundError:
-            return CancelResult(order_id, CancelOutcome.NOT_FOUND)
-        except DigiCertError as exc:
-            logger.warning("order %s: cancel failed and reading it back failed too", order_id)
-            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+        # The read-back decides what the report says, so it gets a few more tries
+        # than one call's retry policy gives (which never retries a 500, say).
+        for read in range(1, _READ_BACK_TRIES + 1):
+            try:
+                order = await self._client.orders.get(order_id)
+            except NotFoundError:
+                return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+            except (AuthenticationError, PermissionDeniedError) as exc:
+                return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+            except DigiCertError as exc:
+                if read == _READ_BACK_TRIES:
+                    logger.warning(
+                        "order %s: cancel failed and reading it back failed too", order_id
+                    )
+                    return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+                await asyncio.sleep(_READ_BACK_PAUSE * read)
+            else:
+                break
         status = order.status
         if status == OrderStatus.CANCELED:
             # Refused at the first attempt: it was canceled before this run. After
