@@ -189,6 +189,14 @@ def _is_number_union(tp: Any) -> bool:
     return {a for a in get_args(tp) if a is not _NONE_TYPE} == {int, float}
 
 
+def _is_optional(tp: Any) -> bool:
+    """``X | None`` for one X (``int | float | None`` has its own hook)."""
+    if get_origin(tp) not in (Union, types.UnionType):
+        return False
+    args = get_args(tp)
+    return len(args) == 2 and _NONE_TYPE in args
+
+
 def _number_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
     nullable = _NONE_TYPE in get_args(tp)
 
@@ -272,9 +280,21 @@ class WireConverter(cattrs.Converter):
         self.register_unstructure_hook(date, _unstructure_date)
         self.register_unstructure_hook(StrFlag, _unstructure_flag)
         self.register_structure_hook_factory(_is_number_union, _number_union_hook)
+        self.register_structure_hook_factory(_is_optional, self._optional_hook)
         self.register_structure_hook_factory(_is_list, self._list_hook)
         self.register_structure_hook_factory(attrs.has, self._attrs_structure_hook)
         self.register_unstructure_hook_factory(attrs.has, self._attrs_unstructure_hook)
+
+    def _optional_hook(self, tp: Any) -> Callable[[Any, Any], Any]:
+        # cattrs' own looks the inner hook up on every call; almost every response
+        # field is optional, so look it up once.
+        (inner,) = (arg for arg in get_args(tp) if arg is not _NONE_TYPE)
+        handler = self.get_structure_hook(inner)
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            return None if value is None else handler(value, inner)
+
+        return structure_optional
 
     def _list_hook(self, tp: Any) -> Callable[[Any, Any], list[Any]]:
         # cattrs' own list hook would take any iterable, a string included.

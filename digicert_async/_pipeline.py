@@ -50,6 +50,18 @@ class Request:
     def idempotent(self) -> bool:
         return self.method in IDEMPOTENT_METHODS
 
+    def for_attempt(self, attempt: int, deadline: float | None) -> Request:
+        """This request as its ``attempt``-th send (``attrs.evolve`` costs more on this
+        path, which every call takes)."""
+        return Request(
+            method=self.method,
+            path=self.path,
+            params=self.params,
+            json=self.json,
+            attempt=attempt,
+            deadline=deadline,
+        )
+
 
 @attrs.frozen(kw_only=True)
 class Response:
@@ -64,6 +76,18 @@ class Response:
     method: str
     url: str
     attempts: int = 1
+
+    def with_attempts(self, attempts: int) -> Response:
+        if attempts == self.attempts:
+            return self
+        return Response(
+            status=self.status,
+            headers=self.headers,
+            body=self.body,
+            method=self.method,
+            url=self.url,
+            attempts=attempts,
+        )
 
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -119,8 +119,9 @@ class RateLimit:
         windows. The default is DigiCert's documented limit per API key: 100 per 5 s
         and 1000 per 3 min. An empty sequence turns pacing off.
     :param safety_margin: the fraction by which each window's period is lengthened on
-        the client side, so that the skew between our send time and the server's
-        arrival time never trips its count (0.02 makes 5 s into 5.1 s).
+        the client side (0.01 makes 5 s into 5.05 s). A slot already counts from when
+        its request is over, which is never earlier than DigiCert saw it arrive; the
+        margin covers what is left: how the server rounds its window's edges.
     :param cooldown_initial: seconds of the first cool-down after a 429; also the
         floor of every cool-down (the gate never reopens sooner).
     :param cooldown_max: the cap of the exponential cool-down.
@@ -148,7 +149,7 @@ class RateLimit:
     windows: Sequence[tuple[int, float]] = attrs.field(
         default=((100, 5.0), (1000, 180.0)), converter=_convert_windows
     )
-    safety_margin: float = attrs.field(default=0.02, converter=_convert_margin)
+    safety_margin: float = attrs.field(default=0.01, converter=_convert_margin)
     cooldown_initial: float = attrs.field(default=1.0, converter=_convert_cooldown_initial)
     cooldown_max: float = attrs.field(default=60.0, converter=_convert_cooldown_max)
     retry_after_max: float = attrs.field(default=300.0, converter=_convert_retry_after_max)
@@ -461,7 +462,7 @@ class InMemoryLimiterBackend:
     def __init__(
         self,
         windows: Sequence[tuple[int, float]] = ((100, 5.0), (1000, 180.0)),
-        safety_margin: float = 0.02,
+        safety_margin: float = 0.01,
         clock: Clock = time.monotonic,
         *,
         cooldown_initial: float = 1.0,

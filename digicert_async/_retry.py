@@ -232,10 +232,9 @@ def _loop_time() -> float:
 class RetryMiddleware:
     """Runs the attempts of a call: numbering, deadline, backoff, budget, hooks, logs.
 
-    Each attempt goes down the chain as ``attrs.evolve(request, attempt=n,
-    deadline=...)``; the deadline is ``clock() + policy.deadline`` (or the
-    request's own, if earlier), on the scale of ``clock`` (the event loop's
-    monotonic time by default).
+    Each attempt goes down the chain as ``request.for_attempt(n, deadline)``; the
+    deadline is ``clock() + policy.deadline`` (or the request's own, if earlier), on
+    the scale of ``clock`` (the event loop's monotonic time by default).
 
     When it gives up, the last outcome is reported as it was: an answer is returned
     with ``attempts`` set (the client turns it into ``RateLimitError``,
@@ -274,7 +273,7 @@ class RetryMiddleware:
         attempt = 0
         while True:
             attempt += 1
-            attempt_request = attrs.evolve(request, attempt=attempt, deadline=deadline)
+            attempt_request = request.for_attempt(attempt, deadline)
             outcome: Response | TransportError
             try:
                 outcome = await call_next(attempt_request)
@@ -290,7 +289,7 @@ class RetryMiddleware:
                 if classify(attempt_request, outcome) is None:
                     if outcome.status < 500:
                         self.budget.earn(spent)
-                    return attrs.evolve(outcome, attempts=attempt)
+                    return outcome.with_attempts(attempt)
                 cause = error_from_status(
                     outcome.status,
                     outcome.body,
@@ -347,6 +346,6 @@ class RetryMiddleware:
     @staticmethod
     def _give_up(outcome: Response | TransportError, attempts: int) -> Response:
         if isinstance(outcome, Response):
-            return attrs.evolve(outcome, attempts=attempts)
+            return outcome.with_attempts(attempts)
         outcome.attempts = attempts
         raise outcome

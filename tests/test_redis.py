@@ -338,7 +338,7 @@ TASKS = 100
 SCALED_WINDOWS = [(25, 0.5), (100, 2.5)]
 # The default margin: slots count from when their request is over, so a burst that
 # spreads out on its way to the server cannot crowd the next one into its window.
-MARGIN = 0.02
+MARGIN = 0.01
 
 
 async def _worker(config: dict[str, Any]) -> dict[str, Any]:

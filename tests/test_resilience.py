@@ -171,7 +171,7 @@ def assert_real_exception(exc: BaseException, expected: type[BaseException]) -> 
 SCALED_WINDOWS = ((20, 0.25), (100, 2.5))
 # The default margin: slots count from when their request is over, so the late arrival of
 # a burst on fresh connections cannot push the next burst into the same server window.
-SCALED_MARGIN = 0.02
+SCALED_MARGIN = 0.01
 
 
 async def test_pacing_300_concurrent_calls_stay_inside_both_windows() -> None:
