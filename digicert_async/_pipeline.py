@@ -148,7 +148,9 @@ class HttpSender:
         else:
             data = json.dumps(request.json, separators=(",", ":")).encode()
             headers = self._json_headers
-        self._hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
+        hooks = self._hooks
+        if hooks.on_request:  # events are built only for someone listening
+            hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -189,11 +191,12 @@ class HttpSender:
             ) from (None if hasattr(exc, "request_info") else exc)
         elapsed = loop.time() - started
         logger.debug("%s %s -> %d in %.3f s", method, url, status, elapsed)
-        self._hooks.response_received(
-            ResponseReceived(
-                method=method, url=url, attempt=request.attempt, status=status, elapsed=elapsed
+        if hooks.on_response:
+            hooks.response_received(
+                ResponseReceived(
+                    method=method, url=url, attempt=request.attempt, status=status, elapsed=elapsed
+                )
             )
-        )
         return Response(status=status, headers=answer_headers, body=body, method=method, url=url)
 
 

@@ -418,3 +418,13 @@ class _Served:
 
     async def __aexit__(self, *exc: object) -> None:
         await self._runner.cleanup()
+
+
+async def test_readme_fixture_example(certcentral_fake: FakeCertCentral) -> None:
+    """The README's "Testing your own code" example, through the installed pytest plugin."""
+    order_id = certcentral_fake.add_order("pending")
+    async with dc.CertCentralClient(
+        api_key=certcentral_fake.api_key, base_url=certcentral_fake.base_url
+    ) as client:
+        await client.orders.cancel(order_id, note="test")
+    assert certcentral_fake.order(order_id)["status"] == "canceled"  # type: ignore[index]
