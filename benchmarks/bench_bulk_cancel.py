@@ -33,7 +33,7 @@ WINDOWS = tuple((count, period * TIME_SCALE) for count, period in DIGICERT_WINDO
 BLOCK_SECONDS = DIGICERT_BLOCK * TIME_SCALE
 ORDERS = 1000
 TARGET_RATIO = 1.05
-SAFETY_MARGIN = 0.02  # the RateLimit default
+SAFETY_MARGIN = dc.RateLimit().safety_margin  # the default
 
 
 @attrs.define

@@ -218,7 +218,7 @@ async def main(args: argparse.Namespace) -> int:
     # DigiCert's shape (100 per 5 s, 1000 per 3 min) scaled down so that 400 requests
     # are bound by both windows.
     windows = [(25, 0.5), (100, 2.0)] if quick else [(20, 1.0), (100, 5.0)]
-    margin = 0.1  # 50 or 100 ms of slack for the skew between taking a slot and arriving
+    margin = dc.RateLimit().safety_margin  # the default
     least = greedy_last_send(WORKERS * TASKS, windows)
     print(f"== bench_redis{' (--quick)' if quick else ''}")
     print(
