@@ -186,7 +186,8 @@ async def main(quick: bool) -> None:
     print(
         f"   {count} GETs /order/certificate/{{id}} from {tasks} tasks; fake and client"
         f" windows {list(WINDOWS)}, fake blocks {BLOCK_SECONDS:g} s after an excess"
-        f" (no Retry-After); client RateLimit safety_margin {dc.RateLimit().safety_margin}, default RetryPolicy"
+        f" (no Retry-After); client RateLimit safety_margin {dc.RateLimit().safety_margin},"
+        " default RetryPolicy"
     )
     print(f"   least possible (greedy schedule of {count} sends): {best:.3f} s")
     print()
