@@ -30,9 +30,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from _common import least_possible
 
 import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, RateLimit, api_key_hash
@@ -43,19 +45,6 @@ WORKERS = 4
 TASKS = 100
 TARGET_RATIO = 1.15
 HUGE = [(10**9, 3600.0)]  # never waits
-
-
-def greedy_last_send(count: int, windows: Sequence[tuple[int, float]]) -> float:
-    """The earliest time the ``count``-th request can go, all starting at 0: request k
-    waits for the send ``c`` places back to leave every window ``(c, p)``."""
-    times: list[float] = []
-    for k in range(count):
-        t = times[-1] if times else 0.0
-        for limit, period in windows:
-            if k >= limit:
-                t = max(t, times[k - limit] + period)
-        times.append(t)
-    return times[-1] if times else 0.0
 
 
 # -- Redis ----------------------------------------------------------------------------------
@@ -219,7 +208,7 @@ async def main(args: argparse.Namespace) -> int:
     # are bound by both windows.
     windows = [(25, 0.5), (100, 2.0)] if quick else [(20, 1.0), (100, 5.0)]
     margin = dc.RateLimit().safety_margin  # the default
-    least = greedy_last_send(WORKERS * TASKS, windows)
+    least = least_possible(WORKERS * TASKS, windows)
     print(f"== bench_redis{' (--quick)' if quick else ''}")
     print(
         f"   {os.cpu_count()} cores, Python {platform.python_version()},"
