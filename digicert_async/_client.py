@@ -108,6 +108,9 @@ class CertCentralClient:
         windows) by default, ``RateLimit.disabled()`` for none.
     :param session: an ``aiohttp.ClientSession`` the caller owns; it is used as is and
         never closed by the client. By default the client opens and closes its own.
+        (On a session the client opens, aiohttp's own silent re-send of an idempotent
+        request after a dropped keep-alive connection is turned off, so that every send
+        is paced and counted; a borrowed session keeps whatever its owner chose.)
     :param hooks: callbacks for metrics and tracing.
     """
 
