@@ -7,13 +7,15 @@ the sha256 of its API key, and every client (in any process) bound to the same
 key and Redis paces against the same windows and waits out the same 429
 cool-down.
 
-How the state is kept (three Lua scripts, each one atomic step):
+How the state is kept (four Lua scripts, each one atomic step):
 
-- ``<prefix>:{<sha256>}:log``, a sorted set of send times (microseconds of the
+- ``<prefix>:{<sha256>}:log``, a sorted set of slot times (microseconds of the
   Redis server's clock, ``TIME``, so the workers' clocks never matter). Taking a
   slot trims the entries older than the longest window, looks at the ``count``-th
   most recent entry of each window (the :func:`window_wait` arithmetic) and adds
-  the new entry only if every window has room;
+  the new entry only if every window has room; when the slot's request is over,
+  its entry moves to the server's present time (as in the in-process limiter, a
+  slot counts from when its request is over);
 - ``<prefix>:{<sha256>}:state``, a hash with the gate's reopening time, the
   epoch (cool-downs so far) and the streak of 429s (the exponent of the back-off).
 
