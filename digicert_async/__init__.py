@@ -71,6 +71,7 @@ from .models import (
     UpdateStatusRequest,
     User,
 )
+from .resources._base import Listing
 
 __all__ = [
     "DOCUMENT_SIGNING_PRODUCTS",
@@ -92,6 +93,7 @@ __all__ = [
     "ErrorDetail",
     "Hooks",
     "LimiterUnavailableError",
+    "Listing",
     "NotFoundError",
     "Note",
     "NoteRequest",

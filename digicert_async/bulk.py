@@ -341,8 +341,14 @@ class OrderUpdate:
     order: Order | None = attrs.field(default=None, eq=False, repr=False)
 
 
-# Listing every order once is cheaper than reading each id once past this many ids.
-_LISTING_THRESHOLD = 50
+_FIRST_LOOK_PAGE_SIZE = 1000
+
+
+def _listing_costs_more(total: int | None, ids: int) -> bool:
+    """Whether listing ``total`` orders takes more requests than reading ``ids`` orders."""
+    return total is not None and -(-total // _FIRST_LOOK_PAGE_SIZE) > ids
+
+
 # Changes are asked for from a little before the last look so none falls in a gap.
 _CHANGES_OVERLAP = timedelta(seconds=60)
 NOT_FOUND_STATUS = "not_found"
@@ -360,7 +366,8 @@ async def poll_orders(
     """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
     status, until every order is in an ``until`` status or ``deadline`` seconds pass.
 
-    The first look lists the account's orders (or reads each id, for a few ids);
+    The first look lists the account's orders, or reads each id when the listing's
+    first page shows that would take fewer requests (a few ids in a big account);
     after that, one status-changes request per ``interval`` tells which orders moved,
     and only those are read. If the status-changes listing is unavailable, every
     unfinished order is read each interval instead. An id that does not exist is
@@ -433,19 +440,21 @@ async def poll_orders(
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     last_look = datetime.now(timezone.utc)
-    if len(statuses) <= _LISTING_THRESHOLD:
-        async for seen in read_all(statuses):
-            yield seen
-    else:
-        async for order in client.orders.list():
-            if past_deadline():
+    # The first look lists the account, unless its first page shows that listing it
+    # all would take more requests than reading each id (a few ids, a big account).
+    listing = client.orders.list(page_size=_FIRST_LOOK_PAGE_SIZE)
+    try:
+        async for order in listing:
+            if past_deadline() or _listing_costs_more(listing.total, len(statuses)):
                 break
             if order.id in statuses:
                 listed = update(order.id, order.status or "unknown", order)
                 if listed is not None:
                     yield listed
-        async for seen in read_all([i for i, s in statuses.items() if s is None]):
-            yield seen
+    finally:
+        await listing.aclose()
+    async for seen in read_all([i for i, s in statuses.items() if s is None]):
+        yield seen
 
     changes_available = True
     while True:

@@ -428,3 +428,14 @@ async def test_readme_fixture_example(certcentral_fake: FakeCertCentral) -> None
     ) as client:
         await client.orders.cancel(order_id, note="test")
     assert certcentral_fake.order(order_id)["status"] == "canceled"  # type: ignore[index]
+
+
+async def test_listing_total_is_known_after_the_first_page(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    listing = client.orders.list(page_size=7)
+    assert isinstance(listing, dc.Listing) and listing.total is None
+    first = await anext(listing)
+    assert listing.total == 30 and first.id > 0
+    await listing.aclose()
+    assert len(fake.requests) == 1  # stopping early fetched no further page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from .._errors import ResponseError, ValidationError
@@ -42,37 +42,65 @@ def listing_params(
     return tuple(params)
 
 
-async def paginate(
-    client: CertCentralClient,
-    path: str,
-    params: Sequence[tuple[str, str]],
-    page_size: int,
-    envelope: type[_Item],
-    unpack: Callable[[_Item], tuple[Sequence[_Model], Page]],
-) -> AsyncIterator[_Model]:
-    """Yield every item of a listing, page by page, until ``page.total`` is reached.
+class Listing(AsyncIterator[_Model]):
+    """Every item of a paged listing, fetched page by page (``offset``/``limit``)
+    until the ``page.total`` DigiCert announced is reached.
 
-    A page that ends before the total it announced is a ``ResponseError``: an
-    order silently skipped is worse than a loud failure.
+    ``total`` is that announced total, known once the first page has arrived (None
+    before). A page that ends before the total it announced is a ``ResponseError``:
+    an order silently skipped is worse than a loud failure.
     """
-    offset = 0
-    while True:
-        page_params = (*params, ("offset", str(offset)), ("limit", str(page_size)))
-        document = await client.call("GET", path, params=page_params, model=envelope)
-        items, page = unpack(document)
-        for item in items:
-            yield item
-        offset += len(items)
-        if offset >= page.total:
-            return
-        if not items:
-            raise ResponseError(
-                f"listing ended at {offset} of the {page.total} items it announced",
-                method="GET",
-                url=client.api_root + path,
-                status=200,
-                body="",
-            )
+
+    def __init__(
+        self,
+        client: CertCentralClient,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        page_size: int,
+        envelope: type[_Item],
+        unpack: Callable[[_Item], tuple[Sequence[_Model], Page]],
+    ) -> None:
+        self.total: int | None = None
+        self._items = self._fetch(client, path, tuple(params), page_size, envelope, unpack)
+
+    def __aiter__(self) -> Listing[_Model]:
+        return self
+
+    async def __anext__(self) -> _Model:
+        return await self._items.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early (what ``break`` in ``async for`` does once collected)."""
+        await self._items.aclose()
+
+    async def _fetch(
+        self,
+        client: CertCentralClient,
+        path: str,
+        params: tuple[tuple[str, str], ...],
+        page_size: int,
+        envelope: type[_Item],
+        unpack: Callable[[_Item], tuple[Sequence[_Model], Page]],
+    ) -> AsyncGenerator[_Model, None]:
+        offset = 0
+        while True:
+            page_params = (*params, ("offset", str(offset)), ("limit", str(page_size)))
+            document = await client.call("GET", path, params=page_params, model=envelope)
+            items, page = unpack(document)
+            self.total = page.total
+            for item in items:
+                yield item
+            offset += len(items)
+            if offset >= page.total:
+                return
+            if not items:
+                raise ResponseError(
+                    f"listing ended at {offset} of the {page.total} items it announced",
+                    method="GET",
+                    url=client.api_root + path,
+                    status=200,
+                    body="",
+                )
 
 
 def check_page_size(page_size: object) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from ..models import (
     UpdateStatusRequest,
 )
 from ..models._common import validate_id
-from ._base import check_page_size, listing_params, paginate
+from ._base import Listing, check_page_size, listing_params
 
 if TYPE_CHECKING:
     from .._client import CertCentralClient
@@ -137,7 +137,7 @@ class OrdersResource:
         filters: Mapping[str, object] | None = None,
         sort: str | None = None,
         page_size: int = 1000,
-    ) -> AsyncIterator[Order]:
+    ) -> Listing[Order]:
         """Iterate over every matching order, fetching ``page_size`` per request.
 
         ``filters={"common_name": "example.com"}`` becomes ``filters[common_name]=...``;
@@ -145,7 +145,7 @@ class OrdersResource:
         """
         params = listing_params(status=status, filters=filters, sort=sort)
         size = check_page_size(page_size)
-        return paginate(
+        return Listing(
             self._client, "/order/certificate", params, size, _OrderListPage, _unpack_orders
         )
 

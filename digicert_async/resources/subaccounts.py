@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
 from ..models import Page, SubaccountOrder
 from ..models._common import validate_id
-from ._base import check_page_size, listing_params, paginate
+from ._base import Listing, check_page_size, listing_params
 
 if TYPE_CHECKING:
     from .._client import CertCentralClient
@@ -51,11 +51,11 @@ class SubaccountsResource:
         filters: Mapping[str, object] | None = None,
         sort: str | None = None,
         page_size: int = 1000,
-    ) -> AsyncIterator[SubaccountOrder]:
+    ) -> Listing[SubaccountOrder]:
         """Iterate over every matching subaccount order, page by page."""
         params = listing_params(status=status, filters=filters, sort=sort)
         size = check_page_size(page_size)
-        return paginate(
+        return Listing(
             self._client,
             "/account/subaccount/order",
             params,
