@@ -761,7 +761,7 @@ async def _demo_poll(
     reached = sum(1 for s in statuses.values() if s in TERMINAL_STATUSES)
     show.say(
         f"{reached} of {count} orders reached a terminal status after {elapsed:.1f} s, with"
-        f" {len(fake.requests)} requests (a first read of each, then one status-changes listing"
+        f" {len(fake.requests)} requests (a first look, then one status-changes listing"
         " per interval and a read of each order that moved)."
     )
     return reached == count and not interrupts.interrupted
