@@ -17,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from _common import header, parse_args, table
@@ -108,53 +109,14 @@ ORDER_ISSUED_FULL: dict[str, Any] = {
 }
 
 # DigiCert's documented subaccount order examples (GET /account/subaccount/order/{id}).
-SUBACCOUNT_ISSUED: dict[str, Any] = {
-    "id": 12345678,
-    "certificate": {
-        "id": 34567891,
-        "thumbprint": "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX70C5B",
-        "serial_number": "XXXXXXXXXXXXXXXXXXXXXXXXXXXXXC5F",
-        "common_name": "example.com",
-        "dns_names": ["example.com"],
-        "valid_from": "2020-10-14",
-        "valid_till": "2021-10-18",
-        "days_remaining": 286,
-        "signature_hash": "sha256",
-    },
-    "organization": {
-        "id": 123456,
-        "name": "Example Organization",
-        "display_name": "Example Organization",
-    },
-    "subaccount": {
-        "account_id": 2345678,
-        "account_type": "enterprise",
-        "organization_name": "Example account",
-    },
-    "product": {"name_id": "ssl_basic", "name": "Basic OV", "type": "ssl_certificate"},
-    "order_price": {"cost": 358, "currency": "USD"},
-    "status": "issued",
-    "date_created": "2020-10-14T15:18:50+00:00",
-    "date_issued": "2020-10-14T15:18:52+00:00",
-    "is_multi_year_plan": "1",
-    "order_valid_from": "2020-10-14",
-    "order_valid_till": "2021-10-19",
-    "validity_years": 1,
-}
-SUBACCOUNT_MINIMAL: dict[str, Any] = {
-    "id": 123456,
-    "subaccount": {
-        "account_id": 123445,
-        "account_type": "enterprise",
-        "organization_name": "Sub account organization",
-    },
-    "product": {"name_id": "ssl_plus", "name": "Standard SSL", "type": "ssl_certificate"},
-    "order_price": {"cost": 198, "currency": "USD"},
-    "status": "pending",
-    "number_of_sans": 1,
-    "date_created": "2019-05-07T09:33:08+00:00",
-    "validity_years": 1,
-}
+# The seed page's examples, as the tests keep them.
+SEEDS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seeds"
+SUBACCOUNT_ISSUED: dict[str, Any] = json.loads(
+    (SEEDS / "subaccount_order_issued.json").read_bytes()
+)
+SUBACCOUNT_MINIMAL: dict[str, Any] = json.loads(
+    (SEEDS / "subaccount_order_minimal.json").read_bytes()
+)
 
 
 def _page(size: int) -> list[dict[str, Any]]:
