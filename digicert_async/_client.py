@@ -19,6 +19,7 @@ from ._pipeline import Handler, HttpSender, Request, Response, compose
 from ._ratelimit import RateLimit, RateLimitMiddleware, bind_backend, close_backend
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
+from .models._common import check_number
 from .resources.orders import OrdersResource
 from .resources.subaccounts import SubaccountsResource
 
@@ -130,8 +131,7 @@ class CertCentralClient:
             raise ValidationError("api_key", "must be a non-empty string")
         if any(c in api_key for c in "\r\n"):
             raise ValidationError("api_key", "must not contain line breaks")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValidationError("timeout", "must be a positive number of seconds")
+        check_number("timeout", timeout, allow_zero=False, allow_inf=True)
         self._api_key = _Secret(api_key)
         self.api_root = _resolve_api_root(region, base_url)
         self.region = region

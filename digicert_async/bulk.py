@@ -27,6 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from .models import TERMINAL_STATUSES, Order, OrderStatus
+from .models._common import check_number, check_text, validate_id
 
 __all__ = [
     "CANCELABLE_STATUSES",
@@ -146,12 +147,10 @@ class CancelJob:
         concurrency: int,
         deadline: float | None,
     ) -> None:
-        if not isinstance(note, str) or not note.strip():
-            raise ValidationError("note", "must be a non-empty string")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValidationError("concurrency", "must be a positive integer")
-        if deadline is not None and deadline <= 0:
-            raise ValidationError("deadline", "must be a positive number of seconds")
+        check_text("note", note)
+        validate_id("concurrency", concurrency)
+        if deadline is not None:
+            check_number("deadline", deadline, allow_zero=False, allow_inf=True)
         self._client = client
         self._note = note
         self._concurrency = concurrency
@@ -376,15 +375,11 @@ async def poll_orders(
     wanted = frozenset(until)
     if not wanted:
         raise ValidationError("until", "must name at least one status")
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval <= 0:
-        raise ValidationError("interval", "must be a positive number of seconds")
-    if deadline is not None and deadline <= 0:
-        raise ValidationError("deadline", "must be a positive number of seconds")
-    statuses: dict[int, str | None] = {}
-    for order_id in order_ids:
-        if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
-            raise ValidationError("order_ids", f"{order_id!r} is not a positive integer id")
-        statuses[order_id] = None
+    check_number("interval", interval, allow_zero=False)
+    if deadline is not None:
+        check_number("deadline", deadline, allow_zero=False, allow_inf=True)
+    validate_id("concurrency", concurrency)
+    statuses: dict[int, str | None] = {validate_id("order_ids", i): None for i in order_ids}
     loop = asyncio.get_running_loop()
     stop_at = None if deadline is None else loop.time() + deadline
     semaphore = asyncio.Semaphore(concurrency)
