@@ -40,7 +40,7 @@ import attrs
 from ._errors import TransportError, ValidationError
 from ._hooks import Hooks, RateLimitWait, logger
 from ._pipeline import Handler, Request, Response
-from .models._common import check_number
+from .models._common import check_number, validate_id
 
 __all__ = [
     "InMemoryLimiterBackend",
@@ -78,9 +78,7 @@ def _convert_windows(value: Iterable[tuple[int, float]]) -> tuple[tuple[int, flo
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise ValidationError(where, f"must be a (requests, seconds) pair, not {pair!r}")
         count, period = pair
-        if isinstance(count, bool) or not isinstance(count, int) or count <= 0:
-            raise ValidationError(where, f"requests must be a positive integer, not {count!r}")
-        windows.append((count, check_number(where, period, allow_zero=False)))
+        windows.append((validate_id(where, count), check_number(where, period, allow_zero=False)))
     return tuple(windows)
 
 
@@ -143,7 +141,7 @@ class RateLimit:
     >>> older = RateLimit(windows=[(100, 10.0), (1300, 3600.0)])
     >>> RateLimit(windows=[(0, 5.0)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    digicert_async._errors.ValidationError: rate_limit.windows[0]: requests must be ...
+    digicert_async._errors.ValidationError: rate_limit.windows[0]: must be a positive integer, got 0
     """
 
     windows: Sequence[tuple[int, float]] = attrs.field(

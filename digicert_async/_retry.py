@@ -26,10 +26,10 @@ from typing import Literal
 
 import attrs
 
-from ._errors import TransportError, ValidationError, error_from_status
+from ._errors import TransportError, error_from_status
 from ._hooks import Hooks, RetryScheduled, logger
 from ._pipeline import Handler, Request, Response
-from .models._common import check_number
+from .models._common import check_number, validate_id
 
 __all__ = [
     "RETRY_STATUSES",
@@ -51,9 +51,7 @@ RETRY_STATUSES = UNAVAILABLE_STATUSES | {THROTTLED_STATUS}
 
 
 def _convert_attempts(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError("retry.max_attempts", f"must be an integer >= 1, not {value!r}")
-    return value
+    return validate_id("retry.max_attempts", value)
 
 
 def _convert_backoff_initial(value: float) -> float:
