@@ -38,6 +38,7 @@ from .bulk import (
 )
 from .models import (
     DOCUMENT_SIGNING_PRODUCTS,
+    ORDER_STATUSES,
     TERMINAL_STATUSES,
     Container,
     ContainerRef,
@@ -75,6 +76,7 @@ from .resources._base import Listing
 
 __all__ = [
     "DOCUMENT_SIGNING_PRODUCTS",
+    "ORDER_STATUSES",
     "TERMINAL_STATUSES",
     "APIError",
     "AuthenticationError",

@@ -22,6 +22,7 @@ from .document_signing import (
 )
 from .notes import Note, NoteRequest
 from .orders import (
+    ORDER_STATUSES,
     TERMINAL_STATUSES,
     Container,
     Order,
@@ -37,6 +38,7 @@ from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, Subaccou
 
 __all__ = [
     "DOCUMENT_SIGNING_PRODUCTS",
+    "ORDER_STATUSES",
     "TERMINAL_STATUSES",
     "Container",
     "ContainerRef",

@@ -11,7 +11,7 @@ server is the truth there.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, NewType
 
 import attrs
@@ -24,6 +24,7 @@ __all__ = [
     "StrFlag",
     "User",
     "check_number",
+    "check_statuses",
     "check_text",
     "validate_id",
 ]
@@ -81,6 +82,31 @@ def check_text(field: str, value: object, non_empty: bool = True) -> str:
     if non_empty and not value.strip():
         raise ValidationError(field, "must not be empty")
     return value
+
+
+def check_statuses(field: str, value: object, allowed: Collection[str]) -> frozenset[str]:
+    """One status or several (any collection of strings, not a string's letters), each
+    one of ``allowed``; returned as a frozenset, else raise naming the valid ones."""
+    given: Collection[object]
+    if isinstance(value, str):
+        given = (value,)
+    elif isinstance(value, Collection) and not isinstance(value, (bytes, Mapping)):
+        given = value
+    else:
+        raise ValidationError(
+            field, f"expected a status or a collection of them, got {describe(value)}"
+        )
+    statuses = frozenset(status for status in given if isinstance(status, str))
+    unknown = sorted(
+        repr(status) for status in given if not isinstance(status, str) or status not in allowed
+    )
+    if unknown:
+        raise ValidationError(
+            field, f"unknown status {', '.join(unknown)}; valid: {', '.join(sorted(allowed))}"
+        )
+    if not statuses:
+        raise ValidationError(field, "must name at least one status")
+    return statuses
 
 
 def text(path: str, *, optional: bool = False, non_empty: bool = True) -> Validator:

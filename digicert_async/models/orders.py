@@ -10,6 +10,7 @@ import attrs
 from ._common import OrganizationSummary, Product, StrFlag, User, text
 
 __all__ = [
+    "ORDER_STATUSES",
     "TERMINAL_STATUSES",
     "Container",
     "Order",
@@ -44,6 +45,12 @@ class OrderStatus:
     RENEWED: Final = "renewed"
     NOT_RENEWED: Final = "not_renewed"
 
+
+ORDER_STATUSES: Final[frozenset[str]] = frozenset(
+    value for name, value in vars(OrderStatus).items() if name.isupper()
+)
+"""Every order status DigiCert documents: what a caller may ask for (``until=``,
+``status=``). The server may still answer with others, which are kept as sent."""
 
 TERMINAL_STATUSES: Final[frozenset[str]] = frozenset(
     {
