@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import platform
 from collections.abc import Mapping
 from types import TracebackType
@@ -12,8 +11,8 @@ from typing import Any, Literal, TypeVar, overload
 import aiohttp
 from yarl import URL
 
-from ._converter import converter
-from ._errors import ResponseError, ValidationError, decode_text, error_from_status
+from ._decode import decode_response
+from ._errors import ValidationError
 from ._hooks import Hooks
 from ._pipeline import Handler, HttpSender, Request, Response, compose
 from ._ratelimit import RateLimit, RateLimitMiddleware, bind_backend, close_backend
@@ -254,37 +253,3 @@ class CertCentralClient:
         """Send a request and decode the answer into ``model`` (or expect no body)."""
         response = await self.send(Request(method=method, path=path, params=params, json=json_body))
         return decode_response(response, model)
-
-
-def decode_response(response: Response, model: type[_Model] | None) -> _Model | None:
-    """Turn an answer into a model or the documented exception (pure)."""
-    if not 200 <= response.status < 300:
-        raise error_from_status(
-            response.status,
-            response.body,
-            method=response.method,
-            url=response.url,
-            attempts=response.attempts,
-        )
-    if model is None:
-        return None
-    try:
-        document = json.loads(response.body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
-        raise ResponseError(
-            f"body is not JSON ({exc})",
-            method=response.method,
-            url=response.url,
-            status=response.status,
-            body=decode_text(response.body),
-        ) from None
-    try:
-        return converter.structure(document, model)
-    except Exception as exc:
-        raise ResponseError(
-            f"body does not match {model.__name__}: {exc}",
-            method=response.method,
-            url=response.url,
-            status=response.status,
-            body=decode_text(response.body),
-        ) from exc

@@ -12,6 +12,10 @@
   naming the dotted field path (``certificate.valid_till``, ``requests[0].id``),
   chained from cattrs' detailed error; a ValidationError raised by a model's own
   validation propagates as it is.
+- response models (marked with :func:`~digicert_async.models._common.response_model`)
+  are read liberally: an object field sent as ``[]``, ``{}`` or ``null`` is None, a
+  list field sent as ``null`` is empty, an empty string in a date or number field is
+  None. Request models get none of this: what is sent is checked strictly.
 
 Hooks for every model are generated once, at import time (cattrs code generation),
 so decoding does no per-call reflection.
@@ -35,11 +39,11 @@ from cattrs.errors import (
     IterableValidationNote,
     StructureHandlerNotFoundError,
 )
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import models
 from ._errors import ValidationError
-from .models._common import StrFlag, describe
+from .models._common import StrFlag, describe, is_response_model
 
 __all__ = ["WireConverter", "converter", "make_converter"]
 
@@ -208,6 +212,10 @@ def _number_union_hook(tp: Any) -> Callable[[Any, Any], Any]:
     return structure_number
 
 
+# What a response may leave blank (``""``) instead of leaving out.
+_BLANK_IS_NONE = frozenset({int, float, date, datetime})
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -321,8 +329,50 @@ class WireConverter(cattrs.Converter):
 
         return structure_list
 
+    def _liberal_field_hook(self, tp: Any) -> Callable[[Any, Any], Any] | None:
+        """The hook of a response model's field of type ``tp``, where it differs."""
+        if _is_list(tp):
+            handler = self.get_structure_hook(tp)
+
+            def structure_list_or_null(value: Any, _: Any) -> Any:
+                return [] if value is None else handler(value, tp)
+
+            return structure_list_or_null
+        if _is_number_union(tp) and _NONE_TYPE in get_args(tp):
+            inner: Any = tp
+        elif _is_optional(tp):
+            (inner,) = (arg for arg in get_args(tp) if arg is not _NONE_TYPE)
+        else:
+            return None
+        handler = self.get_structure_hook(inner)
+        if attrs.has(inner):
+
+            def structure_object_or_empty(value: Any, _: Any) -> Any:
+                # [] is how PHP writes an empty object; {} carries nothing either.
+                if value is None or (not value and type(value) in (list, dict)):
+                    return None
+                return handler(value, inner)
+
+            return structure_object_or_empty
+        if inner in _BLANK_IS_NONE or inner is tp:
+
+            def structure_blank_as_none(value: Any, _: Any) -> Any:
+                if value is None or value == "":
+                    return None
+                return handler(value, inner)
+
+            return structure_blank_as_none
+        return None
+
     def _attrs_structure_hook(self, cls: type[T]) -> Callable[[Any, Any], T]:
-        generated = make_dict_structure_fn(cls, self)
+        overrides: dict[str, Any] = {}
+        if is_response_model(cls):
+            attrs_class: Any = attrs.resolve_types(cls)  # type: ignore[type-var]
+            for field in attrs.fields(attrs_class):
+                hook = self._liberal_field_hook(field.type)
+                if hook is not None:
+                    overrides[field.name] = override(struct_hook=hook)
+        generated = make_dict_structure_fn(cls, self, **overrides)
 
         def structure_object(value: Any, _: Any) -> T:
             if type(value) is not dict and not isinstance(value, Mapping):

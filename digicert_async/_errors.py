@@ -164,14 +164,28 @@ class TransportError(DigiCertError):
 
 
 class ResponseError(DigiCertError):
-    """A success status whose body is not what the endpoint promises."""
+    """A success status whose body is not what the endpoint promises.
 
-    def __init__(self, message: str, *, method: str, url: str, status: int, body: str) -> None:
+    ``field`` is the dotted path of the offending value in the body
+    (``orders[3].certificate.valid_till``) when one value is to blame, else None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        body: str,
+        field: str | None = None,
+    ) -> None:
         super().__init__(f"{method} {url} -> HTTP {status}: {message}")
         self.method = method
         self.url = url
         self.status = status
         self.body = body[:BODY_EXCERPT_LIMIT]
+        self.field = field
 
 
 _CLASS_BY_STATUS: Mapping[int, type[APIError]] = {
@@ -203,6 +217,8 @@ def parse_error_details(body: bytes) -> list[ErrorDetail]:
     if not isinstance(document, dict):
         return []
     entries = document.get("errors")
+    if isinstance(entries, dict):  # some answers carry one error as an object
+        entries = [entries]
     if not isinstance(entries, list):
         return []
     details = []

@@ -24,10 +24,13 @@ from ._errors import (
     DigiCertError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TransportError,
     ValidationError,
 )
-from .models import TERMINAL_STATUSES, Order, OrderStatus
-from .models._common import check_number, check_text, validate_id
+from .models import ORDER_STATUSES, TERMINAL_STATUSES, Order, OrderStatus
+from .models._common import check_number, check_statuses, check_text, validate_id
 
 __all__ = [
     "CANCELABLE_STATUSES",
@@ -332,12 +335,18 @@ def cancel_orders(
 @attrs.frozen
 class OrderUpdate:
     """An order seen in a new status. ``previous_status`` is None the first time it
-    is seen; ``order`` is the order as read (None when it was not found)."""
+    is seen; ``order`` is the order as read (None when it was not found).
+
+    When an order cannot be read (DigiCert's answer for it does not decode, or is
+    refused), the update carries the exception as ``error``, ``status`` stays what
+    was last seen and ``order`` is None; the other orders go on.
+    """
 
     order_id: int
     status: str | None
     previous_status: str | None
     order: Order | None = attrs.field(default=None, eq=False, repr=False)
+    error: BaseException | None = attrs.field(default=None, eq=False)
 
 
 _FIRST_LOOK_PAGE_SIZE = 1000
@@ -351,13 +360,21 @@ def _listing_costs_more(total: int | None, ids: int) -> bool:
 # Changes are asked for from a little before the last look so none falls in a gap.
 _CHANGES_OVERLAP = timedelta(seconds=60)
 NOT_FOUND_STATUS = "not_found"
+# An order whose reads fail this many looks in a row (for a reason waiting cannot
+# fix: a body that does not decode, a refusal) is given up on and counts as finished.
+UNREADABLE_LOOKS = 3
+
+
+def _passing(exc: DigiCertError) -> bool:
+    """Whether a failed read may well succeed later without anything changing."""
+    return isinstance(exc, (ServerError, RateLimitError, TransportError))
 
 
 async def poll_orders(
     client: CertCentralClient,
     order_ids: Iterable[int],
     *,
-    until: Collection[str] = TERMINAL_STATUSES,
+    until: str | Collection[str] = TERMINAL_STATUSES,
     interval: float = 60.0,
     deadline: float | None = None,
     concurrency: int = 10,
@@ -371,10 +388,18 @@ async def poll_orders(
     and only those are read. If the status-changes listing is unavailable, every
     unfinished order is read each interval instead. An id that does not exist is
     reported once with status ``"not_found"`` and counts as finished.
+
+    One odd order never stops the rest: a listing page that does not decode leaves
+    its orders to be read one by one (never the whole account), and an order that
+    cannot be read is reported in an update with its ``error`` at each look; after
+    ``UNREADABLE_LOOKS`` (3) failed looks in a row it counts as finished. A read that
+    fails for a passing reason (a 5xx, a 429, the network) is only logged and tried
+    again at the next look.
+
+    :param until: one status or several, each one DigiCert documents
+        (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
     """
-    wanted = frozenset(until)
-    if not wanted:
-        raise ValidationError("until", "must name at least one status")
+    wanted = check_statuses("until", until, ORDER_STATUSES)
     check_number("interval", interval, allow_zero=False)
     if deadline is not None:
         check_number("deadline", deadline, allow_zero=False, allow_inf=True)
@@ -387,11 +412,19 @@ async def poll_orders(
     def past_deadline() -> bool:
         return stop_at is not None and loop.time() >= stop_at
 
-    def finished(status: str | None) -> bool:
-        return status == NOT_FOUND_STATUS or (status is not None and status in wanted)
+    failed_looks: dict[int, int] = {}  # id -> looks in a row whose read failed
+    given_up: set[int] = set()
+
+    def finished(order_id: int) -> bool:
+        status = statuses[order_id]
+        return (
+            status == NOT_FOUND_STATUS
+            or (status is not None and status in wanted)
+            or order_id in given_up
+        )
 
     def unfinished() -> list[int]:
-        return [i for i, s in statuses.items() if not finished(s)]
+        return [i for i in statuses if not finished(i)]
 
     def update(order_id: int, status: str, order: Order | None) -> OrderUpdate | None:
         previous = statuses[order_id]
@@ -407,15 +440,34 @@ async def poll_orders(
             try:
                 order = await client.orders.get(order_id)
             except NotFoundError:
+                unread.discard(order_id)
                 return update(order_id, NOT_FOUND_STATUS, None)
             except DigiCertError as exc:
-                logger.warning(
-                    "poll_orders: reading order %s failed (%s); will retry", order_id, exc
-                )
                 unread.add(order_id)
-                return None
+                if _passing(exc):
+                    logger.warning(
+                        "poll_orders: reading order %s failed (%s); will retry", order_id, exc
+                    )
+                    return None
+                return unreadable(order_id, exc)
         unread.discard(order_id)
+        failed_looks.pop(order_id, None)
         return update(order_id, order.status or "unknown", order)
+
+    def unreadable(order_id: int, exc: DigiCertError) -> OrderUpdate:
+        looks = failed_looks[order_id] = failed_looks.get(order_id, 0) + 1
+        if looks >= UNREADABLE_LOOKS:
+            given_up.add(order_id)
+            unread.discard(order_id)
+            logger.warning(
+                "poll_orders: giving up on order %s after %d failed reads: %s", order_id, looks, exc
+            )
+        else:
+            logger.warning(
+                "poll_orders: order %s could not be read (%s); will retry", order_id, exc
+            )
+        status = statuses[order_id]
+        return OrderUpdate(order_id, status, status, None, error=exc)
 
     async def read_all(ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
         batch = list(ids)
@@ -437,17 +489,29 @@ async def poll_orders(
     last_look = datetime.now(timezone.utc)
     # The first look lists the account, unless its first page shows that listing it
     # all would take more requests than reading each id (a few ids, a big account).
+    # Whatever the listing does not show (a page or an order that did not decode, a
+    # listing that failed) is read one by one afterwards.
     listing = client.orders.list(page_size=_FIRST_LOOK_PAGE_SIZE)
+    pages = listing.pages(past_bad_pages=True)
     try:
-        async for order in listing:
+        async for page in pages:
+            if page.error is not None:
+                logger.warning(
+                    "poll_orders: a page of the order listing could not be read (%s);"
+                    " its orders are read one by one",
+                    page.error,
+                )
+            for order in page.items:
+                if order.id in statuses:
+                    listed = update(order.id, order.status or "unknown", order)
+                    if listed is not None:
+                        yield listed
             if past_deadline() or _listing_costs_more(listing.total, len(statuses)):
                 break
-            if order.id in statuses:
-                listed = update(order.id, order.status or "unknown", order)
-                if listed is not None:
-                    yield listed
+    except DigiCertError as exc:
+        logger.warning("poll_orders: listing the orders failed (%s); reading them one by one", exc)
     finally:
-        await listing.aclose()
+        await pages.aclose()
     async for seen in read_all([i for i, s in statuses.items() if s is None]):
         yield seen
 
@@ -482,7 +546,7 @@ async def poll_orders(
                     c.order_id
                     for c in changes
                     if c.order_id in statuses
-                    and not finished(statuses[c.order_id])
+                    and not finished(c.order_id)
                     and c.status != statuses[c.order_id]
                 }
                 last_look = look

@@ -5,14 +5,15 @@ Request models validate themselves when they are built (directly or by the
 converter) and raise :class:`~digicert_async._errors.ValidationError` naming the
 field by its dotted wire path (``ship_info.method``), because a nested class is
 only ever sent inside one request body. Response models never validate: the
-server is the truth there.
+server is the truth there. They are marked with :func:`response_model`, which
+makes the converter read them liberally (see there).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Mapping
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
 import attrs
 
@@ -26,6 +27,8 @@ __all__ = [
     "check_number",
     "check_statuses",
     "check_text",
+    "is_response_model",
+    "response_model",
     "validate_id",
 ]
 
@@ -37,6 +40,35 @@ as False, and writes ``"1"`` or ``"0"``.
 """
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+_Class = TypeVar("_Class", bound=type)
+
+_RESPONSE_MARK = "__digicert_response_model__"
+
+
+def response_model(cls: _Class) -> _Class:
+    """Mark an attrs class as a body DigiCert sends; the converter then reads it liberally.
+
+    DigiCert's answers vary by product, status, account and API vintage, so a response
+    model describes what the server *may* send:
+
+    - only fields without a default are required (by convention, just what identifies
+      the object an endpoint returns: an order's ``id``, a note's ``id``);
+    - an object-valued field that arrives as ``[]``, ``{}`` or ``null`` is None (PHP
+      writes an empty object as ``[]``: ``"organization": []`` on a DV order);
+    - a list field without a default that is ``null`` is an empty list, and one that is
+      absent takes its default (envelopes use ``factory=list``);
+    - an empty string in a date, timestamp or number field is None.
+
+    A value of the wrong type is still an error naming the field: nothing is coerced.
+    Request models are never marked, so they stay strict.
+    """
+    setattr(cls, _RESPONSE_MARK, True)
+    return cls
+
+
+def is_response_model(cls: type) -> bool:
+    """Whether ``cls`` was marked with :func:`response_model`."""
+    return getattr(cls, _RESPONSE_MARK, False) is True
 
 
 # --------------------------------------------------------------------------- helpers
@@ -207,21 +239,24 @@ def list_of(path: str, item: Callable[[str, Any], None], *, optional: bool = Fal
 # --------------------------------------------------------------------------- shared responses
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class User:
     """A CertCentral user, as embedded in notes and orders."""
 
-    id: int
+    id: int | None = None
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrganizationSummary:
-    """The organization of an order, as embedded in order details."""
+    """The organization of an order, as embedded in order details (older answers
+    carry no ``id``)."""
 
-    id: int
+    id: int | None = None
     name: str | None = None
     assumed_name: str | None = None
     display_name: str | None = None
@@ -231,6 +266,7 @@ class OrganizationSummary:
     is_active: bool | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Product:
     """The ordered product (``name_id`` is the product identifier, e.g. ``ssl_basic``)."""

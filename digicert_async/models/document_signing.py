@@ -21,6 +21,7 @@ from ._common import (
     instance_of,
     integer,
     list_of,
+    response_model,
     text,
     validate_id,
 )
@@ -256,21 +257,24 @@ class DocumentSigningOrder:
 # --------------------------------------------------------------------------- response
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class RequestStatus:
     """One entry of ``requests`` in an order creation answer."""
 
-    id: int
-    status: str
+    id: int | None = None
+    status: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrganizationId:
     """``organization`` in an order creation answer (only when one was created)."""
 
-    id: int
+    id: int | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrderCreated:
     """201 answer of an order creation. ``certificate_id`` comes once approved."""

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from ._common import User, text
+from ._common import User, response_model, text
 
 __all__ = ["Note", "NoteRequest", "User"]
 
@@ -18,11 +18,12 @@ class NoteRequest:
     text: str = attrs.field(validator=text("text"))
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Note:
     """A note on an order. ``id`` is the note's own id."""
 
     id: int
-    date_created: datetime
-    text: str
+    date_created: datetime | None = None
+    text: str | None = None
     user: User | None = None

@@ -7,7 +7,7 @@ from typing import Final
 
 import attrs
 
-from ._common import OrganizationSummary, Product, StrFlag, User, text
+from ._common import OrganizationSummary, Product, StrFlag, User, response_model, text
 
 __all__ = [
     "ORDER_STATUSES",
@@ -76,18 +76,21 @@ class UpdateStatusRequest:
     note: str = attrs.field(validator=text("note"))
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class ServerPlatform:
-    id: int
+    id: int | None = None
     name: str | None = None
     install_url: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrderCertificate:
-    """The certificate of an order, as in the order details."""
+    """The certificate of an order, as in the order details. ``id`` is None until
+    DigiCert has created the certificate (an order that ``needs_approval``, say)."""
 
-    id: int
+    id: int | None = None
     common_name: str | None = None
     dns_names: list[str] | None = None
     organization_units: list[str] | None = None
@@ -103,29 +106,33 @@ class OrderCertificate:
     server_platform: ServerPlatform | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Container:
-    id: int
+    id: int | None = None
     name: str | None = None
     is_active: bool | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrderRequestSummary:
     """One request (approval workflow entry) of an order."""
 
-    id: int
+    id: int | None = None
     date: datetime | None = None
     type: str | None = None
     status: str | None = None
     comments: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Order:
     """``GET /order/certificate/{order_id}`` and the items of the order listing.
 
-    Fields appear by order status and account type, so all but ``id`` may be None.
+    Fields appear by order status, product and account type, so all but ``id`` may be
+    None (``organization`` is None on a DV order, which DigiCert sends as ``[]``).
     ``status`` is a plain string (see :class:`OrderStatus`).
     """
 
@@ -152,19 +159,22 @@ class Order:
     disable_renewal_notifications: bool | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class StatusChange:
     """One entry of ``GET /order/certificate/status-changes``."""
 
     order_id: int
-    status: str
+    status: str | None = None
     certificate_id: int | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Page:
-    """The ``page`` object of a listing."""
+    """The ``page`` object of a listing. ``total`` is what paging relies on; DigiCert's
+    own examples show ``"limit": 0``, so ``limit`` and ``offset`` are informative only."""
 
-    total: int
-    limit: int
-    offset: int
+    total: int | None = None
+    limit: int | None = None
+    offset: int | None = None

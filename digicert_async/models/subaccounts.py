@@ -6,16 +6,17 @@ from datetime import date, datetime
 
 import attrs
 
-from ._common import OrganizationSummary, Product, StrFlag
+from ._common import OrganizationSummary, Product, StrFlag, response_model
 
 __all__ = ["OrderPrice", "Subaccount", "SubaccountCertificate", "SubaccountOrder"]
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class SubaccountCertificate:
     """Thumbprint, serial number and validity dates come only once issued."""
 
-    id: int
+    id: int | None = None
     thumbprint: str | None = None
     serial_number: str | None = None
     common_name: str | None = None
@@ -27,6 +28,7 @@ class SubaccountCertificate:
     signature_hash: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class Subaccount:
     account_id: int | None = None
@@ -34,12 +36,14 @@ class Subaccount:
     organization_name: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class OrderPrice:
     cost: int | float | None = None
     currency: str | None = None
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class SubaccountOrder:
     """An order placed by a subaccount, as the parent account sees it.

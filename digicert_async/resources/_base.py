@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import attrs
+
+from .._decode import decode_response, structure_answer
 from .._errors import ResponseError, ValidationError
+from .._pipeline import Request, Response
 from ..models import Page
-from ..models._common import check_text, validate_id
+from ..models._common import check_text, response_model, validate_id
 
 if TYPE_CHECKING:
     from .._client import CertCentralClient
 
-_Item = TypeVar("_Item")
 _Model = TypeVar("_Model")
 
 MAX_PAGE_SIZE = 1000
@@ -42,13 +45,61 @@ def listing_params(
     return tuple(params)
 
 
+_ENVELOPES: dict[str, type[Any]] = {}
+
+
+def _envelope(item_key: str) -> type[Any]:
+    """The class of one page as DigiCert sends it, with its list under ``item_key``
+    (``orders``, ``requests``...) and the items left raw: each is read on its own, so
+    that a bad one can be named (and, by the poller, set aside)."""
+    cls = _ENVELOPES.get(item_key)
+    if cls is None:
+        cls = response_model(
+            attrs.make_class(
+                f"_{item_key.title()}Page",
+                {
+                    item_key: attrs.field(factory=list, type=list[Any]),
+                    "page": attrs.field(default=None, type=Page | None),  # type: ignore[arg-type]
+                },
+                frozen=True,
+                kw_only=True,
+            )
+        )
+        _ENVELOPES[item_key] = cls
+    return cls
+
+
+@attrs.frozen
+class ItemFailure:
+    """A listed item that did not decode: the raw item and why."""
+
+    raw: Any
+    error: ResponseError
+
+
+@attrs.frozen
+class PageRead(Generic[_Model]):
+    """One page of a listing: the items that decoded, those that did not, or (with
+    ``error`` set) a page that could not be read at all."""
+
+    offset: int
+    total: int | None = None
+    items: list[_Model] = attrs.field(factory=list)
+    failures: list[ItemFailure] = attrs.field(factory=list)
+    error: ResponseError | None = None
+
+
 class Listing(AsyncIterator[_Model]):
     """Every item of a paged listing, fetched page by page (``offset``/``limit``)
     until the ``page.total`` DigiCert announced is reached.
 
     ``total`` is that announced total, known once the first page has arrived (None
     before). A page that ends before the total it announced is a ``ResponseError``:
-    an order silently skipped is worse than a loud failure.
+    an order silently skipped is worse than a loud failure. A page without a
+    ``page`` object is the last one when it holds fewer items than were asked for;
+    a full page without one is a ``ResponseError`` (nothing says whether more follow).
+    An item that does not decode makes the whole listing a ``ResponseError`` naming
+    it (``orders[3].certificate.valid_till``).
     """
 
     def __init__(
@@ -57,11 +108,17 @@ class Listing(AsyncIterator[_Model]):
         path: str,
         params: Sequence[tuple[str, str]],
         page_size: int,
-        envelope: type[_Item],
-        unpack: Callable[[_Item], tuple[Sequence[_Model], Page]],
+        item_key: str,
+        item_model: type[_Model],
     ) -> None:
         self.total: int | None = None
-        self._items = self._fetch(client, path, tuple(params), page_size, envelope, unpack)
+        self._client = client
+        self._path = path
+        self._params = tuple(params)
+        self._page_size = page_size
+        self._item_key = item_key
+        self._item_model = item_model
+        self._items = self._iterate()
 
     def __aiter__(self) -> Listing[_Model]:
         return self
@@ -73,34 +130,79 @@ class Listing(AsyncIterator[_Model]):
         """Stop early (what ``break`` in ``async for`` does once collected)."""
         await self._items.aclose()
 
-    async def _fetch(
-        self,
-        client: CertCentralClient,
-        path: str,
-        params: tuple[tuple[str, str], ...],
-        page_size: int,
-        envelope: type[_Item],
-        unpack: Callable[[_Item], tuple[Sequence[_Model], Page]],
-    ) -> AsyncGenerator[_Model, None]:
+    async def _iterate(self) -> AsyncGenerator[_Model, None]:
+        pages = self.pages()
+        try:
+            async for page in pages:
+                if page.error is not None:
+                    raise page.error
+                for item in page.items:
+                    yield item
+                if page.failures:
+                    raise page.failures[0].error
+        finally:
+            await pages.aclose()
+
+    async def pages(
+        self, *, past_bad_pages: bool = False
+    ) -> AsyncGenerator[PageRead[_Model], None]:
+        """The listing page by page, each item decoded on its own.
+
+        A page that cannot be read at all comes as a ``PageRead`` with ``error`` set;
+        with ``past_bad_pages`` the listing then goes on at the next page when the
+        total announced earlier says there is one, else it ends there.
+        """
         offset = 0
+        size = self._page_size
         while True:
-            page_params = (*params, ("offset", str(offset)), ("limit", str(page_size)))
-            document = await client.call("GET", path, params=page_params, model=envelope)
-            items, page = unpack(document)
-            self.total = page.total
-            for item in items:
-                yield item
-            offset += len(items)
-            if offset >= page.total:
+            page_params = (*self._params, ("offset", str(offset)), ("limit", str(size)))
+            response = await self._client.send(
+                Request(method="GET", path=self._path, params=page_params)
+            )
+            try:
+                read = self._read_page(offset, response)
+            except ResponseError as exc:
+                yield PageRead(offset, error=exc)
+                if past_bad_pages and self.total is not None and offset + size < self.total:
+                    offset += size
+                    continue
                 return
-            if not items:
-                raise ResponseError(
-                    f"listing ended at {offset} of the {page.total} items it announced",
-                    method="GET",
-                    url=client.api_root + path,
-                    status=200,
-                    body="",
+            if read.total is not None:
+                self.total = read.total
+            count = len(read.items) + len(read.failures)
+            yield read
+            offset += count
+            if self.total is None:
+                if count < size:  # no total anywhere: a short page is the last one
+                    self.total = offset
+                    return
+                raise self._paging_error(response, f"a full page of {count} came without a total")
+            if offset >= self.total:
+                return
+            if not count:
+                raise self._paging_error(
+                    response, f"listing ended at {offset} of the {self.total} items it announced"
                 )
+
+    def _read_page(self, offset: int, response: Response) -> PageRead[_Model]:
+        envelope = decode_response(response, _envelope(self._item_key))
+        page: Page | None = envelope.page
+        read: PageRead[_Model] = PageRead(offset, None if page is None else page.total)
+        for index, raw in enumerate(getattr(envelope, self._item_key)):
+            try:
+                item = structure_answer(
+                    raw, self._item_model, response, path=f"{self._item_key}[{index}]"
+                )
+            except ResponseError as exc:
+                read.failures.append(ItemFailure(raw, exc))
+            else:
+                read.items.append(item)
+        return read
+
+    def _paging_error(self, response: Response, message: str) -> ResponseError:
+        return ResponseError(
+            message, method="GET", url=response.url, status=response.status, body=""
+        )
 
 
 def check_page_size(page_size: object) -> int:

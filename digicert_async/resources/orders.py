@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +18,10 @@ from ..models import (
     NoteRequest,
     Order,
     OrderCreated,
-    Page,
     StatusChange,
     UpdateStatusRequest,
 )
-from ..models._common import validate_id
+from ..models._common import response_model, validate_id
 from ._base import Listing, check_page_size, listing_params
 
 if TYPE_CHECKING:
@@ -36,17 +35,13 @@ STATUS_CHANGES_EARLY_MARGIN = timedelta(hours=7)
 STATUS_CHANGES_MAX_SPAN = timedelta(days=7)
 
 
-@attrs.frozen(kw_only=True)
-class _OrderListPage:
-    orders: list[Order]
-    page: Page
-
-
+@response_model
 @attrs.frozen(kw_only=True)
 class _NoteList:
-    notes: list[Note]
+    notes: list[Note] = attrs.field(factory=list)
 
 
+@response_model
 @attrs.frozen(kw_only=True)
 class _StatusChangeList:
     orders: list[StatusChange] = attrs.field(factory=list)
@@ -86,6 +81,14 @@ class OrdersResource:
             "GET", f"/order/certificate/{order_id}/note", model=_NoteList
         )
         return listing.notes
+
+    async def get_note(self, order_id: int, note_id: int) -> Note:
+        """One note on an order, by the note's id."""
+        validate_id("order_id", order_id)
+        validate_id("note_id", note_id)
+        return await self._client.call(
+            "GET", f"/order/certificate/{order_id}/note/{note_id}", model=Note
+        )
 
     async def update_status(self, order_id: int, status: str = "CANCELED", *, note: str) -> None:
         """Change an order's status (DigiCert documents ``CANCELED``, case-sensitive).
@@ -145,9 +148,7 @@ class OrdersResource:
         """
         params = listing_params(status=status, filters=filters, sort=sort)
         size = check_page_size(page_size)
-        return Listing(
-            self._client, "/order/certificate", params, size, _OrderListPage, _unpack_orders
-        )
+        return Listing(self._client, "/order/certificate", params, size, "orders", Order)
 
     async def status_changes(
         self, since: datetime, until: datetime | None = None
@@ -176,7 +177,3 @@ class OrdersResource:
             model=_StatusChangeList,
         )
         return listing.orders
-
-
-def _unpack_orders(listing: _OrderListPage) -> tuple[Sequence[Order], Page]:
-    return listing.orders, listing.page

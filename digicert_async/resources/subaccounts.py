@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import attrs
-
-from ..models import Page, SubaccountOrder
+from ..models import SubaccountOrder
 from ..models._common import validate_id
 from ._base import Listing, check_page_size, listing_params
 
@@ -15,16 +13,6 @@ if TYPE_CHECKING:
     from .._client import CertCentralClient
 
 __all__ = ["SubaccountsResource"]
-
-
-@attrs.frozen(kw_only=True)
-class _SubaccountOrderListPage:
-    orders: list[SubaccountOrder]
-    page: Page
-
-
-def _unpack(listing: _SubaccountOrderListPage) -> tuple[Sequence[SubaccountOrder], Page]:
-    return listing.orders, listing.page
 
 
 class SubaccountsResource:
@@ -56,10 +44,5 @@ class SubaccountsResource:
         params = listing_params(status=status, filters=filters, sort=sort)
         size = check_page_size(page_size)
         return Listing(
-            self._client,
-            "/account/subaccount/order",
-            params,
-            size,
-            _SubaccountOrderListPage,
-            _unpack,
+            self._client, "/account/subaccount/order", params, size, "orders", SubaccountOrder
         )

@@ -30,7 +30,7 @@ MAX_LIMIT = 1000
 
 CANCELABLE = frozenset({"pending", "waiting_pickup"})
 SEED_STATUSES = ("pending", "waiting_pickup", "issued", "canceled", "rejected", "expired")
-SEED_PRODUCTS = ("ssl_basic", "ssl_plus", "ssl_securesite", "ssl_ev_basic")
+SEED_PRODUCTS = ("ssl_basic", "ssl_plus", "ssl_securesite", "ssl_ev_basic", "ssl_dv_geotrust")
 DOCUMENT_SIGNING_PRODUCTS = ("document_signing_org_1", "document_signing_org_2")
 
 # name_id -> (display name, product type, yearly price in USD)
@@ -39,6 +39,7 @@ PRODUCTS: dict[str, tuple[str, str, int]] = {
     "ssl_plus": ("Standard SSL", "ssl_certificate", 198),
     "ssl_securesite": ("Secure Site SSL", "ssl_certificate", 399),
     "ssl_ev_basic": ("Basic EV", "ssl_certificate", 495),
+    "ssl_dv_geotrust": ("GeoTrust Standard DV", "ssl_certificate", 149),
     "document_signing_org_1": (
         "Document Signing - Organization (2000)",
         "document_signing_certificate",
@@ -51,6 +52,11 @@ PRODUCTS: dict[str, tuple[str, str, int]] = {
     ),
 }
 
+# Domain-validated products have no organization; DigiCert writes it as PHP's empty array.
+DV_PRODUCTS = frozenset({"ssl_dv_geotrust", "ssl_dv_rapidssl", "ssl_dv_thawte"})
+# Statuses in which an order's certificate exists (has an id): before issuance DigiCert
+# answers with a certificate object that has no id.
+CERTIFICATE_EXISTS = frozenset({"issued", "expired", "revoked", "reissue_pending"})
 DEFAULT_ORGANIZATION = (334455, "Example Organization")
 NOTE_USER: JSONDict = {
     "id": 15,
@@ -238,8 +244,6 @@ class OrderStore:
     ) -> int:
         order_id = self._next_order_id
         self._next_order_id += 1
-        certificate_id = self._next_certificate_id
-        self._next_certificate_id += 1
         created = (created or self.now()).astimezone(UTC).replace(microsecond=0)
         name, product_type, price = PRODUCTS.get(product, (product, "ssl_certificate", 100))
         org_id, org_name = organization or DEFAULT_ORGANIZATION
@@ -247,7 +251,6 @@ class OrderStore:
         info: JSONDict = {
             "id": order_id,
             "certificate": {
-                "id": certificate_id,
                 "common_name": common_name,
                 "dns_names": names,
                 "signature_hash": "sha256",
@@ -255,7 +258,11 @@ class OrderStore:
             "status": status,
             "is_renewal": False,
             "date_created": iso(created),
-            "organization": {"id": org_id, "name": org_name, "display_name": org_name},
+            "organization": (
+                []
+                if product in DV_PRODUCTS
+                else {"id": org_id, "name": org_name, "display_name": org_name}
+            ),
             "validity_years": validity_years,
             "product": {"name_id": product, "name": name, "type": product_type},
         }
@@ -272,6 +279,8 @@ class OrderStore:
             issued = min(created + timedelta(minutes=1), max(created, self.now()))
             self._issue(order, issued)
             order.status_last_updated = issued
+        elif status in CERTIFICATE_EXISTS:
+            self.create_certificate(order)
         if extra:
             info.update(copy.deepcopy(dict(extra)))
         self.orders[order_id] = order
@@ -283,7 +292,20 @@ class OrderStore:
         order.info["status"] = status
         if status == "issued" and "date_issued" not in order.info:
             self._issue(order, when)
+        elif status in CERTIFICATE_EXISTS:
+            self.create_certificate(order)
         order.status_last_updated = when
+
+    def create_certificate(self, order: StoredOrder) -> int:
+        """Give the order's certificate its id (once), as DigiCert does when it approves
+        or issues one; returns the id."""
+        certificate = order.info.setdefault("certificate", {})
+        if "id" not in certificate:
+            # The id leads the object, as in DigiCert's answers.
+            order.info["certificate"] = {"id": self._next_certificate_id, **certificate}
+            self._next_certificate_id += 1
+        certificate_id: int = order.info["certificate"]["id"]
+        return certificate_id
 
     def _issue(self, order: StoredOrder, when: datetime) -> None:
         info = order.info
@@ -292,7 +314,8 @@ class OrderStore:
         start = when.date()
         cert_till = start + timedelta(days=396)
         digest = hashlib.sha256(f"fake-certificate-{order.id}".encode()).hexdigest().upper()
-        certificate = info.setdefault("certificate", {})
+        self.create_certificate(order)
+        certificate = info["certificate"]
         certificate["thumbprint"] = digest[:40]
         certificate["serial_number"] = digest[40:64]
         certificate["valid_from"] = start.isoformat()
@@ -322,7 +345,7 @@ class OrderStore:
             view["certificate"] = copy.deepcopy(certificate)
             organization = info.get("organization")
             if organization is not None:
-                view["organization"] = dict(organization)
+                view["organization"] = copy.deepcopy(organization)
         view["subaccount"] = dict(order.subaccount or IMMEDIATE_SUBACCOUNT)
         view["product"] = dict(info.get("product", {}))
         view["order_price"] = {"cost": order.cost, "currency": "USD"}
@@ -360,6 +383,14 @@ class OrderStore:
                     return self._list_notes(order_id)
                 if rest[1] == "status" and method == "PUT":
                     return self._update_status(order_id, body)
+            elif (
+                len(rest) == 3
+                and rest[0].isdigit()
+                and rest[1] == "note"
+                and rest[2].isdigit()
+                and method == "GET"
+            ):
+                return self._view_note(int(rest[0]), int(rest[2]))
         elif parts[:3] == ["account", "subaccount", "order"] and method == "GET":
             rest = parts[3:]
             if not rest:
@@ -393,6 +424,15 @@ class OrderStore:
         if not isinstance(order, StoredOrder):
             return order
         return 200, {"notes": copy.deepcopy(order.notes)}
+
+    def _view_note(self, order_id: int, note_id: int) -> Answer:
+        order = self._find(order_id)
+        if not isinstance(order, StoredOrder):
+            return order
+        for note in order.notes:
+            if note["id"] == note_id:
+                return 200, copy.deepcopy(note)
+        return error(404, ("not_found|note", f"Note {note_id} was not found."))
 
     def _update_status(self, order_id: int, body: bytes) -> Answer:
         order = self._find(order_id)
@@ -480,10 +520,10 @@ class OrderStore:
             items = [self.subaccount_view(order) for order in page]
         else:
             items = [copy.deepcopy(order.info) for order in page]
-        return 200, {
-            "orders": items,
-            "page": {"total": len(selected), "limit": limit, "offset": offset},
-        }
+        listing: JSONDict = {"page": {"total": len(selected), "limit": limit, "offset": offset}}
+        if items:  # DigiCert leaves the list key out of an empty page
+            listing = {"orders": items, **listing}
+        return 200, listing
 
     def _status_changes(self, query: Mapping[str, str]) -> Answer:
         name = "filters[status_last_updated]"
@@ -497,15 +537,13 @@ class OrderStore:
         if start is None or end is None or start > end:
             return error(400, _invalid(name, "Expected FROM...TO as YYYY-M-D+H:M:S."))
         changed = [
-            {
-                "order_id": order.id,
-                "certificate_id": order.certificate_id,
-                "status": order.status,
-            }
+            {"order_id": order.id, "certificate_id": order.certificate_id, "status": order.status}
+            if order.certificate_id is not None
+            else {"order_id": order.id, "status": order.status}
             for order in self.orders.values()
             if start <= order.status_last_updated <= end
         ]
-        return 200, {"orders": changed}
+        return 200, {"orders": changed} if changed else {}
 
     def _order_document_signing(self, product: str, body: bytes) -> Answer:
         if product not in DOCUMENT_SIGNING_PRODUCTS:
@@ -546,7 +584,7 @@ class OrderStore:
             "requests": [{"id": request_id, "status": "approved" if approved else "pending"}],
         }
         if approved:
-            answer["certificate_id"] = self.orders[order_id].certificate_id
+            answer["certificate_id"] = self.create_certificate(self.orders[order_id])
         if new_organization is not None:
             answer["organization"] = {"id": new_organization}
         return 201, answer
