@@ -12,6 +12,8 @@ import pytest
 import digicert_async as dc
 from digicert_async.testing import FakeCertCentral, Fault
 
+from ._served import served
+
 Outcome = dc.CancelOutcome
 EXPECTED = {
     "pending": Outcome.CANCELED,
@@ -294,3 +296,123 @@ async def test_poll_lists_a_small_account_in_one_request() -> None:
         assert sorted(u.order_id for u in seen if u.previous_status is None) == wanted
         first_look = [r for r in fake.requests if not r.path.endswith("/status-changes")]
         assert [r.path for r in first_look] == ["/services/v2/order/certificate"]
+
+
+# --- poll_orders and answers that do not decode ----------------------------------------
+
+
+def reads_of(fake: FakeCertCentral, order_id: int) -> int:
+    return sum(1 for r in fake.requests if r.path.endswith(f"/order/certificate/{order_id}"))
+
+
+async def test_poll_goes_on_around_an_order_that_cannot_be_read(
+    empty_fake: FakeCertCentral,
+) -> None:
+    issued = [empty_fake.add_order("issued") for _ in range(3)]
+    # an answer with a wrong type inside: its listing item and its own read both fail
+    odd = empty_fake.add_order("pending", certificate={"common_name": "x", "csr": {"csr": "?"}})
+    async with client_for(empty_fake) as client:
+        updates = [
+            u
+            async for u in dc.poll_orders(
+                client, [*issued, odd], until="issued", interval=0.02, deadline=10
+            )
+        ]
+    good = [u for u in updates if u.error is None]
+    assert sorted(u.order_id for u in good) == issued
+    assert all(u.status == "issued" and u.order is not None for u in good)
+    failed = [u for u in updates if u.error is not None]
+    # reported at each of three looks in a row, then given up on: the poll ends by itself
+    assert [u.order_id for u in failed] == [odd] * dc.bulk.UNREADABLE_LOOKS
+    assert all(isinstance(u.error, dc.ResponseError) for u in failed)
+    assert all(u.status is None and u.order is None for u in failed)
+    assert "certificate.csr" in str(failed[0].error)
+    # only the odd order was read one by one; the others came from the listing
+    assert reads_of(empty_fake, odd) == dc.bulk.UNREADABLE_LOOKS
+    assert all(reads_of(empty_fake, order_id) == 0 for order_id in issued)
+
+
+async def test_poll_an_order_that_reads_again_is_not_given_up(
+    empty_fake: FakeCertCentral,
+) -> None:
+    order_id = empty_fake.add_order("pending", validity_years="one")
+    async with client_for(empty_fake) as client:
+        updates: list[dc.OrderUpdate] = []
+        async for update in dc.poll_orders(
+            client, [order_id], until={"issued"}, interval=0.02, deadline=10
+        ):
+            updates.append(update)
+            if update.error is not None and len(updates) == 2:
+                # mended before the third look: the order is followed to the end
+                empty_fake.update_order(order_id, validity_years=1)
+                empty_fake.set_status(order_id, "issued")
+    assert [u.error is not None for u in updates] == [True, True, False]
+    assert (updates[-1].status, updates[-1].previous_status) == ("issued", None)
+
+
+async def test_poll_reads_one_by_one_the_orders_of_a_page_that_fails(
+    empty_fake: FakeCertCentral,
+) -> None:
+    ids = [empty_fake.add_order("issued") for _ in range(4)]
+    empty_fake.inject(Fault.MALFORMED_JSON, method="GET", path_contains="/order/certificate")
+    async with client_for(empty_fake) as client:
+        seen = [u async for u in dc.poll_orders(client, ids, interval=0.02, deadline=10)]
+    assert sorted(u.order_id for u in seen) == ids and all(u.error is None for u in seen)
+    listings = [r for r in empty_fake.requests if r.path.endswith("/order/certificate")]
+    assert len(listings) == 1  # the page failed: its orders were read, not the list again
+    assert all(reads_of(empty_fake, order_id) == 1 for order_id in ids)
+
+
+async def test_poll_reads_only_the_order_a_listing_could_not_decode(
+    empty_fake: FakeCertCentral,
+) -> None:
+    ids = [empty_fake.add_order("issued") for _ in range(2500)]
+    wanted = ids[::300]  # 9 ids on all three pages: listing costs fewer requests
+    # one item of the second page does not decode
+    empty_fake.update_order(ids[1500], certificate="not an object")
+    async with client_for(empty_fake) as client:
+        seen = [u async for u in dc.poll_orders(client, wanted, interval=0.02, deadline=20)]
+    listed = {u.order_id for u in seen if u.error is None}
+    assert listed == set(wanted) - {ids[1500]}
+    errors = [u for u in seen if u.error is not None]
+    assert {u.order_id for u in errors} == {ids[1500]}
+    listings = [r for r in empty_fake.requests if r.path.endswith("/order/certificate")]
+    assert len(listings) == 3
+    # the ids of the page with the bad item were read on their own, the others were not
+    assert reads_of(empty_fake, ids[1500]) == dc.bulk.UNREADABLE_LOOKS
+    assert reads_of(empty_fake, ids[1200]) == 0 and reads_of(empty_fake, ids[2100]) == 0
+
+
+async def test_poll_until_takes_one_status_and_rejects_unknown_ones(
+    empty_fake: FakeCertCentral,
+) -> None:
+    order_id = empty_fake.add_order("issued")
+    async with client_for(empty_fake) as client:
+        seen = [u async for u in dc.poll_orders(client, [order_id], until="issued", interval=1)]
+        assert [u.status for u in seen] == ["issued"]
+        with pytest.raises(dc.ValidationError) as info:
+            _ = [u async for u in dc.poll_orders(client, [order_id], until="isued")]
+        assert info.value.field == "until" and "issued" in info.value.message
+    assert len(empty_fake.requests) == 1  # nothing sent for the refused call
+
+
+async def test_poll_goes_past_a_page_that_does_not_decode() -> None:
+    def page(first: int, count: int) -> dict[str, object]:
+        orders = [{"id": i, "status": "issued"} for i in range(first, first + count)]
+        return {"orders": orders, "page": {"total": 2500, "limit": 1000, "offset": first - 1}}
+
+    wanted = [1, 1500, 2400]  # one order on each of three pages
+    async with served() as (server, client):
+        server.answer("GET", "/order/certificate?offset=0&limit=1000", 200, page(1, 1000))
+        server.answer("GET", "/order/certificate?offset=1000&limit=1000", 200, b"<html>oops")
+        server.answer("GET", "/order/certificate?offset=2000&limit=1000", 200, page(2001, 500))
+        server.answer("GET", "/order/certificate/1500", 200, {"id": 1500, "status": "issued"})
+        seen = [u async for u in dc.poll_orders(client, wanted, interval=0.02, deadline=10)]
+    assert sorted(u.order_id for u in seen) == wanted and all(u.error is None for u in seen)
+    # the three pages, then the one order of the page that failed: never the whole account
+    assert [path for _, path in server.requests] == [
+        "/order/certificate?offset=0&limit=1000",
+        "/order/certificate?offset=1000&limit=1000",
+        "/order/certificate?offset=2000&limit=1000",
+        "/order/certificate/1500",
+    ]

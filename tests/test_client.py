@@ -174,8 +174,9 @@ async def test_listing_with_one_bad_item_fails_whole_call(
             api_key="k", base_url=root, rate_limit=dc.RateLimit.disabled()
         ) as client,
     ):
-        with pytest.raises(dc.ResponseError):
+        with pytest.raises(dc.ResponseError) as caught:
             [o async for o in client.orders.list()]
+    assert caught.value.field == "orders[1].id"  # the item is to blame, not the page
 
 
 async def test_connection_refused_is_transport_error(unused_tcp_port: int) -> None:
@@ -439,3 +440,18 @@ async def test_listing_total_is_known_after_the_first_page(
     assert listing.total == 30 and first.id > 0
     await listing.aclose()
     assert len(fake.requests) == 1  # stopping early fetched no further page
+
+
+async def test_the_client_reads_the_fakes_variance() -> None:
+    async with FakeCertCentral(rate_limits=None, orders=10) as fake:
+        async with dc.CertCentralClient(
+            api_key=fake.api_key, base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
+        ) as client:
+            orders = [order async for order in client.orders.list()]
+    dv = [o for o in orders if o.product is not None and o.product.name_id == "ssl_dv_geotrust"]
+    assert dv and all(order.organization is None for order in dv)
+    assert all(
+        (order.certificate is not None and order.certificate.id is not None)
+        == (order.status in ("issued", "expired"))
+        for order in orders
+    )

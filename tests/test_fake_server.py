@@ -412,6 +412,26 @@ async def test_order_info_shapes(api: Api) -> None:
     assert ISO_UTC.fullmatch(issued["date_issued"])
 
 
+async def test_order_info_varies_as_digicert_answers_do(api: Api) -> None:
+    fake = api.fake
+    pending = fake.add_order("pending")
+    _, info, _ = await api.call("GET", f"/order/certificate/{pending}")
+    assert "id" not in info["certificate"]  # no certificate id before issuance
+    fake.set_status(pending, "issued")
+    _, info, _ = await api.call("GET", f"/order/certificate/{pending}")
+    assert isinstance(info["certificate"]["id"], int)
+    assert next(iter(info["certificate"])) == "id"
+
+    dv = fake.add_order("issued", product="ssl_dv_geotrust")
+    _, info, _ = await api.call("GET", f"/order/certificate/{dv}")
+    assert info["organization"] == []  # how DigiCert writes a DV order's organization
+    _, view, _ = await api.call("GET", f"/account/subaccount/order/{dv}")
+    assert view.get("organization", []) == []
+
+    fake.update_order(dv, organization={})
+    assert fake.order(dv)["organization"] == {}  # type: ignore[index]
+
+
 async def test_subaccount_order_info(api: Api) -> None:
     fake = api.fake
     immediate = fake.add_order(subaccount=True, product="ssl_securesite")

@@ -303,6 +303,12 @@ class FakeCertCentral:
         stored = self._store.orders.get(order_id)
         return None if stored is None else copy.deepcopy(stored.info)
 
+    def update_order(self, order_id: int, **fields: Any) -> None:
+        """Set top-level fields of the order-info document (copies of the values), to shape
+        what the fake answers: ``fake.update_order(oid, organization=[])``. Raises
+        ``KeyError`` if the order is unknown."""
+        self._store.orders[order_id].info.update(copy.deepcopy(fields))
+
     def notes(self, order_id: int) -> list[dict[str, Any]]:
         """Copies of the order's notes in creation order. Raises ``KeyError`` if unknown."""
         return copy.deepcopy(self._store.orders[order_id].notes)
