@@ -27,10 +27,9 @@ from ._errors import (
     RateLimitError,
     ServerError,
     TransportError,
-    ValidationError,
 )
 from .models import ORDER_STATUSES, TERMINAL_STATUSES, Order, OrderStatus
-from .models._common import check_number, check_statuses, check_text, validate_id
+from .models._common import check_ids, check_number, check_statuses, check_text, validate_id
 
 __all__ = [
     "CANCELABLE_STATUSES",
@@ -39,6 +38,7 @@ __all__ = [
     "CancelReport",
     "CancelResult",
     "OrderUpdate",
+    "OutcomeCounts",
     "cancel_orders",
     "poll_orders",
 ]
@@ -63,6 +63,16 @@ class CancelOutcome(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class OutcomeCounts(dict[CancelOutcome, int]):
+    """Outcome -> number of orders. A plain dict that prints its outcomes by value; it
+    can be indexed by the outcome or its string (``counts["canceled"]``)."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{outcome.value!r}: {n}" for outcome, n in self.items()) + "}"
+
+    __str__ = __repr__
 
 
 @attrs.frozen
@@ -98,10 +108,11 @@ class CancelReport:
     duplicates: Mapping[int, int] = attrs.field(factory=dict)
 
     @property
-    def counts(self) -> dict[CancelOutcome, int]:
-        """Outcome -> number of orders, every outcome present (zero included)."""
+    def counts(self) -> OutcomeCounts:
+        """Outcome -> number of orders, every outcome present (zero included); it prints
+        as ``{'canceled': 812, 'already_canceled': 3, ...}``."""
         tally = Counter(result.outcome for result in self.results)
-        return {outcome: tally.get(outcome, 0) for outcome in CancelOutcome}
+        return OutcomeCounts({outcome: tally.get(outcome, 0) for outcome in CancelOutcome})
 
     @property
     def complete(self) -> bool:
@@ -120,9 +131,9 @@ class CancelReport:
         ]
 
 
-def _unique_ids(order_ids: Iterable[object]) -> tuple[list[Any], dict[Any, int]]:
-    unique: dict[Any, None] = {}
-    duplicates: Counter[Any] = Counter()
+def _unique_ids(order_ids: Iterable[int]) -> tuple[list[int], dict[int, int]]:
+    unique: dict[int, None] = {}
+    duplicates: Counter[int] = Counter()
     for order_id in order_ids:
         if order_id in unique:
             duplicates[order_id] += 1
@@ -158,8 +169,8 @@ class CancelJob:
         self._note = note
         self._concurrency = concurrency
         self._deadline = deadline
-        self._ids, self._duplicates = _unique_ids(order_ids)
-        self._results: dict[Any, CancelResult] = {}
+        self._ids, self._duplicates = _unique_ids(check_ids("order_ids", order_ids))
+        self._results: dict[int, CancelResult] = {}
         self._started = False
         self._abort: DigiCertError | None = None
         self._queue: asyncio.Queue[CancelResult] | None = None
@@ -210,7 +221,7 @@ class CancelJob:
             raise RuntimeError("a CancelJob runs once; start a new one with report.resume_ids()")
         self._started = True
         pending = iter(self._ids)
-        in_flight: set[Any] = set()
+        in_flight: set[int] = set()
         loop = asyncio.get_running_loop()
         stop_at = None if self._deadline is None else loop.time() + self._deadline
 
@@ -245,11 +256,9 @@ class CancelJob:
         if self._queue is not None:
             self._queue.put_nowait(result)
 
-    async def _cancel_one(self, order_id: Any) -> CancelResult:
+    async def _cancel_one(self, order_id: int) -> CancelResult:
         try:
             await self._client.orders.cancel(order_id, note=self._note)
-        except ValidationError as exc:
-            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
         except NotFoundError:
             return CancelResult(order_id, CancelOutcome.NOT_FOUND)
         except (AuthenticationError, PermissionDeniedError) as exc:
@@ -319,7 +328,9 @@ def cancel_orders(
     :class:`CancelReport`; ``async for result in cancel_orders(...)`` streams each
     :class:`CancelResult` as it completes. Duplicate ids are sent once. A refusal is
     settled by reading the order back, so an order canceled by an earlier run is
-    ``already_canceled`` and an issued one ``not_cancelable``, not ``failed``.
+    ``already_canceled`` and an issued one ``not_cancelable``, not ``failed``. Every id is
+    checked first: one that is not a positive integer (a float or bool included) fails the
+    call with one ``ValidationError`` naming the bad ones, before anything is sent.
 
     :param concurrency: how many cancellations run at once; the client's rate limit
         paces them whatever this is.
@@ -404,7 +415,7 @@ async def poll_orders(
     if deadline is not None:
         check_number("deadline", deadline, allow_zero=False, allow_inf=True)
     validate_id("concurrency", concurrency)
-    statuses: dict[int, str | None] = {validate_id("order_ids", i): None for i in order_ids}
+    statuses: dict[int, str | None] = dict.fromkeys(check_ids("order_ids", order_ids))
     loop = asyncio.get_running_loop()
     stop_at = None if deadline is None else loop.time() + deadline
     semaphore = asyncio.Semaphore(concurrency)

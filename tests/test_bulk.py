@@ -179,10 +179,39 @@ async def test_bad_input_is_rejected_before_sending(empty_fake: FakeCertCentral)
             dc.cancel_orders(client, [1], note=" ")
         with pytest.raises(dc.ValidationError, match="concurrency"):
             dc.cancel_orders(client, [1], note="x", concurrency=0)
-        report = await dc.cancel_orders(client, [0, "7"], note="x")  # type: ignore[list-item]
-    assert [r.outcome for r in report.results] == [Outcome.FAILED, Outcome.FAILED]
-    assert all(isinstance(r.error, dc.ValidationError) for r in report.results)
     assert empty_fake.requests == []
+
+
+@pytest.mark.parametrize("job", ["cancel", "poll"])
+async def test_every_id_is_checked_before_anything_is_sent(
+    empty_fake: FakeCertCentral, job: str
+) -> None:
+    good = empty_fake.add_order("pending")
+    # equal across types (100001.0 == 100001, True == 1) but no id: none may pass or
+    # stand in for a real id in the de-duplication
+    ids: list[object] = [good, float(good), True, 0, "7", 10**20, 10**4400, good]
+    async with client_for(empty_fake) as client:
+        with pytest.raises(dc.ValidationError) as caught:
+            if job == "cancel":
+                dc.cancel_orders(client, ids, note="x")  # type: ignore[arg-type]
+            else:
+                _ = [u async for u in dc.poll_orders(client, ids)]  # type: ignore[arg-type]
+    error = caught.value
+    assert error.field == "order_ids" and "6 bad id(s)" in error.message
+    for position in ("[1]", "[2]", "[3]", "[4]", "[5]"):
+        assert position in error.message
+    assert "[0]" not in error.message and "more than 20 digits" in error.message
+    assert len(str(error)) < 600  # a 4,400-digit id is not printed
+    assert empty_fake.requests == []
+
+
+async def test_report_counts_print_readably(empty_fake: FakeCertCentral) -> None:
+    pending = empty_fake.add_order("pending")
+    async with client_for(empty_fake) as client:
+        report = await dc.cancel_orders(client, [pending, 900_000_001], note="x")
+    assert str(report.counts).startswith("{'canceled': 1, 'already_canceled': 0,")
+    assert "'not_found': 1" in repr(report.counts)
+    assert report.counts["canceled"] == report.counts[Outcome.CANCELED] == 1
 
 
 # --- polling ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -455,3 +455,60 @@ async def test_the_client_reads_the_fakes_variance() -> None:
         == (order.status in ("issued", "expired"))
         for order in orders
     )
+
+
+# --- update_status and listing inputs --------------------------------------------------
+
+
+async def test_update_status_needs_a_note_only_to_cancel(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    for status in ("CANCELED", "canceled"):
+        with pytest.raises(dc.ValidationError) as caught:
+            await client.orders.update_status(100001, status)
+        assert caught.value.field == "note"
+    with pytest.raises(dc.ValidationError) as caught:
+        await client.orders.update_status(100001, "RENEWED", note="x")
+    assert caught.value.field == "status" and "not_renewed" in caught.value.message
+    assert fake.requests == []
+    # the fake only cancels, and says so: what matters is what went out
+    with pytest.raises(dc.BadRequestError):
+        await client.orders.update_status(100001, "not_renewed")
+    assert fake.requests[-1].json == {"status": "not_renewed"}
+
+
+async def test_listing_status_is_one_documented_status(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    for bad in ("pendng", "PENDING", ["pending"], 1):
+        with pytest.raises(dc.ValidationError) as caught:
+            client.orders.list(status=bad)  # type: ignore[arg-type]
+        assert caught.value.field == "status"
+    with pytest.raises(dc.ValidationError, match="valid: approved, canceled"):
+        client.subaccounts.list_orders(status="x")
+    assert fake.requests == []
+
+
+async def test_filter_values_are_typed_and_written_as_digicert_reads_them(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    class Host:
+        def __str__(self) -> str:
+            return "host.example.com"
+
+    for bad in (Host(), True, 1.5, None, ["a"], datetime(2024, 5, 1, 12, 0), "", b"x"):
+        with pytest.raises(dc.ValidationError) as caught:
+            client.orders.list(filters={"common_name": bad})
+        assert caught.value.field == "filters[common_name]"
+    assert fake.requests == []
+    moment = datetime(2024, 5, 1, 14, 30, 5, tzinfo=timezone(timedelta(hours=2)))
+    listing = client.orders.list(
+        filters={"common_name": "a.example.com", "id": 100001, "date_created": moment}
+    )
+    _ = [order async for order in listing]
+    query = fake.requests[-1].query
+    assert query["filters[common_name]"] == "a.example.com"
+    assert query["filters[id]"] == "100001"
+    assert query["filters[date_created]"] == "2024-05-01 12:30:05"  # in UTC
+    _ = [o async for o in client.orders.list(filters={"valid_till": date(2025, 1, 31)})]
+    assert fake.requests[-1].query["filters[valid_till]"] == "2025-01-31"

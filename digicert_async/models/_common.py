@@ -12,7 +12,7 @@ makes the converter read them liberally (see there).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NewType, TypeVar
 
 import attrs
@@ -24,6 +24,7 @@ __all__ = [
     "Product",
     "StrFlag",
     "User",
+    "check_ids",
     "check_number",
     "check_statuses",
     "check_text",
@@ -81,16 +82,45 @@ def describe(value: object) -> str:
     return type(value).__name__
 
 
+MAX_ID = 10**20 - 1
+"""The largest id accepted (20 digits): more than any id DigiCert issues, few enough
+that no id can be costly to print or compare."""
+
+
 def validate_id(field: str, value: object, *, allow: Collection[int] = ()) -> int:
-    """Return ``value`` if it is a positive int (or one of ``allow``), else raise.
+    """Return ``value`` if it is a positive int of at most 20 digits (or one of
+    ``allow``), else raise. A bool or a float is not an id, whatever its value.
 
     Usable for ids that travel outside a model, such as an order id in a URL path.
     """
     if type(value) is not int:
         raise ValidationError(field, f"expected an integer id, got {describe(value)}")
-    if value <= 0 and value not in allow:
-        raise ValidationError(field, f"must be a positive integer, got {value}")
+    if value not in allow and not 0 < value <= MAX_ID:
+        shown = value if -MAX_ID <= value <= MAX_ID else "an integer of more than 20 digits"
+        raise ValidationError(
+            field, f"must be a positive integer of at most 20 digits, got {shown}"
+        )
     return value
+
+
+_SHOWN_BAD_IDS = 5
+
+
+def check_ids(field: str, values: Iterable[object]) -> list[int]:
+    """Every value as an id (see :func:`validate_id`), in order; otherwise one
+    ``ValidationError`` naming the bad ones (the first few, by position)."""
+    ids: list[int] = []
+    bad: list[str] = []
+    for index, value in enumerate(values):
+        try:
+            ids.append(validate_id(field, value))
+        except ValidationError as exc:
+            bad.append(f"[{index}] {exc.message}")
+    if bad:
+        shown = "; ".join(bad[:_SHOWN_BAD_IDS])
+        more = f" (and {len(bad) - _SHOWN_BAD_IDS} more)" if len(bad) > _SHOWN_BAD_IDS else ""
+        raise ValidationError(field, f"{len(bad)} bad id(s), nothing was sent: {shown}{more}")
+    return ids
 
 
 def check_number(field: str, value: object, *, allow_zero: bool, allow_inf: bool = False) -> float:

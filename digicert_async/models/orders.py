@@ -7,7 +7,9 @@ from typing import Final
 
 import attrs
 
-from ._common import OrganizationSummary, Product, StrFlag, User, response_model, text
+from digicert_async._errors import ValidationError
+
+from ._common import OrganizationSummary, Product, StrFlag, User, choice, response_model, text
 
 __all__ = [
     "ORDER_STATUSES",
@@ -64,16 +66,27 @@ TERMINAL_STATUSES: Final[frozenset[str]] = frozenset(
 """Statuses an order does not leave on its own (what polling waits for)."""
 
 
+CANCEL_STATUS_VALUES: Final = frozenset({"CANCELED", "canceled"})
+"""The two spellings of "cancel": the seed's ``CANCELED`` and newer pages' ``canceled``."""
+UPDATE_STATUS_VALUES: Final = CANCEL_STATUS_VALUES | {"renewed", "not_renewed"}
+"""What ``PUT .../status`` accepts, case-sensitive (newer pages add the renewal values)."""
+
+
 @attrs.frozen(kw_only=True)
 class UpdateStatusRequest:
     """Body of ``PUT /order/certificate/{order_id}/status``.
 
-    The seed documents ``status: "CANCELED"`` (case-sensitive); other values are
-    passed through unchanged for the server to judge.
+    ``status`` is ``CANCELED`` (the seed's spelling) or ``canceled``, ``renewed``,
+    ``not_renewed`` (newer pages'), case-sensitive. ``note`` is required to cancel,
+    whichever spelling is used, and optional otherwise.
     """
 
-    status: str = attrs.field(validator=text("status"))
-    note: str = attrs.field(validator=text("note"))
+    status: str = attrs.field(validator=choice("status", UPDATE_STATUS_VALUES))
+    note: str | None = attrs.field(default=None, validator=text("note", optional=True))
+
+    def __attrs_post_init__(self) -> None:
+        if self.note is None and self.status in CANCEL_STATUS_VALUES:
+            raise ValidationError("note", "required to cancel an order (say why)")
 
 
 @response_model

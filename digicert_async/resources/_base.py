@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
@@ -11,7 +12,13 @@ from .._decode import decode_response, structure_answer
 from .._errors import ResponseError, ValidationError
 from .._pipeline import Request, Response
 from ..models import Page
-from ..models._common import check_text, response_model, validate_id
+from ..models._common import (
+    check_statuses,
+    check_text,
+    describe,
+    response_model,
+    validate_id,
+)
 
 if TYPE_CHECKING:
     from .._client import CertCentralClient
@@ -26,23 +33,44 @@ def listing_params(
     status: str | None,
     filters: Mapping[str, object] | None,
     sort: str | None,
+    statuses: Collection[str],
 ) -> tuple[tuple[str, str], ...]:
-    """``filters[...]`` and ``sort`` query pairs in DigiCert's listing syntax."""
+    """``filters[...]`` and ``sort`` query pairs in DigiCert's listing syntax.
+
+    ``status`` is one of ``statuses``; a filter value is a string, an int, a date
+    (``YYYY-MM-DD``) or a timezone-aware datetime (``YYYY-MM-DD HH:MM:SS`` in UTC).
+    """
     params: list[tuple[str, str]] = []
     if status is not None:
-        params.append(("filters[status]", check_text("status", status)))
+        if not isinstance(status, str):
+            raise ValidationError("status", f"expected one status, got {describe(status)}")
+        params.append(("filters[status]", status))
+        check_statuses("status", status, statuses)
     for name, value in (filters or {}).items():
         if not isinstance(name, str) or not name or "[" in name or "]" in name:
             raise ValidationError("filters", f"bad filter name {name!r}")
         if name == "status" and status is not None:
             raise ValidationError("filters", "status is given twice (status= and filters)")
-        if value is None or isinstance(value, (dict, list, tuple, set)):
-            raise ValidationError(f"filters[{name}]", "must be a single string or number")
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        params.append((f"filters[{name}]", text))
+        params.append((f"filters[{name}]", _filter_value(f"filters[{name}]", value)))
     if sort is not None:
         params.append(("sort", check_text("sort", sort)))
     return tuple(params)
+
+
+def _filter_value(field: str, value: object) -> str:
+    if isinstance(value, str):
+        return check_text(field, value)
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValidationError(field, "a datetime must be timezone-aware")
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValidationError(
+        field, f"must be a string, an int, a date or a datetime, got {describe(value)}"
+    )
 
 
 _ENVELOPES: dict[str, type[Any]] = {}

@@ -13,6 +13,7 @@ from .._converter import converter
 from .._errors import ValidationError
 from ..models import (
     DOCUMENT_SIGNING_PRODUCTS,
+    ORDER_STATUSES,
     DocumentSigningOrder,
     Note,
     NoteRequest,
@@ -90,11 +91,15 @@ class OrdersResource:
             "GET", f"/order/certificate/{order_id}/note/{note_id}", model=Note
         )
 
-    async def update_status(self, order_id: int, status: str = "CANCELED", *, note: str) -> None:
-        """Change an order's status (DigiCert documents ``CANCELED``, case-sensitive).
+    async def update_status(
+        self, order_id: int, status: str = "CANCELED", *, note: str | None = None
+    ) -> None:
+        """Change an order's status: ``CANCELED`` (the seed's spelling) or ``canceled``,
+        ``renewed``, ``not_renewed`` (newer pages'), case-sensitive.
 
-        Only orders in ``pending`` or ``waiting_pickup`` can be canceled; any other
-        status gets an ``APIError`` (a 4xx) from the server.
+        ``note`` is required to cancel, whichever spelling, and optional otherwise. Only
+        orders in ``pending`` or ``waiting_pickup`` can be canceled; any other status gets
+        an ``APIError`` (a 4xx) from the server.
         """
         validate_id("order_id", order_id)
         body = converter.unstructure(UpdateStatusRequest(status=status, note=note))
@@ -146,7 +151,7 @@ class OrdersResource:
         ``filters={"common_name": "example.com"}`` becomes ``filters[common_name]=...``;
         ``sort="-date_created"`` sorts descending.
         """
-        params = listing_params(status=status, filters=filters, sort=sort)
+        params = listing_params(status=status, filters=filters, sort=sort, statuses=ORDER_STATUSES)
         size = check_page_size(page_size)
         return Listing(self._client, "/order/certificate", params, size, "orders", Order)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..models import SubaccountOrder
+from ..models import ORDER_STATUSES, SubaccountOrder
 from ..models._common import validate_id
 from ._base import Listing, check_page_size, listing_params
 
@@ -41,7 +41,7 @@ class SubaccountsResource:
         page_size: int = 1000,
     ) -> Listing[SubaccountOrder]:
         """Iterate over every matching subaccount order, page by page."""
-        params = listing_params(status=status, filters=filters, sort=sort)
+        params = listing_params(status=status, filters=filters, sort=sort, statuses=ORDER_STATUSES)
         size = check_page_size(page_size)
         return Listing(
             self._client, "/account/subaccount/order", params, size, "orders", SubaccountOrder
