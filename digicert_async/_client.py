@@ -253,11 +253,16 @@ class CertCentralClient:
     ) -> _Model | None:
         """Send a request and decode the answer into ``model`` (or expect no body)."""
         response = await self.send(Request(method=method, path=path, params=params, json=json_body))
-        return decode_response(response, model)
+        return decode_response(response, model, api_root=self.api_root)
 
 
-def decode_response(response: Response, model: type[_Model] | None) -> _Model | None:
-    """Turn an answer into a model or the documented exception (pure)."""
+def decode_response(
+    response: Response, model: type[_Model] | None, *, api_root: str | None = None
+) -> _Model | None:
+    """Turn an answer into a model or the documented exception (pure).
+
+    ``api_root``, the client's, is named by the errors that say the base URL is wrong.
+    """
     if not 200 <= response.status < 300:
         raise error_from_status(
             response.status,
@@ -265,6 +270,7 @@ def decode_response(response: Response, model: type[_Model] | None) -> _Model | 
             method=response.method,
             url=response.url,
             attempts=response.attempts,
+            api_root=api_root,
         )
     if model is None:
         return None

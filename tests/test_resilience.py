@@ -877,6 +877,12 @@ async def _one_hostile_call(
         elif 200 <= status < 300:
             assert type(exc) is dc.ResponseError and exc.status == status
             assert name != "orders.cancel"  # no body is read for a cancel
+        elif 300 <= status < 400:  # DigiCert never redirects: the base URL is wrong
+            assert type(exc) is dc.RedirectError and exc.status == status
+        elif status == 404:  # DigiCert's JSON about the order, or the base URL is wrong
+            assert type(exc) in (dc.NotFoundError, dc.RouteNotFoundError)
+            if type(exc) is dc.NotFoundError:
+                assert exc.errors and "not_found|route" not in [e.code for e in exc.errors]
         else:
             expected = dc.ServerError if status >= 500 else _ERROR_CLASS.get(status, dc.APIError)
             assert type(exc) is expected and exc.status == status  # type: ignore[attr-defined]
