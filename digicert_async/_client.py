@@ -256,12 +256,22 @@ class CertCentralClient:
         return decode_response(response, model, api_root=self.api_root)
 
 
+def _is_html(response: Response) -> bool:
+    content_type = response.headers.get("Content-Type") or response.headers.get("content-type")
+    if content_type is not None and "html" in content_type.lower():
+        return True
+    return response.body.lstrip()[:1] == b"<"
+
+
 def decode_response(
     response: Response, model: type[_Model] | None, *, api_root: str | None = None
 ) -> _Model | None:
     """Turn an answer into a model or the documented exception (pure).
 
     ``api_root``, the client's, is named by the errors that say the base URL is wrong.
+    With ``model`` None the endpoint returns nothing: an empty body or any JSON is
+    a success, an HTML page (or anything else) is a ``ResponseError``: a proxy or a
+    web site answered, not DigiCert.
     """
     if not 200 <= response.status < 300:
         raise error_from_status(
@@ -273,12 +283,16 @@ def decode_response(
             api_root=api_root,
         )
     if model is None:
+        if response.body.strip():
+            _check_no_body_answer(response)
         return None
     try:
         document = json.loads(response.body)
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
         raise ResponseError(
-            f"body is not JSON ({exc})",
+            "body is an HTML page, not JSON (a proxy or a web site answered, not DigiCert's API)"
+            if _is_html(response)
+            else f"body is not JSON ({exc})",
             method=response.method,
             url=response.url,
             status=response.status,
@@ -294,3 +308,26 @@ def decode_response(
             status=response.status,
             body=decode_text(response.body),
         ) from exc
+
+
+def _check_no_body_answer(response: Response) -> None:
+    """A body where the endpoint promises none is accepted only as JSON."""
+    if _is_html(response):
+        raise ResponseError(
+            "an HTML page, not DigiCert's API, answered (a proxy or a web site?);"
+            " nothing says the call was applied",
+            method=response.method,
+            url=response.url,
+            status=response.status,
+            body=decode_text(response.body),
+        )
+    try:
+        json.loads(response.body)
+    except (ValueError, RecursionError):
+        raise ResponseError(
+            "the body is neither empty nor JSON; nothing says the call was applied",
+            method=response.method,
+            url=response.url,
+            status=response.status,
+            body=decode_text(response.body),
+        ) from None
