@@ -32,6 +32,11 @@ from .test_hardening_servers import (
 )
 
 SECRET = "Zq7-hardening-secret-0b5e9a"
+# A body that fails as it is read: the failure comes with aiohttp's response at hand.
+BAD_GZIP = (
+    b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n"
+    b"Connection: close\r\n\r\nnot gzip!"
+)
 
 
 def client_for(root: str, **options: Any) -> dc.CertCentralClient:
@@ -68,8 +73,9 @@ async def _fails_against(
         (ANSWER, http_answer(404, b"<html>no such page</html>", "text/html"), {}, dc.NotFoundError),
         (ANSWER, http_answer(200, b"<html>hello</html>", "text/html"), {}, dc.ResponseError),
         (ANSWER, http_answer(200, b"[" * 5000), {"max_response_bytes": 1000}, dc.ResponseError),
+        (ANSWER, BAD_GZIP, {}, dc.TransportError),
     ],
-    ids=["reset", "timeout", "not-http", "403", "503", "404-html", "200-html", "oversized"],
+    ids=["reset", "timeout", "not-http", "403", "503", "404-html", "200-html", "oversized", "gzip"],
 )
 async def test_no_failure_of_a_call_shows_the_key(
     behaviour: str, answer: bytes, options: dict[str, Any], expected: type[dc.DigiCertError]
