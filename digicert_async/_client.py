@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 import platform
+import re
+import sys
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
@@ -12,13 +16,26 @@ import aiohttp
 from yarl import URL
 
 from ._decode import decode_response
-from ._errors import ValidationError
+from ._errors import ClientClosedError, ValidationError
 from ._hooks import Hooks
-from ._pipeline import Handler, HttpSender, Request, Response, compose
-from ._ratelimit import RateLimit, RateLimitMiddleware, bind_backend, close_backend
+from ._pipeline import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Handler,
+    HttpSender,
+    Request,
+    Response,
+    compose,
+)
+from ._ratelimit import (
+    LimiterBackend,
+    RateLimit,
+    RateLimitMiddleware,
+    api_key_hash,
+    close_backend,
+)
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
-from .models._common import check_number
+from .models._common import check_number, validate_id
 from .resources.orders import OrdersResource
 from .resources.subaccounts import SubaccountsResource
 
@@ -37,15 +54,40 @@ _Model = TypeVar("_Model")
 
 
 class _Secret:
-    """Holds the API key so that no repr, str or traceback local shows it."""
+    """Holds the API key so that no repr, str or traceback local shows it.
+
+    Whatever checks or uses the key does it in a method of this class that returns
+    normally: a frame that raises must never have the key as a local.
+    """
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: object) -> None:
         self._value = value
 
     def reveal(self) -> str:
+        assert isinstance(self._value, str)
         return self._value
+
+    def problem(self) -> str | None:
+        """Why this is not a usable API key (never quoting it), or None."""
+        value = self._value
+        if not isinstance(value, str):
+            return f"must be a string, not {type(value).__name__}"
+        if not value:
+            return "must not be empty"
+        for position, char in enumerate(value):
+            if not "!" <= char <= "~":
+                kind = "whitespace" if char.isspace() else "a control or non-ASCII character"
+                return (
+                    f"must be printable ASCII without whitespace; character {position + 1}"
+                    f" is {kind}"
+                )
+        return None
+
+    def sha256(self) -> str:
+        """The key's hex sha256: the only form of it that leaves the client."""
+        return api_key_hash(self.reveal())
 
     def __repr__(self) -> str:
         return "<redacted>"
@@ -75,7 +117,14 @@ def _resolve_api_root(region: str, base_url: str | None) -> str:
         raise ValidationError("base_url", f"not a URL: {exc}") from None
     if not url.absolute or url.scheme not in ("https", "http"):
         raise ValidationError("base_url", "must be an absolute http(s) URL")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    try:
+        host = url.host or ""
+    except ValueError:  # yarl decodes punycode lazily: "xn--"
+        host = "\N{REPLACEMENT CHARACTER}"
+    problem = _host_problem(host)
+    if problem is not None:
+        raise ValidationError("base_url", problem)
+    if url.scheme == "http" and not _is_loopback(host):
         raise ValidationError(
             "base_url",
             "plain http is only allowed to loopback hosts; the API key would travel in clear text",
@@ -83,6 +132,27 @@ def _resolve_api_root(region: str, base_url: str | None) -> str:
     if url.user or url.password or url.query_string or url.fragment:
         raise ValidationError("base_url", "must not carry credentials, a query or a fragment")
     return str(url).rstrip("/")
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` can never be connected to (so that it fails here, not as a
+    transport error on every call), or None."""
+    if ":" in host:  # an IPv6 literal
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return f"{host!r} is not an IPv6 address"
+        return None
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"{host!r} is not a valid host name"
+    if not _HOST_NAME.fullmatch(ascii_host):
+        return f"{host!r} is not a valid host name"
+    return None
 
 
 class CertCentralClient:
@@ -95,14 +165,17 @@ class CertCentralClient:
 
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
-    header and never appears in ``repr``, logs, exceptions or URLs.
+    header and never appears in ``repr``, logs, exceptions (their messages, their
+    arguments, the exceptions they chain, or the local variables of the frames in
+    their tracebacks, as error trackers record them) or URLs.
 
-    :param api_key: the CertCentral API key.
+    :param api_key: the CertCentral API key: printable ASCII without whitespace.
     :param region: ``"us"`` or ``"eu"``: which documented API root to use.
     :param base_url: the full API root (``.../services/v2``); overrides ``region``.
         Plain ``http://`` is accepted only for loopback hosts (a local fake or proxy).
-    :param timeout: seconds allowed for each attempt (not for the whole call; the
-        whole call is bounded by ``retry.deadline``).
+    :param timeout: seconds allowed for each attempt, finite and above zero (not for
+        the whole call: that is ``retry.deadline``, which also cuts short an attempt
+        still in flight when it passes).
     :param retry: the retry policy; ``RetryPolicy()`` by default.
     :param rate_limit: the client-side pacing; ``RateLimit()`` (DigiCert's documented
         windows) by default, ``RateLimit.disabled()`` for none.
@@ -112,6 +185,17 @@ class CertCentralClient:
         request after a dropped keep-alive connection is turned off, so that every send
         is paced and counted; a borrowed session keeps whatever its owner chose.)
     :param hooks: callbacks for metrics and tracing.
+    :param max_response_bytes: the largest answer body accepted, in bytes after
+        decompression (8 MiB by default). The client reads every body itself, in
+        steps, and stops at this limit, so it holds on a borrowed session too,
+        whatever that session's settings (the client asks for gzip or deflate and
+        decodes them itself, whatever the session's ``auto_decompress``). A success
+        answer past it is a ``ResponseError`` and is not retried; an error answer
+        past it keeps the exception its status gives (a 503 is still a retried
+        ``ServerError``), with the start of its body only.
+
+    :meth:`close` ends the calls still in flight or queued at once, each with a
+    ``ClientClosedError``.
     """
 
     def __init__(
@@ -125,13 +209,20 @@ class CertCentralClient:
         rate_limit: RateLimit | None = None,
         session: aiohttp.ClientSession | None = None,
         hooks: Hooks | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ValidationError("api_key", "must be a non-empty string")
-        if any(c in api_key for c in "\r\n"):
-            raise ValidationError("api_key", "must not contain line breaks")
-        check_number("timeout", timeout, allow_zero=False, allow_inf=True)
-        self._api_key = _Secret(api_key)
+        # Before anything can raise: the key leaves this frame's locals, where a
+        # traceback (of a bad argument below, say) would show it.
+        try:
+            secret = _Secret(api_key)
+        finally:
+            del api_key
+        problem = secret.problem()
+        if problem is not None:
+            raise ValidationError("api_key", problem)
+        check_number("timeout", timeout, allow_zero=False)
+        self._max_response_bytes = validate_id("max_response_bytes", max_response_bytes)
+        self._api_key = secret
         self.api_root = _resolve_api_root(region, base_url)
         self.region = region
         self.timeout = float(timeout)
@@ -142,18 +233,31 @@ class CertCentralClient:
         self._owns_session = session is None
         self._closed = False
         self._handler: Handler | None = None
+        # the tasks inside send(), and those of them that close() cancelled
+        self._calls: set[asyncio.Task[Any]] = set()
+        self._evicted: set[asyncio.Task[Any]] = set()
+        self._drained: asyncio.Event | None = None
         self._ratelimit_middleware = RateLimitMiddleware(
             self.rate_limit,
             self.hooks,
-            backend=bind_backend(self.rate_limit, api_key),  # keyed by the key's sha256
+            backend=_bind_backend(self.rate_limit, secret),
             url_for=lambda request: self.api_root + request.path,
         )
         self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
         self.orders = OrdersResource(self)
         self.subaccounts = SubaccountsResource(self)
 
+    @property
+    def max_response_bytes(self) -> int:
+        """The largest answer body accepted, in decoded bytes."""
+        return self._max_response_bytes
+
     def __repr__(self) -> str:
-        return f"CertCentralClient(api_root={self.api_root!r}, closed={self._closed})"
+        # getattr: the repr of a half-built client (in a traceback) must not fail
+        return (
+            f"CertCentralClient(api_root={getattr(self, 'api_root', None)!r},"
+            f" closed={getattr(self, '_closed', False)})"
+        )
 
     async def __aenter__(self) -> CertCentralClient:
         self._pipeline()
@@ -170,11 +274,15 @@ class CertCentralClient:
     async def close(self) -> None:
         """Close the session if the client opened it; a borrowed session stays open.
 
-        Connections the rate limiter's backend opened (a shared Redis store) close too.
+        Calls still in flight or waiting (for a rate-limit slot, a cool-down or a
+        retry) end at once with ``ClientClosedError``, and so does any call made
+        later. Connections the rate limiter's backend opened (a shared Redis store)
+        close too.
         """
         self._closed = True
-        session, self._session = self._session, None
         self._handler = None
+        await self._end_calls()
+        session, self._session = self._session, None
         try:
             if session is not None and self._owns_session and not session.closed:
                 await session.close()
@@ -185,11 +293,25 @@ class CertCentralClient:
     def closed(self) -> bool:
         return self._closed
 
+    async def _end_calls(self) -> None:
+        calls = self._calls - {asyncio.current_task()}
+        if not calls:
+            return
+        self._evicted |= calls
+        drained = self._drained = asyncio.Event()
+        for task in calls:
+            task.cancel()
+        # Let them leave the pipeline (connections dropped, rate-limit slots given
+        # back) before the session closes under them; a task stuck elsewhere does
+        # not hold close() up for long.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(drained.wait(), 1.0)
+
     def _pipeline(self) -> Handler:
         if self._handler is not None:
             return self._handler
         if self._closed:
-            raise RuntimeError("this CertCentralClient is closed; create a new one")
+            raise ClientClosedError("this CertCentralClient is closed; create a new one")
         if self._session is None:
             self._session = aiohttp.ClientSession()
             # aiohttp quietly re-sends an idempotent request once when a pooled
@@ -208,6 +330,7 @@ class CertCentralClient:
             },
             self.timeout,
             self.hooks,
+            self._max_response_bytes,
         )
         self._handler = compose([self._retry_middleware, self._ratelimit_middleware], sender)
         return self._handler
@@ -215,9 +338,35 @@ class CertCentralClient:
     async def send(self, request: Request) -> Response:
         """Run one request through the middleware chain and return the raw answer.
 
-        Prefer the resource methods; this is the seam they share.
+        Prefer the resource methods; this is the seam they share. A call that
+        :meth:`close` ends raises ``ClientClosedError``.
         """
-        return await self._pipeline()(request)
+        handler = self._handler or self._pipeline()
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing close() could cancel
+            return await handler(request)
+        calls = self._calls
+        calls.add(task)
+        try:
+            return await handler(request)
+        except asyncio.CancelledError:
+            if task not in self._evicted:
+                raise
+            # A cancellation of the caller's own, on top of close()'s, wins.
+            if sys.version_info >= (3, 11) and task.uncancel() > 0:
+                raise
+        finally:
+            calls.discard(task)
+            if self._evicted:
+                self._evicted.discard(task)
+                if not self._evicted and self._drained is not None:
+                    self._drained.set()
+        # Raised here, outside the except block: the CancelledError (whose traceback
+        # runs through aiohttp, headers and all) must not become its __context__.
+        raise ClientClosedError(
+            f"{request.method} {self.api_root}{request.path}: the client was closed"
+            " while this call was in flight"
+        )
 
     @overload
     async def call(
@@ -252,4 +401,12 @@ class CertCentralClient:
     ) -> _Model | None:
         """Send a request and decode the answer into ``model`` (or expect no body)."""
         response = await self.send(Request(method=method, path=path, params=params, json=json_body))
-        return decode_response(response, model)
+        return decode_response(response, model, api_root=self.api_root)
+
+
+def _bind_backend(rate_limit: RateLimit, secret: _Secret) -> LimiterBackend | None:
+    # rate_limit's bind_backend, given only the key's hash: a factory that raises
+    # must not have the key in its frames.
+    if rate_limit.backend is None:
+        return None
+    return rate_limit.backend.for_key(secret.sha256(), rate_limit)

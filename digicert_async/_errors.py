@@ -12,12 +12,16 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
+    "ConfigurationError",
     "DigiCertError",
     "ErrorDetail",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseError",
+    "RouteNotFoundError",
     "ServerError",
     "TransportError",
     "ValidationError",
@@ -59,6 +63,24 @@ class ErrorDetail:
 
 class DigiCertError(Exception):
     """Base class of every exception this library raises on purpose."""
+
+
+class ConfigurationError(DigiCertError):
+    """Marker base: the client is set up wrong (its ``base_url``, for one).
+
+    Retrying cannot help and neither can the next order of a bulk job: every call
+    fails the same way until the configuration is fixed. The concrete classes also
+    derive from the class their status gives (:class:`RouteNotFoundError` is a
+    :class:`NotFoundError`), so ``except NotFoundError`` still catches them.
+    """
+
+
+class ClientClosedError(DigiCertError, RuntimeError):
+    """The client was closed: by :meth:`CertCentralClient.close` while this call was
+    in flight or queued, or before it was made.
+
+    It is also a ``RuntimeError``, what a call on a closed client raised before.
+    """
 
 
 class ValidationError(DigiCertError, ValueError):
@@ -129,6 +151,64 @@ class NotFoundError(APIError):
     """HTTP 404: the order, product or route does not exist."""
 
 
+def _base_url_hint(api_root: str) -> str:
+    return (
+        f" (this does not look like DigiCert's API: check base_url, the API root, which"
+        f" should end in /services/v2; this client's is {api_root})"
+    )
+
+
+class RouteNotFoundError(NotFoundError, ConfigurationError):
+    """HTTP 404 that is not DigiCert's answer about the object asked for.
+
+    Either DigiCert's ``not_found|route`` or a 404 without DigiCert's JSON error body
+    (a web site's HTML page): the path does not exist under the client's API root,
+    which nearly always means ``base_url`` is wrong (it should end in
+    ``/services/v2``). ``api_root`` is the client's API root.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorDetail],
+        *,
+        method: str,
+        url: str,
+        body: str = "",
+        attempts: int = 1,
+        api_root: str | None = None,
+    ) -> None:
+        self.api_root = api_root if api_root is not None else url
+        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
+
+    def _describe(self) -> str:
+        return super()._describe() + _base_url_hint(self.api_root)
+
+
+class RedirectError(APIError, ConfigurationError):
+    """A 3xx answer. DigiCert's API does not redirect (and redirects are never
+    followed, so the key never travels elsewhere): the client's ``base_url`` points
+    at something else, such as the web site. ``api_root`` is the client's API root.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorDetail],
+        *,
+        method: str,
+        url: str,
+        body: str = "",
+        attempts: int = 1,
+        api_root: str | None = None,
+    ) -> None:
+        self.api_root = api_root if api_root is not None else url
+        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
+
+    def _describe(self) -> str:
+        return super()._describe() + _base_url_hint(self.api_root)
+
+
 class RateLimitError(APIError):
     """HTTP 429 (``request_limit_exceeded``) that outlasted every retry."""
 
@@ -142,7 +222,14 @@ class TransportError(DigiCertError):
 
     ``request_sent`` is False only when the request certainly never reached the
     server (the connection could not be opened); that is what makes a POST safe
-    to send again.
+    to send again. ``timeout`` is True when no answer came in time: the client's
+    ``timeout`` for one attempt, or the call's deadline (``RetryPolicy.deadline``).
+    ``permanent`` is True for failures that retrying cannot fix and that are never
+    retried: the server's TLS certificate failed verification, the answer broke the
+    HTTP protocol (or its compression), the URL is invalid.
+
+    Nothing aiohttp raised is chained to it (no ``__cause__`` or ``__context__``):
+    aiohttp's exceptions carry the request's headers, and so the API key.
     """
 
     def __init__(
@@ -154,6 +241,7 @@ class TransportError(DigiCertError):
         request_sent: bool,
         timeout: bool = False,
         attempts: int = 1,
+        permanent: bool = False,
     ) -> None:
         super().__init__(f"{method} {url}: {message}")
         self.method = method
@@ -161,10 +249,13 @@ class TransportError(DigiCertError):
         self.request_sent = request_sent
         self.timeout = timeout
         self.attempts = attempts
+        self.permanent = permanent
 
 
 class ResponseError(DigiCertError):
-    """A success status whose body is not what the endpoint promises.
+    """A success status whose body is not what the endpoint promises: not JSON, not
+    the expected shape, an HTML page (even where the endpoint returns nothing), or
+    larger than the client's ``max_response_bytes``. Never retried.
 
     ``field`` is the dotted path of the offending value in the body
     (``orders[3].certificate.valid_till``) when one value is to blame, else None.
@@ -198,10 +289,20 @@ _CLASS_BY_STATUS: Mapping[int, type[APIError]] = {
 
 
 def error_class_for(status: int) -> type[APIError]:
-    """The exception class for an error status: the status decides, not the code."""
+    """The exception class for an error status: the status decides, not the code.
+
+    (:func:`error_from_status` refines a 404 and a 3xx by the body: see there.)
+    """
     if status >= 500:
         return ServerError
     return _CLASS_BY_STATUS.get(status, APIError)
+
+
+def _is_route_not_found(details: list[ErrorDetail]) -> bool:
+    # DigiCert answers a missing object with its JSON naming what is missing
+    # (not_found|order); anything else, not_found|route or a body that is not its
+    # JSON at all (a web site's 404 page), says the path itself does not exist.
+    return not details or any(detail.code == "not_found|route" for detail in details)
 
 
 def parse_error_details(body: bytes) -> list[ErrorDetail]:
@@ -242,13 +343,46 @@ def decode_text(body: bytes) -> str:
 
 
 def error_from_status(
-    status: int, body: bytes, *, method: str, url: str, attempts: int = 1
+    status: int,
+    body: bytes,
+    *,
+    method: str,
+    url: str,
+    attempts: int = 1,
+    api_root: str | None = None,
 ) -> APIError:
-    """Build the exception for an error answer (pure: no I/O)."""
+    """Build the exception for an error answer (pure: no I/O).
+
+    A 3xx is a :class:`RedirectError`, and a 404 that is not DigiCert's JSON about
+    the object asked for a :class:`RouteNotFoundError`: both mean the base URL is
+    wrong, and their message names ``api_root`` (the client's API root; ``url``
+    when not given).
+    """
+    details = parse_error_details(body)
+    if 300 <= status < 400:
+        return RedirectError(
+            status,
+            details,
+            method=method,
+            url=url,
+            body=decode_text(body),
+            attempts=attempts,
+            api_root=api_root,
+        )
+    if status == 404 and _is_route_not_found(details):
+        return RouteNotFoundError(
+            status,
+            details,
+            method=method,
+            url=url,
+            body=decode_text(body),
+            attempts=attempts,
+            api_root=api_root,
+        )
     cls = error_class_for(status)
     return cls(
         status,
-        parse_error_details(body),
+        details,
         method=method,
         url=url,
         body=decode_text(body),

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger("digicert_async")
+# As the logging HOWTO asks of libraries: with logging unconfigured, the library's
+# warnings (retries, 429 cool-downs) stay silent instead of reaching stderr through
+# the last-resort handler; an application that configures logging sees them.
+logger.addHandler(logging.NullHandler())
 
 
 @attrs.frozen(kw_only=True)

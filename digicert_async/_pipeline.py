@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import ssl
+import zlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import aiohttp
 import attrs
 
-from ._errors import TransportError
+from ._errors import ClientClosedError, ResponseError, TransportError, decode_text
 from ._hooks import Hooks, RequestSent, ResponseReceived, logger
 
 __all__ = [
+    "ACCEPT_ENCODING",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "Handler",
     "HttpSender",
     "Middleware",
@@ -114,11 +119,38 @@ def _bind(middleware: Middleware, call_next: Handler) -> Handler:
     return bound
 
 
+# Response bodies are read in steps and counted as they arrive (decoded bytes for a
+# compressed body), never with one unbounded read().
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# Of an answer past the limit, only its start is kept: enough for an error's
+# excerpt and details, and no reason to read or hold megabytes that are discarded.
+_OVERSIZE_HEAD = 64 * 1024
+# The most decoded bytes one decompression step may produce.
+_INFLATE_STEP = 256 * 1024
+# Asked of the server; the library decodes these itself, counting what they inflate to.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
 class HttpSender:
     """The send step: one HTTP exchange through aiohttp, body read, connection released.
 
-    Redirects are never followed: a 3xx comes back as an answer (and becomes an
-    ``APIError``), so the key header can never be carried to another origin.
+    Redirects are never followed: a 3xx comes back as an answer (and becomes a
+    ``RedirectError``), so the key header can never be carried to another origin.
+
+    The body is read in steps, decoded here (gzip, deflate) rather than by aiohttp,
+    and counted as it arrives: past ``max_body`` bytes (decoded) reading stops and
+    the connection is dropped. A success status past the limit is a
+    ``ResponseError``; any other status comes back with the start of its body only.
+    This holds on a session the caller owns too, whatever its ``auto_decompress``.
+
+    Each attempt ends by the client's ``timeout`` or the call's deadline
+    (``Request.deadline``), whichever comes first.
+
+    aiohttp's exceptions are turned into ``TransportError`` outside of the ``except``
+    block that caught them, so that nothing chains them (their ``request_info``
+    holds the request headers, the key among them) and none of aiohttp's frames,
+    whose locals hold those headers too, is in the traceback. No local variable of
+    this step holds the headers either.
     """
 
     def __init__(
@@ -128,67 +160,83 @@ class HttpSender:
         headers: Mapping[str, str],
         timeout: float,
         hooks: Hooks,
+        max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._session = session
         self._api_root = api_root.rstrip("/")
-        self._headers = dict(headers)
+        self._headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._seconds = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._hooks = hooks
+        self._max_body = max_body
 
     def url_for(self, request: Request) -> str:
         return self._api_root + request.path
 
     async def __call__(self, request: Request) -> Response:
-        url = self.url_for(request)
+        url = self._api_root + request.path
         method = request.method
-        if request.json is None:
-            data = None
-            headers = self._headers
-        else:
-            data = json.dumps(request.json, separators=(",", ":")).encode()
-            headers = self._json_headers
+        data = (
+            None
+            if request.json is None
+            else json.dumps(request.json, separators=(",", ":")).encode()
+        )
         hooks = self._hooks
-        if hooks.on_request:  # events are built only for someone listening
-            hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
         loop = asyncio.get_running_loop()
         started = loop.time()
+        timeout = self._timeout
+        deadline = request.deadline
+        if deadline is not None and deadline - started < self._seconds:
+            left = deadline - started
+            if left <= 0.0:
+                # The same refusal the rate limiter gives: nothing was sent.
+                raise TransportError(
+                    "not sent: the call's deadline had passed",
+                    method=method,
+                    url=url,
+                    request_sent=False,
+                    timeout=True,
+                )
+            # aiohttp rounds timeouts of 5 s or more up to a whole second; a
+            # deadline is kept to the moment.
+            timeout = aiohttp.ClientTimeout(total=left, ceil_threshold=math.inf)
+        if hooks.on_request:  # events are built only for someone listening
+            hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
+        failure: _Failure | None = None
         try:
             async with self._session.request(
                 method,
                 url,
                 params=request.params or None,
                 data=data,
-                headers=headers,
-                timeout=self._timeout,
+                headers=self._headers if data is None else self._json_headers,
+                timeout=timeout,
                 allow_redirects=False,
+                auto_decompress=False,
             ) as answer:
-                body = await answer.read()
                 status = answer.status
                 answer_headers = answer.headers
-        except aiohttp.ClientConnectorError as exc:
-            # The TCP (or TLS) connection was never established: nothing was sent.
+                body, oversized = await _read_body(answer, self._max_body)
+                if oversized:
+                    answer.close()  # the rest is unread: the connection cannot be reused
+        except (aiohttp.ClientError, asyncio.TimeoutError, UnicodeError, _BodyNotDecodable) as exc:
+            failure = _failure(exc, timeout is not self._timeout, timeout.total)
+        except RuntimeError:
+            if not self._session.closed:
+                raise
+            failure = _SESSION_CLOSED
+        if failure is not None:
+            if failure is _SESSION_CLOSED:
+                raise ClientClosedError(f"{method} {url}: the aiohttp session is closed")
             raise TransportError(
-                f"cannot connect: {exc.os_error or exc}",
+                failure.message,
                 method=method,
                 url=url,
-                request_sent=False,
-            ) from exc
-        except asyncio.TimeoutError as exc:
-            raise TransportError(
-                f"no answer within {self._timeout.total} s",
-                method=method,
-                url=url,
-                request_sent=True,
-                timeout=True,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"{type(exc).__name__}: {_safe_message(exc)}",
-                method=method,
-                url=url,
-                request_sent=True,
-            ) from (None if hasattr(exc, "request_info") else exc)
+                request_sent=failure.request_sent,
+                timeout=failure.timeout,
+                permanent=failure.permanent,
+            )
         elapsed = loop.time() - started
         logger.debug("%s %s -> %d in %.3f s", method, url, status, elapsed)
         if hooks.on_response:
@@ -197,10 +245,201 @@ class HttpSender:
                     method=method, url=url, attempt=request.attempt, status=status, elapsed=elapsed
                 )
             )
+        if oversized and 200 <= status < 300:
+            raise ResponseError(
+                f"the answer is larger than the client's max_response_bytes"
+                f" ({self._max_body} bytes); reading stopped there",
+                method=method,
+                url=url,
+                status=status,
+                body=decode_text(body),
+            )
         return Response(status=status, headers=answer_headers, body=body, method=method, url=url)
 
 
-def _safe_message(exc: aiohttp.ClientError) -> str:
+async def _read_body(answer: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The answer's body, decoded, and whether it is larger than ``limit`` bytes.
+
+    An oversized body is cut to its first bytes (at most ``_OVERSIZE_HEAD``); no more
+    than ``limit`` decoded bytes (plus one step) are ever held.
+    """
+    encoding = answer.headers.get("Content-Encoding")
+    inflater = _Inflater.for_encoding(encoding) if encoding else None
+    # An identity body that announces its size past the limit is cut at once: only
+    # its head is of any use.
+    declared = answer.content_length if inflater is None else None
+    enough = min(limit, _OVERSIZE_HEAD) if declared is not None and declared > limit else None
+    content = answer.content
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await content.readany()
+        if inflater is not None:
+            raw = chunk
+            # at the end (b""), this drains what the decoder still holds
+            chunk = inflater.inflate(raw, limit - size + 1)
+            if not chunk:
+                if raw:
+                    continue  # compressed input that yields nothing yet
+                break
+        elif not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit or (enough is not None and size >= enough):
+            return _head(chunks, min(limit, _OVERSIZE_HEAD)), True
+    if len(chunks) == 1:
+        return chunks[0], False
+    return b"".join(chunks), False
+
+
+def _head(chunks: list[bytes], size: int) -> bytes:
+    head = bytearray()
+    for chunk in chunks:
+        head += chunk[: size - len(head)]
+        if len(head) >= size:
+            break
+    return bytes(head)
+
+
+def _zlib_wrapped(data: bytes) -> bool:
+    # A zlib header: compression method 8 in the low nibble, the first two bytes
+    # a multiple of 31 (RFC 1950).
+    if data[0] & 0x0F != 8:
+        return False
+    return len(data) < 2 or (data[0] << 8 | data[1]) % 31 == 0
+
+
+class _BodyNotDecodable(Exception):
+    """The body does not decode in the Content-Encoding the server named."""
+
+
+class _Inflater:
+    """Decodes a gzip or deflate body in bounded steps, so that what it inflates to is
+    counted (and stopped) as it grows. Data after the end of the compressed stream is
+    ignored, as aiohttp does."""
+
+    __slots__ = ("_decoder", "_done", "_encoding")
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+        self._decoder: Any = None
+        self._done = False
+
+    @classmethod
+    def for_encoding(cls, encoding: str) -> _Inflater | None:
+        """An inflater for ``encoding``; None for the identity (and for encodings that
+        were not asked for, which are passed through as aiohttp passes them)."""
+        name = encoding.strip().lower()
+        if name in ("gzip", "x-gzip", "deflate"):
+            return cls(name)
+        return None
+
+    def inflate(self, data: bytes, room: int) -> bytes:
+        """Decode ``data`` (b"": flush), returning at most ``room`` bytes; the input
+        that did not fit is kept for the next call."""
+        if self._done:
+            return b""
+        decoder = self._decoder
+        if decoder is None:
+            if not data:
+                return b""
+            if self._encoding == "deflate":
+                # RFC 9110's deflate is zlib-wrapped; some servers send it raw.
+                wbits = zlib.MAX_WBITS if _zlib_wrapped(data) else -zlib.MAX_WBITS
+            else:
+                wbits = 16 + zlib.MAX_WBITS
+            decoder = self._decoder = zlib.decompressobj(wbits)
+        pieces: list[bytes] = []
+        produced = 0
+        while produced < room:
+            try:
+                piece = decoder.decompress(data, min(room - produced, _INFLATE_STEP))
+            except zlib.error as exc:
+                raise _BodyNotDecodable(
+                    f"the answer's body does not decode as {self._encoding} ({exc})"
+                ) from None
+            if piece:
+                pieces.append(piece)
+                produced += len(piece)
+            if decoder.eof:
+                self._done = True
+                break
+            tail = decoder.unconsumed_tail
+            if not piece and len(tail) == len(data):
+                break  # no input taken, nothing produced: all that can come out is out
+            data = tail
+        if len(pieces) == 1:
+            return pieces[0]
+        return b"".join(pieces)
+
+
+@attrs.frozen
+class _Failure:
+    """What a failed exchange was, in safe terms: no reference to aiohttp's exception."""
+
+    message: str
+    request_sent: bool
+    timeout: bool = False
+    permanent: bool = False
+
+
+_SESSION_CLOSED = _Failure("the aiohttp session is closed", request_sent=False)
+
+# TLS failures of the handshake that a retry may well get past (the peer went away).
+_TRANSIENT_SSL_ERRORS = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _failure(exc: BaseException, by_deadline: bool, seconds: float | None) -> _Failure:
+    """Classify what aiohttp raised (pure; called in the ``except`` block, returns
+    only strings and flags)."""
+    if isinstance(exc, _BodyNotDecodable):
+        return _Failure(str(exc), request_sent=True, permanent=True)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return _Failure(
+            f"TLS certificate verification failed: {exc.certificate_error}",
+            request_sent=False,
+            permanent=True,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return _Failure(
+            f"TLS handshake failed: {exc.os_error}",
+            request_sent=False,
+            permanent=not isinstance(exc.os_error, _TRANSIENT_SSL_ERRORS),
+        )
+    if isinstance(exc, aiohttp.ServerFingerprintMismatch):
+        return _Failure(
+            "the server's TLS certificate does not match the expected fingerprint",
+            request_sent=False,
+            permanent=True,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # The TCP (or TLS) connection was never established: nothing was sent.
+        return _Failure(f"cannot connect: {exc.os_error or exc}", request_sent=False)
+    if isinstance(exc, asyncio.TimeoutError):
+        if by_deadline:
+            message = f"no answer before the call's deadline ({seconds:.3g} s were left)"
+        else:
+            message = f"no answer within {seconds} s"
+        return _Failure(message, request_sent=True, timeout=True)
+    if isinstance(exc, UnicodeError):  # a host name IDNA cannot encode, met at DNS time
+        return _Failure(f"invalid host name: {exc}", request_sent=False, permanent=True)
+    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        return _Failure(f"invalid URL: {exc}", request_sent=False, permanent=True)
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        # The proxy refused to open the tunnel: nothing reached DigiCert.
+        return _Failure(f"the proxy answered HTTP {exc.status}", request_sent=False)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Raised while reading the status line and headers: not HTTP, or broken HTTP.
+        return _Failure(
+            f"the answer is not valid HTTP: {_safe_message(exc)}",
+            request_sent=True,
+            permanent=True,
+        )
+    return _Failure(f"{type(exc).__name__}: {_safe_message(exc)}", request_sent=True)
+
+
+def _safe_message(exc: BaseException) -> str:
     # Some aiohttp errors carry request_info, whose headers hold the API key: take
     # only the message, never the repr of the request.
     if hasattr(exc, "request_info"):

@@ -12,6 +12,10 @@ The rules follow what DigiCert's API can safely take:
 - A request that certainly never reached the server (``TransportError`` with
   ``request_sent=False``: the connection could not be opened) is retried for every
   method.
+- A permanent failure (``TransportError.permanent``: TLS verification, a broken
+  HTTP answer, an invalid URL) is final, and so is an answer larger than the
+  client's ``max_response_bytes`` with a success status (a ``ResponseError``, which
+  this layer never sees as retryable).
 - Everything else, 500 included, is final.
 """
 
@@ -84,7 +88,10 @@ class RetryPolicy:
     :param backoff_max: the cap of any backoff.
     :param deadline: seconds for the whole call, every attempt and wait included;
         None for no overall limit (each attempt is still bounded by the client's
-        ``timeout``).
+        ``timeout``). An attempt still in flight when it passes is cut short: the
+        call then raises ``TransportError`` with ``timeout=True`` (or, if the rate
+        limiter refused to wait past it after earlier attempts, reports the last
+        of those).
     :param budget: the client-wide retry quota, in tokens: retrying a 502/503/504 or
         a failed connection costs 1, a timeout or reset 2, a 429 nothing. An
         answered request (status below 500) earns 0.1 back, and a retry that
@@ -151,7 +158,7 @@ def classify(request: Request, outcome: Response | BaseException) -> RetryDecisi
             return RetryDecision("unavailable")
         return None
     if isinstance(outcome, TransportError):
-        if _is_deadline_refusal(outcome):
+        if outcome.permanent or _is_deadline_refusal(outcome):
             return None
         if not outcome.request_sent:
             return RetryDecision("connect")

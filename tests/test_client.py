@@ -199,7 +199,7 @@ async def test_connection_refused_is_transport_error(unused_tcp_port: int) -> No
         (403, dc.PermissionDeniedError),
         (404, dc.NotFoundError),
         (409, dc.APIError),
-        (302, dc.APIError),
+        (302, dc.RedirectError),  # an APIError, and a ConfigurationError
         (429, dc.RateLimitError),
         (500, dc.ServerError),
         (503, dc.ServerError),

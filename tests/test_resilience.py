@@ -860,8 +860,16 @@ _ERROR_CLASS = {
 }
 
 
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 async def _one_hostile_call(
-    client: dc.CertCentralClient, name: str, status: int, body: bytes
+    client: dc.CertCentralClient, name: str, status: int, headers: dict[str, str], body: bytes
 ) -> None:
     calls = {
         "orders.get": lambda: client.orders.get(1),
@@ -876,7 +884,14 @@ async def _one_hostile_call(
             assert exc.request_sent is True and not exc.timeout
         elif 200 <= status < 300:
             assert type(exc) is dc.ResponseError and exc.status == status
-            assert name != "orders.cancel"  # no body is read for a cancel
+            if name == "orders.cancel":  # a body where none is promised: only JSON will do
+                assert body.strip() and (not _is_json(body) or "html" in str(headers).lower())
+        elif 300 <= status < 400:  # DigiCert never redirects: the base URL is wrong
+            assert type(exc) is dc.RedirectError and exc.status == status
+        elif status == 404:  # DigiCert's JSON about the order, or the base URL is wrong
+            assert type(exc) in (dc.NotFoundError, dc.RouteNotFoundError)
+            if type(exc) is dc.NotFoundError:
+                assert exc.errors and "not_found|route" not in [e.code for e in exc.errors]
         else:
             expected = dc.ServerError if status >= 500 else _ERROR_CLASS.get(status, dc.APIError)
             assert type(exc) is expected and exc.status == status  # type: ignore[attr-defined]
@@ -885,6 +900,9 @@ async def _one_hostile_call(
     _, model = _ENDPOINTS[name]
     if name == "orders.cancel":
         assert result is None
+        encoded = headers.get("Content-Encoding", "").strip().lower() in ("gzip", "deflate")
+        if not encoded and status != 204:  # a 204's body is dropped on the way
+            assert not body.strip() or _is_json(body)
     elif name == "orders.list_notes":
         assert isinstance(result, list) and all(isinstance(n, dc.Note) for n in result)
         # a missing or null list is an empty one
@@ -928,7 +946,7 @@ def test_hostile_answers_give_a_model_or_a_documented_error(name: str) -> None:
         def check(answer: tuple[int, dict[str, str], bytes]) -> None:
             assert client is not None
             server.answer = answer
-            loop.run_until_complete(_one_hostile_call(client, name, answer[0], answer[2]))
+            loop.run_until_complete(_one_hostile_call(client, name, *answer))
 
         check()
     finally:

@@ -213,7 +213,9 @@ class Listing(AsyncIterator[_Model]):
                 )
 
     def _read_page(self, offset: int, response: Response) -> PageRead[_Model]:
-        envelope = decode_response(response, _envelope(self._item_key))
+        envelope = decode_response(
+            response, _envelope(self._item_key), api_root=self._client.api_root
+        )
         page: Page | None = envelope.page
         read: PageRead[_Model] = PageRead(offset, None if page is None else page.total)
         for index, raw in enumerate(getattr(envelope, self._item_key)):
