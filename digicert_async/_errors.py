@@ -298,11 +298,20 @@ def error_class_for(status: int) -> type[APIError]:
     return _CLASS_BY_STATUS.get(status, APIError)
 
 
-def _is_route_not_found(details: list[ErrorDetail]) -> bool:
+def _is_route_not_found(details: list[ErrorDetail], body: bytes) -> bool:
     # DigiCert answers a missing object with its JSON naming what is missing
-    # (not_found|order); anything else, not_found|route or a body that is not its
-    # JSON at all (a web site's 404 page), says the path itself does not exist.
-    return not details or any(detail.code == "not_found|route" for detail in details)
+    # (not_found|order); not_found|route, a body that is no JSON at all (a web site's
+    # 404 page, or nothing) or someone else's JSON says the path itself does not
+    # exist. JSON cut short or garbled on the way is still DigiCert's answer.
+    if details:
+        return any(detail.code == "not_found|route" for detail in details)
+    if not body.lstrip().startswith((b"{", b"[")):
+        return True
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return True  # JSON, but not DigiCert's: a gateway's own answer
 
 
 def parse_error_details(body: bytes) -> list[ErrorDetail]:
@@ -369,7 +378,7 @@ def error_from_status(
             attempts=attempts,
             api_root=api_root,
         )
-    if status == 404 and _is_route_not_found(details):
+    if status == 404 and _is_route_not_found(details, body):
         return RouteNotFoundError(
             status,
             details,

@@ -8,11 +8,13 @@ below ``session.request``), and so that every policy part can be tested alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import ssl
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import aiohttp
@@ -24,12 +26,14 @@ from ._hooks import Hooks, RequestSent, ResponseReceived, logger
 __all__ = [
     "ACCEPT_ENCODING",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "CallRecord",
     "Handler",
     "HttpSender",
     "Middleware",
     "Request",
     "Response",
     "compose",
+    "record_call",
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -96,6 +100,44 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+@attrs.define
+class CallRecord:
+    """What the sends of one call did, for a caller that must know whether its request
+    may have reached DigiCert unseen (a bulk job settling an order).
+
+    ``sends`` counts the attempts that went on the wire. ``lost`` turns True when one of
+    them may have been applied without an answer saying so: no answer came back (reset,
+    timeout), or a gateway answered 502 or 504 in DigiCert's place. ``in_flight`` is True
+    while a send awaits its answer, so a call cut short reads as lost too. A 429, a 503
+    and a connection never opened are refusals: nothing was applied.
+    """
+
+    sends: int = 0
+    lost: bool = False
+    in_flight: bool = False
+
+    @property
+    def maybe_applied_unseen(self) -> bool:
+        """Whether some send of this call may have been applied without an answer."""
+        return self.lost or self.in_flight
+
+
+_CALL_RECORD: ContextVar[CallRecord | None] = ContextVar("digicert_call_record", default=None)
+# Answers that come from a gateway in DigiCert's place: the request may have gone on.
+_GATEWAY_STATUSES = frozenset({502, 504})
+
+
+@contextlib.contextmanager
+def record_call() -> Iterator[CallRecord]:
+    """Record what the sends of the calls made inside the block do (one call, usually)."""
+    record = CallRecord()
+    token = _CALL_RECORD.set(record)
+    try:
+        yield record
+    finally:
+        _CALL_RECORD.reset(token)
 
 
 class Middleware(Protocol):
@@ -204,6 +246,10 @@ class HttpSender:
         if hooks.on_request:  # events are built only for someone listening
             hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
         failure: _Failure | None = None
+        record = _CALL_RECORD.get()
+        if record is not None:
+            record.sends += 1
+            record.in_flight = True
         try:
             async with self._session.request(
                 method,
@@ -226,6 +272,14 @@ class HttpSender:
             if not self._session.closed:
                 raise
             failure = _SESSION_CLOSED
+        if record is not None:
+            record.in_flight = False
+            if failure is None:
+                record.lost |= status in _GATEWAY_STATUSES
+            elif failure.request_sent:
+                record.lost = True
+            else:  # it never reached the wire
+                record.sends -= 1
         if failure is not None:
             if failure is _SESSION_CLOSED:
                 raise ClientClosedError(f"{method} {url}: the aiohttp session is closed")

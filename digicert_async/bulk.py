@@ -11,9 +11,17 @@ import asyncio
 import enum
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Collection, Generator, Iterable, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Collection,
+    Coroutine,
+    Generator,
+    Iterable,
+    Mapping,
+)
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -21,6 +29,8 @@ from ._client import CertCentralClient
 from ._errors import (
     APIError,
     AuthenticationError,
+    ClientClosedError,
+    ConfigurationError,
     DigiCertError,
     NotFoundError,
     PermissionDeniedError,
@@ -28,6 +38,7 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from ._pipeline import CallRecord, record_call
 from .models import ORDER_STATUSES, TERMINAL_STATUSES, Order, OrderStatus
 from .models._common import check_ids, check_number, check_statuses, check_text, validate_id
 
@@ -44,11 +55,15 @@ __all__ = [
 ]
 
 logger = logging.getLogger("digicert_async.bulk")
+_T = TypeVar("_T")
 
 CANCELABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
 _READ_BACK_TRIES = 3
 _READ_BACK_PAUSE = 0.25  # seconds, times the try number
 _INTERRUPTED_IN_FLIGHT = "interrupted while the cancel request was in flight (it may have landed)"
+_DEADLINE_IN_FLIGHT = (
+    "the job's deadline passed while the cancel request was in flight (it may have landed)"
+)
 
 
 class CancelOutcome(str, enum.Enum):
@@ -78,18 +93,26 @@ class OutcomeCounts(dict[CancelOutcome, int]):
 @attrs.frozen
 class CancelResult:
     """One order's outcome. ``status`` is the status read back (when one was);
-    ``error`` the exception behind a ``failed`` outcome."""
+    ``error`` the exception behind a ``failed`` outcome.
+
+    ``uncertain`` is True for a ``canceled`` order whose cancel request may or may not
+    be what canceled it: an attempt was lost (no answer, or a gateway's 502/504) before
+    DigiCert refused a later one, so it may have been canceled by this run or before.
+    """
 
     order_id: int
     outcome: CancelOutcome
     status: str | None = None
     error: BaseException | None = attrs.field(default=None, eq=False)
+    uncertain: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the command line prints one per order)."""
         line: dict[str, Any] = {"order_id": self.order_id, "outcome": self.outcome.value}
         if self.status is not None:
             line["status"] = self.status
+        if self.uncertain:
+            line["uncertain"] = True
         if self.error is not None:
             line["error"] = f"{type(self.error).__name__}: {self.error}"
         return line
@@ -221,34 +244,41 @@ class CancelJob:
             raise RuntimeError("a CancelJob runs once; start a new one with report.resume_ids()")
         self._started = True
         pending = iter(self._ids)
-        in_flight: set[int] = set()
         loop = asyncio.get_running_loop()
         stop_at = None if self._deadline is None else loop.time() + self._deadline
+        deadline_hit = False
 
         async def worker() -> None:
             for order_id in pending:
                 if self._abort is not None or (stop_at is not None and loop.time() >= stop_at):
                     return
-                in_flight.add(order_id)
-                try:
-                    result = await self._cancel_one(order_id)
-                except asyncio.CancelledError:
-                    interrupted = asyncio.CancelledError(_INTERRUPTED_IN_FLIGHT)
-                    self._record(CancelResult(order_id, CancelOutcome.FAILED, error=interrupted))
-                    raise
-                finally:
-                    in_flight.discard(order_id)
+                with record_call() as sends:
+                    try:
+                        result = await self._cancel_one(order_id, sends)
+                    except asyncio.CancelledError:
+                        self._record(_cut_short(order_id, sends, by_deadline=deadline_hit))
+                        raise
                 self._record(result)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(self._concurrency)]
         try:
-            await asyncio.gather(*workers)
+            # The deadline cuts the requests in flight short too, not only the queue.
+            timeout = None if stop_at is None else max(0.0, stop_at - loop.time())
+            done, cut_short = await asyncio.wait(
+                workers, timeout=timeout, return_when=asyncio.FIRST_EXCEPTION
+            )
+            failed = any(not t.cancelled() and t.exception() is not None for t in done)
+            deadline_hit = bool(cut_short) and not failed
+            for task in done:
+                task.result()
         finally:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        if deadline_hit:
+            logger.warning("bulk cancel: the deadline cut %d request(s) short", len(cut_short))
         if self._abort is not None:
-            logger.error("bulk cancel stopped: the API key was refused (%s)", self._abort)
+            logger.error("bulk cancel stopped early: %s", self._abort)
         logger.info("bulk cancel finished: %s", _describe_counts(self.report.counts))
 
     def _record(self, result: CancelResult) -> None:
@@ -256,36 +286,38 @@ class CancelJob:
         if self._queue is not None:
             self._queue.put_nowait(result)
 
-    async def _cancel_one(self, order_id: int) -> CancelResult:
+    async def _cancel_one(self, order_id: int, sends: CallRecord) -> CancelResult:
         try:
             await self._client.orders.cancel(order_id, note=self._note)
-        except NotFoundError:
-            return CancelResult(order_id, CancelOutcome.NOT_FOUND)
-        except (AuthenticationError, PermissionDeniedError) as exc:
-            # Reading back would be refused as well. A key DigiCert does not accept
-            # at all fails every order alike: stop rather than spend the budget.
-            if isinstance(exc, AuthenticationError) or any(
-                e.qualifier == "access_denied_invalid_key" for e in exc.errors
-            ):
-                self._abort = exc
-            return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
         except DigiCertError as exc:
+            if stops_a_job(exc):
+                self._abort = exc
+                return _not_sent_or_failed(order_id, sends, exc)
+            if isinstance(exc, NotFoundError):
+                return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+            if isinstance(exc, (AuthenticationError, PermissionDeniedError)):
+                return CancelResult(order_id, CancelOutcome.FAILED, error=exc)  # reads would be too
             # A refusal (or a failure after which we cannot know whether the PUT
             # landed) is settled by reading the order back.
-            return await self._settle(order_id, exc)
+            return await self._settle(order_id, exc, lost=sends.maybe_applied_unseen)
         return CancelResult(order_id, CancelOutcome.CANCELED, status=OrderStatus.CANCELED)
 
-    async def _settle(self, order_id: int, cancel_error: DigiCertError) -> CancelResult:
+    async def _settle(
+        self, order_id: int, cancel_error: DigiCertError, *, lost: bool
+    ) -> CancelResult:
         # The read-back decides what the report says, so it gets a few more tries
         # than one call's retry policy gives (which never retries a 500, say).
         for read in range(1, _READ_BACK_TRIES + 1):
             try:
                 order = await self._client.orders.get(order_id)
-            except NotFoundError:
-                return CancelResult(order_id, CancelOutcome.NOT_FOUND)
-            except (AuthenticationError, PermissionDeniedError) as exc:
-                return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
             except DigiCertError as exc:
+                if stops_a_job(exc):
+                    self._abort = exc
+                    return CancelResult(order_id, CancelOutcome.FAILED, error=cancel_error)
+                if isinstance(exc, NotFoundError):
+                    return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+                if isinstance(exc, (AuthenticationError, PermissionDeniedError)):
+                    return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
                 if read == _READ_BACK_TRIES:
                     logger.warning(
                         "order %s: cancel failed and reading it back failed too", order_id
@@ -296,18 +328,34 @@ class CancelJob:
                 break
         status = order.status
         if status == OrderStatus.CANCELED:
-            # Refused at the first attempt: it was canceled before this run. After
-            # more attempts, an earlier one whose answer was lost did it.
-            refused_at_once = (
-                isinstance(cancel_error, APIError)
-                and 400 <= cancel_error.status < 500
-                and cancel_error.attempts == 1
-            )
-            outcome = CancelOutcome.ALREADY_CANCELED if refused_at_once else CancelOutcome.CANCELED
-            return CancelResult(order_id, outcome, status=status)
+            # When no attempt of this run may have been applied unseen (each was
+            # answered, refused with a 429 or 503, or never sent), the order was
+            # canceled before this run. Otherwise no one can tell which did it.
+            if not lost:
+                return CancelResult(order_id, CancelOutcome.ALREADY_CANCELED, status=status)
+            return CancelResult(order_id, CancelOutcome.CANCELED, status=status, uncertain=True)
         if status in CANCELABLE_STATUSES or status is None:
             return CancelResult(order_id, CancelOutcome.FAILED, status=status, error=cancel_error)
         return CancelResult(order_id, CancelOutcome.NOT_CANCELABLE, status=status)
+
+
+def _not_sent_or_failed(order_id: int, sends: CallRecord, error: DigiCertError) -> CancelResult:
+    """The outcome of a cancellation that did not complete: ``not_attempted`` when its
+    request certainly never reached DigiCert, else ``failed`` (it may have landed)."""
+    if sends.sends == 0:
+        return CancelResult(order_id, CancelOutcome.NOT_ATTEMPTED)
+    return CancelResult(order_id, CancelOutcome.FAILED, error=error)
+
+
+def _cut_short(order_id: int, sends: CallRecord, *, by_deadline: bool) -> CancelResult:
+    if sends.sends == 0:  # still waiting for a rate-limit slot: nothing was sent
+        return CancelResult(order_id, CancelOutcome.NOT_ATTEMPTED)
+    cut: BaseException = (
+        TimeoutError(_DEADLINE_IN_FLIGHT)
+        if by_deadline
+        else asyncio.CancelledError(_INTERRUPTED_IN_FLIGHT)
+    )
+    return CancelResult(order_id, CancelOutcome.FAILED, error=cut)
 
 
 def _describe_counts(counts: Mapping[CancelOutcome, int]) -> str:
@@ -334,8 +382,9 @@ def cancel_orders(
 
     :param concurrency: how many cancellations run at once; the client's rate limit
         paces them whatever this is.
-    :param deadline: seconds after which no new cancellation starts; the rest are
-        ``not_attempted`` and ``report.resume_ids()`` lists them for a later run.
+    :param deadline: seconds after which the job stops: no new cancellation starts (the
+        rest are ``not_attempted``) and those in flight are cut short (``failed``, since
+        they may have landed); ``report.resume_ids()`` lists both for a later run.
     """
     return CancelJob(client, order_ids, note=note, concurrency=concurrency, deadline=deadline)
 
@@ -374,6 +423,17 @@ NOT_FOUND_STATUS = "not_found"
 # An order whose reads fail this many looks in a row (for a reason waiting cannot
 # fix: a body that does not decode, a refusal) is given up on and counts as finished.
 UNREADABLE_LOOKS = 3
+
+
+def stops_a_job(exc: DigiCertError) -> bool:
+    """Whether ``exc`` would fail every order alike, so a bulk job stops rather than
+    spend the rate budget on the rest: the base URL is wrong, DigiCert does not accept
+    the key at all, or the client was closed."""
+    if isinstance(exc, (AuthenticationError, ConfigurationError, ClientClosedError)):
+        return True
+    return isinstance(exc, PermissionDeniedError) and any(
+        detail.qualifier == "access_denied_invalid_key" for detail in exc.errors
+    )
 
 
 def _passing(exc: DigiCertError) -> bool:
@@ -415,61 +475,72 @@ async def poll_orders(
     if deadline is not None:
         check_number("deadline", deadline, allow_zero=False, allow_inf=True)
     validate_id("concurrency", concurrency)
-    statuses: dict[int, str | None] = dict.fromkeys(check_ids("order_ids", order_ids))
-    loop = asyncio.get_running_loop()
-    stop_at = None if deadline is None else loop.time() + deadline
-    semaphore = asyncio.Semaphore(concurrency)
+    poller = _Poller(
+        client,
+        check_ids("order_ids", order_ids),
+        wanted=wanted,
+        interval=interval,
+        deadline=deadline,
+        concurrency=concurrency,
+    )
+    async for update in poller.updates():
+        yield update
 
-    def past_deadline() -> bool:
-        return stop_at is not None and loop.time() >= stop_at
 
-    failed_looks: dict[int, int] = {}  # id -> looks in a row whose read failed
-    given_up: set[int] = set()
+class _DeadlineReached(Exception):
+    """The poll's deadline passed while it waited for something."""
 
-    def finished(order_id: int) -> bool:
-        status = statuses[order_id]
+
+class _Poller:
+    """The state of one ``poll_orders`` run: what each order was last seen as, which
+    reads failed, and when to stop."""
+
+    def __init__(
+        self,
+        client: CertCentralClient,
+        order_ids: list[int],
+        *,
+        wanted: frozenset[str],
+        interval: float,
+        deadline: float | None,
+        concurrency: int,
+    ) -> None:
+        self._client = client
+        self._wanted = wanted
+        self._interval = interval
+        self._loop = asyncio.get_running_loop()
+        self._stop_at = None if deadline is None else self._loop.time() + deadline
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self.statuses: dict[int, str | None] = dict.fromkeys(order_ids)
+        self._unread: set[int] = set()  # reads that failed: tried again at the next look
+        self._failed_looks: dict[int, int] = {}  # id -> looks in a row whose read failed
+        self._given_up: set[int] = set()
+
+    # ------------------------------------------------------------------ state
+
+    def _finished(self, order_id: int) -> bool:
+        status = self.statuses[order_id]
         return (
             status == NOT_FOUND_STATUS
-            or (status is not None and status in wanted)
-            or order_id in given_up
+            or (status is not None and status in self._wanted)
+            or order_id in self._given_up
         )
 
-    def unfinished() -> list[int]:
-        return [i for i in statuses if not finished(i)]
+    def _unfinished(self) -> list[int]:
+        return [i for i in self.statuses if not self._finished(i)]
 
-    def update(order_id: int, status: str, order: Order | None) -> OrderUpdate | None:
-        previous = statuses[order_id]
+    def _seen(self, order_id: int, status: str, order: Order | None) -> OrderUpdate | None:
+        previous = self.statuses[order_id]
         if previous == status:
             return None
-        statuses[order_id] = status
+        self.statuses[order_id] = status
         return OrderUpdate(order_id, status, previous, order)
 
-    unread: set[int] = set()  # reads that failed: tried again at the next look
-
-    async def read(order_id: int) -> OrderUpdate | None:
-        async with semaphore:
-            try:
-                order = await client.orders.get(order_id)
-            except NotFoundError:
-                unread.discard(order_id)
-                return update(order_id, NOT_FOUND_STATUS, None)
-            except DigiCertError as exc:
-                unread.add(order_id)
-                if _passing(exc):
-                    logger.warning(
-                        "poll_orders: reading order %s failed (%s); will retry", order_id, exc
-                    )
-                    return None
-                return unreadable(order_id, exc)
-        unread.discard(order_id)
-        failed_looks.pop(order_id, None)
-        return update(order_id, order.status or "unknown", order)
-
-    def unreadable(order_id: int, exc: DigiCertError) -> OrderUpdate:
-        looks = failed_looks[order_id] = failed_looks.get(order_id, 0) + 1
+    def _unreadable(self, order_id: int, exc: DigiCertError) -> OrderUpdate:
+        looks = self._failed_looks[order_id] = self._failed_looks.get(order_id, 0) + 1
         if looks >= UNREADABLE_LOOKS:
-            given_up.add(order_id)
-            unread.discard(order_id)
+            self._given_up.add(order_id)
+            self._unread.discard(order_id)
             logger.warning(
                 "poll_orders: giving up on order %s after %d failed reads: %s", order_id, looks, exc
             )
@@ -477,19 +548,62 @@ async def poll_orders(
             logger.warning(
                 "poll_orders: order %s could not be read (%s); will retry", order_id, exc
             )
-        status = statuses[order_id]
+        status = self.statuses[order_id]
         return OrderUpdate(order_id, status, status, None, error=exc)
 
-    async def read_all(ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
+    # ------------------------------------------------------------------ time
+
+    def _remaining(self) -> float | None:
+        return None if self._stop_at is None else self._stop_at - self._loop.time()
+
+    async def _within_deadline(self, step: Awaitable[_T]) -> _T:
+        """``step``, cut short (its request in flight included) when the deadline passes."""
+        remaining = self._remaining()
+        if remaining is None:
+            return await step
+        if remaining <= 0:
+            if isinstance(step, Coroutine):
+                step.close()
+            raise _DeadlineReached
+        try:
+            return await asyncio.wait_for(step, remaining)
+        except asyncio.TimeoutError:
+            raise _DeadlineReached from None
+
+    # ------------------------------------------------------------------ reading
+
+    async def _read(self, order_id: int) -> OrderUpdate | None:
+        async with self._semaphore:
+            try:
+                order = await self._client.orders.get(order_id)
+            except NotFoundError:
+                self._unread.discard(order_id)
+                return self._seen(order_id, NOT_FOUND_STATUS, None)
+            except DigiCertError as exc:
+                if stops_a_job(exc):
+                    raise
+                self._unread.add(order_id)
+                if _passing(exc):
+                    logger.warning(
+                        "poll_orders: reading order %s failed (%s); will retry", order_id, exc
+                    )
+                    return None
+                return self._unreadable(order_id, exc)
+        self._unread.discard(order_id)
+        self._failed_looks.pop(order_id, None)
+        return self._seen(order_id, order.status or "unknown", order)
+
+    async def _read_all(self, ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
         batch = list(ids)
         # Bounded batches keep the number of live tasks flat however many ids there are.
         for start in range(0, len(batch), 1000):
-            if past_deadline():
-                return
-            tasks = [asyncio.ensure_future(read(i)) for i in batch[start : start + 1000]]
+            tasks = [asyncio.ensure_future(self._read(i)) for i in batch[start : start + 1000]]
             try:
-                for next_done in asyncio.as_completed(tasks):
-                    seen = await next_done
+                for next_done in asyncio.as_completed(tasks, timeout=self._remaining()):
+                    try:
+                        seen = await next_done
+                    except asyncio.TimeoutError:
+                        raise _DeadlineReached from None
                     if seen is not None:
                         yield seen
             finally:
@@ -497,69 +611,95 @@ async def poll_orders(
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
 
-    last_look = datetime.now(timezone.utc)
-    # The first look lists the account, unless its first page shows that listing it
-    # all would take more requests than reading each id (a few ids, a big account).
-    # Whatever the listing does not show (a page or an order that did not decode, a
-    # listing that failed) is read one by one afterwards.
-    listing = client.orders.list(page_size=_FIRST_LOOK_PAGE_SIZE)
-    pages = listing.pages(past_bad_pages=True)
-    try:
-        async for page in pages:
-            if page.error is not None:
-                logger.warning(
-                    "poll_orders: a page of the order listing could not be read (%s);"
-                    " its orders are read one by one",
-                    page.error,
-                )
-            for order in page.items:
-                if order.id in statuses:
-                    listed = update(order.id, order.status or "unknown", order)
-                    if listed is not None:
-                        yield listed
-            if past_deadline() or _listing_costs_more(listing.total, len(statuses)):
-                break
-    except DigiCertError as exc:
-        logger.warning("poll_orders: listing the orders failed (%s); reading them one by one", exc)
-    finally:
-        await pages.aclose()
-    async for seen in read_all([i for i, s in statuses.items() if s is None]):
-        yield seen
-
-    changes_available = True
-    while True:
-        remaining = unfinished()
-        if not remaining:
-            return
-        if past_deadline():
-            logger.info("poll_orders: deadline reached with %d orders unfinished", len(remaining))
-            return
-        wait = interval if stop_at is None else min(interval, stop_at - loop.time())
-        await asyncio.sleep(wait)
-        look = datetime.now(timezone.utc)
-        to_read: set[int] | None = None
-        if changes_available:
-            try:
-                changes = await client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
-            except DigiCertError as exc:
-                # A refusal (4xx) means this key or account cannot use the listing:
-                # stop asking. Anything else is passing: read one by one this time.
-                changes_available = not (
-                    isinstance(exc, APIError) and 400 <= exc.status < 500 and exc.status != 429
-                )
-                logger.warning(
-                    "poll_orders: status-changes failed (%s); reading %d orders one by one",
-                    exc,
-                    len(remaining),
-                )
-            else:
-                to_read = {
-                    c.order_id
-                    for c in changes
-                    if c.order_id in statuses
-                    and not finished(c.order_id)
-                    and c.status != statuses[c.order_id]
-                }
-                last_look = look
-        async for seen in read_all(sorted(unread | to_read) if to_read is not None else remaining):
+    async def _first_look(self) -> AsyncIterator[OrderUpdate]:
+        """List the account, unless its first page shows that listing it all would take
+        more requests than reading each id (a few ids, a big account). Whatever the
+        listing does not show (a page or an order that did not decode, a listing that
+        failed) is read one by one afterwards."""
+        listing = self._client.orders.list(page_size=_FIRST_LOOK_PAGE_SIZE)
+        pages = listing.pages(past_bad_pages=True)
+        try:
+            while True:
+                try:
+                    page = await self._within_deadline(pages.__anext__())
+                except StopAsyncIteration:
+                    break
+                if page.error is not None:
+                    logger.warning(
+                        "poll_orders: a page of the order listing could not be read (%s);"
+                        " its orders are read one by one",
+                        page.error,
+                    )
+                for order in page.items:
+                    if order.id in self.statuses:
+                        listed = self._seen(order.id, order.status or "unknown", order)
+                        if listed is not None:
+                            yield listed
+                if _listing_costs_more(listing.total, len(self.statuses)):
+                    break
+        except DigiCertError as exc:
+            if stops_a_job(exc):
+                raise
+            logger.warning(
+                "poll_orders: listing the orders failed (%s); reading them one by one", exc
+            )
+        finally:
+            await pages.aclose()
+        async for seen in self._read_all([i for i, s in self.statuses.items() if s is None]):
             yield seen
+
+    async def updates(self) -> AsyncIterator[OrderUpdate]:
+        """Every update until each order is finished or the deadline passes."""
+        try:
+            async for update in self._first_look():
+                yield update
+            async for update in self._later_looks():
+                yield update
+        except _DeadlineReached:
+            logger.info(
+                "poll_orders: deadline reached with %d orders unfinished", len(self._unfinished())
+            )
+
+    async def _later_looks(self) -> AsyncIterator[OrderUpdate]:
+        """One status-changes request per interval says which orders moved; only those
+        (and earlier failed reads) are read. Without that listing, every unfinished
+        order is read."""
+        last_look = datetime.now(timezone.utc)
+        changes_available = True
+        while True:
+            remaining = self._unfinished()
+            if not remaining:
+                return
+            await self._within_deadline(asyncio.sleep(self._interval))
+            look = datetime.now(timezone.utc)
+            to_read: set[int] | None = None
+            if changes_available:
+                try:
+                    changes = await self._within_deadline(
+                        self._client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
+                    )
+                except DigiCertError as exc:
+                    if stops_a_job(exc):
+                        raise
+                    # A refusal (4xx) means this key or account cannot use the listing:
+                    # stop asking. Anything else is passing: read one by one this time.
+                    changes_available = not (
+                        isinstance(exc, APIError) and 400 <= exc.status < 500 and exc.status != 429
+                    )
+                    logger.warning(
+                        "poll_orders: status-changes failed (%s); reading %d orders one by one",
+                        exc,
+                        len(remaining),
+                    )
+                else:
+                    to_read = {
+                        c.order_id
+                        for c in changes
+                        if c.order_id in self.statuses
+                        and not self._finished(c.order_id)
+                        and c.status != self.statuses[c.order_id]
+                    }
+                    last_look = look
+            ids = sorted(self._unread | to_read) if to_read is not None else remaining
+            async for update in self._read_all(ids):
+                yield update

@@ -51,7 +51,8 @@ def client_for(fake: FakeCertCentral, **options: object) -> dc.CertCentralClient
         "timeout": 2.0,
     }
     settings.update(options)
-    return dc.CertCentralClient(api_key=fake.api_key, base_url=fake.base_url, **settings)  # type: ignore[arg-type]
+    settings.setdefault("base_url", fake.base_url)
+    return dc.CertCentralClient(api_key=fake.api_key, **settings)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -445,3 +446,82 @@ async def test_poll_goes_past_a_page_that_does_not_decode() -> None:
         "/order/certificate?offset=2000&limit=1000",
         "/order/certificate/1500",
     ]
+
+
+# --- deadlines cut requests in flight short --------------------------------------------
+
+
+async def test_cancel_deadline_cuts_requests_in_flight_short() -> None:
+    async with FakeCertCentral(rate_limits=None, slow_seconds=60) as fake:
+        ids = [fake.add_order("pending") for _ in range(6)]
+        fake.inject(Fault.SLOW, times=6)  # every request is answered only after a minute
+        loop = asyncio.get_running_loop()
+        async with client_for(fake, timeout=30.0) as client:
+            started = loop.time()
+            report = await dc.cancel_orders(client, ids, note="x", concurrency=3, deadline=1.0)
+            elapsed = loop.time() - started
+    assert elapsed < 3.0  # the deadline holds, not the per-attempt timeout
+    failed = report.ids(Outcome.FAILED)
+    assert len(failed) == 3  # the three in flight: they may have landed, so failed
+    assert all(isinstance(r.error, TimeoutError) for r in report.results if r.order_id in failed)
+    assert all("deadline" in str(r.error) for r in report.results if r.order_id in failed)
+    assert report.counts[Outcome.NOT_ATTEMPTED] == 3
+    assert set(report.resume_ids()) == set(ids)
+
+
+async def test_poll_deadline_cuts_a_read_in_flight_short() -> None:
+    async with FakeCertCentral(rate_limits=None, slow_seconds=60) as fake:
+        order_id = fake.add_order("pending")
+        fake.inject(Fault.SLOW, times=10)
+        loop = asyncio.get_running_loop()
+        async with client_for(fake, timeout=30.0) as client:
+            started = loop.time()
+            seen = [u async for u in dc.poll_orders(client, [order_id], deadline=1.0)]
+            elapsed = loop.time() - started
+    assert seen == [] and elapsed < 3.0
+
+
+# --- what a refusal after an earlier attempt means ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("initial", "first_put", "outcome", "uncertain"),
+    [
+        # a 429 or a 503 applied nothing: the refusal that follows means "canceled before"
+        ("canceled", Fault.RATE_LIMITED, Outcome.ALREADY_CANCELED, False),
+        ("canceled", Fault.SERVICE_UNAVAILABLE_HTML, Outcome.ALREADY_CANCELED, False),
+        # no answer came back: the first attempt may have done it, nobody can tell
+        ("canceled", Fault.RESET_BEFORE, Outcome.CANCELED, True),
+        ("pending", Fault.RESET_AFTER, Outcome.CANCELED, True),
+        # answered at the second attempt: this run did it
+        ("pending", Fault.RATE_LIMITED, Outcome.CANCELED, False),
+        ("pending", Fault.RESET_BEFORE, Outcome.CANCELED, False),
+    ],
+)
+async def test_a_refusal_after_a_failed_attempt_is_settled_honestly(
+    empty_fake: FakeCertCentral, initial: str, first_put: Fault, outcome: Outcome, uncertain: bool
+) -> None:
+    order_id = empty_fake.add_order(initial)
+    empty_fake.inject(first_put, method="PUT", path_contains=f"/{order_id}/status")
+    async with client_for(empty_fake) as client:
+        report = await dc.cancel_orders(client, [order_id], note="x")
+    (result,) = report.results
+    assert (result.outcome, result.uncertain) == (outcome, uncertain)
+    assert result.to_json().get("uncertain", False) is uncertain
+    assert empty_fake.order(order_id)["status"] == "canceled"  # type: ignore[index]
+
+
+async def test_a_wrong_base_url_stops_the_job(empty_fake: FakeCertCentral) -> None:
+    ids = [empty_fake.add_order("pending") for _ in range(40)]
+    wrong = empty_fake.base_url.removesuffix("/services/v2")  # the API root left out
+    async with client_for(empty_fake, base_url=wrong) as client:
+        report = await dc.cancel_orders(client, ids, note="x", concurrency=4)
+        with pytest.raises(dc.ConfigurationError) as caught:
+            _ = [u async for u in dc.poll_orders(client, ids)]
+    assert isinstance(caught.value, dc.NotFoundError) and wrong in str(caught.value)
+    failed = report.ids(Outcome.FAILED)
+    assert 1 <= len(failed) <= 4  # those in flight when the first answer came
+    assert all(isinstance(r.error, dc.ConfigurationError) for r in report.results if r.error)
+    assert report.counts[Outcome.NOT_ATTEMPTED] == 40 - len(failed)
+    assert report.counts[Outcome.NOT_FOUND] == 0  # not 40 orders "not found"
+    assert sorted(report.resume_ids()) == sorted(ids)

@@ -96,6 +96,16 @@ async def test_digicerts_404_about_the_order_is_a_plain_not_found() -> None:
     assert caught.value.code == "not_found|order"  # errors as one object is read too
 
 
+@pytest.mark.parametrize(
+    "body", [b'{"errors": [{"code": "not_found|ord', b'{"id": ,}', b'[{"code": "not_found"']
+)
+def test_digicerts_404_spoiled_on_the_way_is_still_about_the_order(body: bytes) -> None:
+    # JSON cut short or garbled is DigiCert's answer, not a web site's page: a bulk job
+    # must not stop as if the base URL were wrong
+    error = error_from_status(404, body, method="GET", url="u", api_root="r")
+    assert type(error) is dc.NotFoundError
+
+
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 async def test_a_redirect_is_a_configuration_error(status: int) -> None:
     async def handler(request: web.Request) -> web.Response:
