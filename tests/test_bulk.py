@@ -112,8 +112,16 @@ async def test_faults_never_lose_an_order_or_misreport_a_cancel() -> None:
         unique = list(dict.fromkeys(ids))
         assert [r.order_id for r in report.results] == unique
         assert report.counts[Outcome.NOT_ATTEMPTED] == 0
+        # retries and read-backs settle nearly every fault: a job that gave up on the
+        # faulted orders (about one in ten requests) would fail far more than this
+        assert report.counts[Outcome.FAILED] <= 0.02 * len(unique)
         for result in report.results:
             now = fake.order(result.order_id)
+            if initial.get(result.order_id) == "canceled":
+                # canceled before the job: never claimed as this run's work for sure
+                assert result.outcome is Outcome.ALREADY_CANCELED or (
+                    result.outcome is Outcome.CANCELED and result.uncertain
+                ), result
             if result.outcome is Outcome.FAILED:
                 assert result.error is not None
                 if initial.get(result.order_id) in ("pending", "waiting_pickup"):

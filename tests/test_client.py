@@ -512,3 +512,45 @@ async def test_filter_values_are_typed_and_written_as_digicert_reads_them(
     assert query["filters[date_created]"] == "2024-05-01 12:30:05"  # in UTC
     _ = [o async for o in client.orders.list(filters={"valid_till": date(2025, 1, 31)})]
     assert fake.requests[-1].query["filters[valid_till]"] == "2025-01-31"
+
+
+async def test_status_changes_checks_its_window_before_sending(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    now = datetime.now(timezone.utc)
+    for since, until, field in [
+        (now, now, "until"),  # empty
+        (now, now - timedelta(seconds=1), "until"),  # backwards
+        (now - timedelta(days=7, seconds=1), now, "since"),  # longer than DigiCert keeps
+        (now - timedelta(hours=1), None, None),  # fine: the check passes, a request goes
+        (datetime(2024, 1, 1), now, "since"),  # naive
+    ]:
+        if field is None:
+            await client.orders.status_changes(since, until)
+            continue
+        with pytest.raises(dc.ValidationError) as caught:
+            await client.orders.status_changes(since, until)
+        assert caught.value.field == field
+    assert len(fake.requests) == 1
+    assert await client.orders.status_changes(now - timedelta(days=7), now) is not None
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"interval": 0}, "interval"),
+        ({"interval": -1.0}, "interval"),
+        ({"interval": float("nan")}, "interval"),
+        ({"concurrency": 0}, "concurrency"),
+        ({"concurrency": 2.0}, "concurrency"),
+        ({"deadline": 0}, "deadline"),
+        ({"until": set()}, "until"),
+    ],
+)
+async def test_poll_orders_checks_its_options_before_sending(
+    fake: FakeCertCentral, client: dc.CertCentralClient, options: dict[str, object], field: str
+) -> None:
+    with pytest.raises(dc.ValidationError) as caught:
+        _ = [u async for u in dc.poll_orders(client, [100001], **options)]  # type: ignore[arg-type]
+    assert caught.value.field == field
+    assert fake.requests == []

@@ -655,18 +655,19 @@ async def test_rate_limit_two_windows(session: aiohttp.ClientSession) -> None:
 
 
 async def test_retry_after_header_when_enabled(session: aiohttp.ClientSession) -> None:
+    # a block long enough that no pause of a loaded machine can outlast it
     async with FakeCertCentral(
-        rate_limits=[(1, 10.0)], block_seconds=2.5, retry_after=True
+        rate_limits=[(1, 100.0)], block_seconds=29.5, retry_after=True
     ) as fake:
         api = Api(fake, session)
         path = f"/order/certificate/{fake.add_order()}"
         assert (await api.call("GET", path))[0] == 200
         status, body, headers = await api.call("GET", path)
         assert (status, body) == (429, RATE_LIMIT_BODY)
-        assert headers["Retry-After"] == "3"
+        assert headers["Retry-After"] == "30"  # whole seconds, rounded up
         status, _, headers = await api.call("GET", path)
         assert status == 429
-        assert 1 <= int(headers["Retry-After"]) <= 3
+        assert 1 <= int(headers["Retry-After"]) <= 30
 
 
 async def test_default_rate_limits_allow_a_burst_of_100(session: aiohttp.ClientSession) -> None:
@@ -939,7 +940,8 @@ def test_plugin_import_is_cheap() -> None:
         timeout=60,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [path, str(root)]))},
     )
-    assert result.stdout.split()[0] == "False"
+    # neither the fake nor aiohttp's server side is imported by the plugin itself
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_plugin_fixture(pytester: pytest.Pytester) -> None:

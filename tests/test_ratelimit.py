@@ -23,7 +23,6 @@ from digicert_async._ratelimit import (
     InMemoryLimiterBackend,
     RateLimit,
     RateLimitMiddleware,
-    Reservation,
     _FifoTurn,
     cooldown_delay,
     parse_retry_after,
@@ -672,7 +671,3 @@ async def test_a_cool_down_longer_than_the_deadline_fails_at_once() -> None:
 def test_least_possible_end() -> None:
     assert least_possible_end(101, [(100, 5.0)]) == 5.0
     assert least_possible_end(2500, [(100, 5.0), (1000, 180.0)]) == 380.0
-
-
-def test_reservation_is_plain_data() -> None:
-    assert Reservation(0.0, None, 0) == Reservation(0.0, None, 0)

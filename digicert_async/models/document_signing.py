@@ -206,7 +206,8 @@ def _custom_field(path: str, value: Any) -> None:
 
 @attrs.frozen(kw_only=True)
 class DocumentSigningOrder:
-    """The seed 3 request body. Field order is the seed example's wire order."""
+    """The seed 3 request body, its fields declared in the seed example's order (on the
+    wire, the required ones come first: JSON objects are unordered)."""
 
     certificate: DocumentSigningCertificate = attrs.field(
         validator=instance_of("certificate", DocumentSigningCertificate)
