@@ -894,7 +894,10 @@ async def _one_hostile_call(
         elif status == 404:  # DigiCert's JSON about the order, or the base URL is wrong
             assert type(exc) in (dc.NotFoundError, dc.RouteNotFoundError)
             if type(exc) is dc.NotFoundError:
-                assert exc.errors and "not_found|route" not in [e.code for e in exc.errors]
+                # DigiCert's JSON about the order, or JSON spoiled on the way (cut short,
+                # too deep to read): never a web page or someone else's JSON
+                assert "not_found|route" not in [e.code for e in exc.errors]
+                assert exc.errors or (body.lstrip()[:1] in (b"{", b"[") and not _is_json(body))
         else:
             expected = dc.ServerError if status >= 500 else _ERROR_CLASS.get(status, dc.APIError)
             assert type(exc) is expected and exc.status == status  # type: ignore[attr-defined]
