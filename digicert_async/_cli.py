@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -41,7 +42,8 @@ API_KEY_ENV = "DIGICERT_API_KEY"
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); SIGTERM gives 143: 128 + the signal's number
+EXIT_TERMINATED = 143
 
 # The demo's rate limits: DigiCert's windows (100 per 5 s, 1000 per 3 min), five times faster.
 DEMO_WINDOWS: tuple[tuple[int, float], ...] = ((100, 1.0), (1000, 36.0))
@@ -55,6 +57,15 @@ _TQDM_HINT = (
 
 class UsageError(Exception):
     """Bad input from the command line: reported on stderr, exit status 2, nothing sent."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM while no job runs (before the event loop's handler is in place): like
+    ``KeyboardInterrupt`` for Ctrl-C, it unwinds the command instead of killing it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 # --------------------------------------------------------------------------- helpers
@@ -233,60 +244,92 @@ class JsonLines:
             self._on_broken()
 
 
-# --------------------------------------------------------------------------- Ctrl-C
+# --------------------------------------------------------------------------- Ctrl-C, SIGTERM
+
+
+# What stops a command from outside: Ctrl-C, and what kill, systemd and Kubernetes send.
+_STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
+
+
+def _exit_status_for(signum: int) -> int:
+    """The shell's convention for a command ended by a signal: 128 + its number."""
+    return 128 + signum
 
 
 class Interrupts:
-    """Turns Ctrl-C into the cancellation of the running job.
+    """Turns Ctrl-C (SIGINT) and SIGTERM into the cancellation of the running job.
 
-    A SIGINT handler is installed on the event loop for the whole command (so a second
-    Ctrl-C while the report is written does not tear it); the job then runs as its own
-    task, which the handler cancels. :meth:`stop` does the same from code (stdout gone).
+    Handlers are installed on the event loop for the whole command (so a second signal
+    while the report is written does not tear it); the job then runs as its own task,
+    which the handler cancels. :meth:`stop` does the same from code (stdout gone).
     """
 
     def __init__(self) -> None:
-        self.interrupted = False
+        self.signal: signal.Signals | None = None
         self.stopped = False
         self._task: asyncio.Future[None] | None = None
-        self._restore: Callable[[], None] = lambda: None
+        self._restore: list[Callable[[], None]] = []
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal (Ctrl-C or SIGTERM) cut the command short."""
+        return self.signal is not None
+
+    @property
+    def exit_status(self) -> int:
+        """130 after Ctrl-C, 143 after SIGTERM (128 + the signal's number)."""
+        return _exit_status_for(self.signal if self.signal is not None else signal.SIGINT)
 
     def install(self) -> None:
+        for signum in _STOP_SIGNALS:
+            self._install(signum)
+
+    def _install(self, signum: signal.Signals) -> None:
         loop = asyncio.get_running_loop()
+        before = signal.getsignal(signum)
         try:
-            loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+            loop.add_signal_handler(signum, self._on_signal, signum)
         except (NotImplementedError, RuntimeError, ValueError):
             # No add_signal_handler (Windows loops) or not the main thread: a plain
             # handler that hands the work to the loop thread-safely.
-            def handler(signum: int, frame: object) -> None:
-                loop.call_soon_threadsafe(self._on_sigint)
+            def handler(number: int, frame: object) -> None:
+                loop.call_soon_threadsafe(self._on_signal, signum)
 
             try:
-                previous = signal.signal(signal.SIGINT, handler)
-            except ValueError:  # not the main thread: leave Ctrl-C alone
+                previous = signal.signal(signum, handler)
+            except (ValueError, OSError):  # not the main thread: leave the signal alone
                 return
 
             def restore_previous() -> None:
-                signal.signal(signal.SIGINT, previous)
+                signal.signal(signum, previous)
 
-            self._restore = restore_previous
+            self._restore.append(restore_previous)
         else:
 
             def remove_handler() -> None:
-                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signum)
+                # The loop leaves SIG_DFL behind (for SIGTERM: die at once); put back what
+                # was there, so a signal while the command winds down is still handled.
+                if before is not None:
+                    with contextlib.suppress(ValueError, OSError):
+                        signal.signal(signum, before)
 
-            self._restore = remove_handler
+            self._restore.append(remove_handler)
 
     def uninstall(self) -> None:
-        restore, self._restore = self._restore, lambda: None
-        restore()
+        restore, self._restore = self._restore, []
+        for undo in reversed(restore):
+            undo()
 
-    def _on_sigint(self) -> None:
-        if not self.interrupted:
-            self.interrupted = True
+    def _on_signal(self, signum: signal.Signals) -> None:
+        if self.signal is None:
+            self.signal = signum
             self._cancel()
 
     def describe(self) -> str:
         """How the job ended, for the summary line."""
+        if self.signal == signal.SIGTERM:
+            return "interrupted by SIGTERM"
         if self.interrupted:
             return "interrupted"
         return "stopped (stdout was closed)" if self.stopped else "done"
@@ -301,7 +344,7 @@ class Interrupts:
             self._task.cancel()
 
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work``; returns normally when it was cut short by :meth:`stop` or Ctrl-C."""
+        """Run ``work``; returns normally when it was cut short by :meth:`stop` or a signal."""
         if self.interrupted or self.stopped:
             work.close()
             return
@@ -450,7 +493,7 @@ def _finish(
         except OSError as exc:
             _say(f"{PROG} {command}: cannot write {args.resume_file}: {exc}")
             status = EXIT_INCOMPLETE
-    return EXIT_INTERRUPTED if interrupts.interrupted else status
+    return interrupts.exit_status if interrupts.interrupted else status
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
@@ -795,7 +838,7 @@ async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int
     elapsed = time.monotonic() - started
     if interrupts.interrupted:
         show.section(f"Interrupted after {elapsed:.1f} s")
-        return EXIT_INTERRUPTED
+        return interrupts.exit_status
     verdict = "both jobs accounted for every order" if cancel_ok and poll_ok else "problems above"
     show.section(f"Done in {elapsed:.1f} s: {verdict}")
     show.detail(
@@ -863,7 +906,7 @@ examples:
   sort -u new-orders.txt | digicert-async poll --until issued --interval 30
 
 exit status: 0 all orders ended well, 1 some did not (see the command's help),
-2 bad usage (nothing sent), 130 interrupted by Ctrl-C."""
+2 bad usage (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM."""
 
 _CANCEL_EPILOG = """\
 output: one JSON line per input id (a duplicate id is reported and sent once):
@@ -873,9 +916,10 @@ not_found; failed (with "error"); not_attempted (deadline hit or interrupted).
 
 exit status: 0 when every order has a final outcome (canceled, already_canceled,
 not_cancelable and not_found are final: there is nothing left to do); 1 when any
-order is failed or not_attempted; 2 bad usage (nothing sent); 130 on Ctrl-C.
+order is failed or not_attempted; 2 bad usage (nothing sent); 130 on Ctrl-C,
+143 on SIGTERM.
 
-Ctrl-C stops the job: orders in flight are reported failed (their request may have
+Ctrl-C (or SIGTERM) stops the job: orders in flight are reported failed (their request may have
 landed), the others not_attempted, so every id still gets its line; stderr tells how
 many are left. With --resume-file PATH those ids are written to PATH, one per line:
   digicert-async cancel PATH --note "..." resumes the job."""
@@ -886,8 +930,9 @@ output: one JSON line each time an order is seen in a new status (the first look
 An id that does not exist is reported once with status "not_found".
 
 exit status: 0 when every order reached an --until status; 1 otherwise (deadline,
-not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C (stderr tells how many
-orders got there and how many are left; --resume-file PATH receives the ids left)."""
+not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM (stderr
+tells how many orders got there and how many are left; --resume-file PATH receives the
+ids left)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1033,7 +1078,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``digicert-async`` command with ``argv`` (default: ``sys.argv[1:]``).
 
     Returns the exit status: 0 every order ended well, 1 some did not, 2 bad usage
-    (nothing sent), 130 interrupted.
+    (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM.
     """
     parser = build_parser()
     try:
@@ -1045,6 +1090,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = wanted and _isatty(sys.stderr)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError):  # not the main thread: SIGTERM is not ours to handle
+        previous_sigterm = None
+    try:
         return handler(args)
     except UsageError as exc:
         _say(f"{PROG} {args.command}: error: {exc}")
@@ -1052,3 +1101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(f"{PROG}: interrupted")
         return EXIT_INTERRUPTED
+    except _Terminated:
+        _say(f"{PROG}: interrupted by SIGTERM")
+        return EXIT_TERMINATED
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)

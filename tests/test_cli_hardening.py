@@ -1,0 +1,102 @@
+"""The command line under the conditions of issue 9: SIGTERM, planted symlinks, a BOM,
+narrow terminals, misspelt statuses and proxies.
+
+End-to-end checks run ``python -m digicert_async`` as a subprocess against FakeCertCentral
+(the helpers come from ``test_cli``); the formatting checks run in process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from pathlib import Path
+
+from digicert_async.testing import FakeCertCentral, Fault
+
+from .test_cli import _spawn, _write
+
+# --------------------------------------------------------------------------- SIGTERM
+
+
+async def _wait_for_answers(fake: FakeCertCentral, count: int) -> None:
+    for _ in range(200):
+        if sum(r.answered_status is not None for r in fake.requests) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} answers after 10 s")
+
+
+async def test_sigterm_mid_cancel_reports_every_id_writes_the_resume_file_exits_143(
+    tmp_path: Path,
+) -> None:
+    async with FakeCertCentral(rate_limits=None, orders=0, slow_seconds=0.3) as fake:
+        ids = [fake.add_order("pending") for _ in range(24)]
+        fake.inject(Fault.SLOW, method="PUT", times=100)
+        ids_file = _write(tmp_path / "ids.txt", ids)
+        resume = tmp_path / "left.txt"
+        process = await _spawn(
+            [
+                "cancel", str(ids_file), "--note", "why", "--concurrency", "2",
+                "--base-url", fake.base_url, "--resume-file", str(resume),
+            ],
+            api_key=fake.api_key,
+        )  # fmt: skip
+        try:
+            await _wait_for_answers(fake, 4)  # mid-job: some done, two in flight
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), 15)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    stdout, stderr = out.decode(), err.decode()
+    assert process.returncode == 143, stderr
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert sorted(line["order_id"] for line in lines) == sorted(ids)  # each once
+    outcomes = {line["order_id"]: line["outcome"] for line in lines}
+    done = [i for i in ids if outcomes[i] == "canceled"]
+    left = [i for i in ids if outcomes[i] in ("failed", "not_attempted")]
+    assert len(done) >= 4 and len(left) >= 10
+    assert sorted(done + left) == sorted(ids)  # every id is accounted for, one way or the other
+    assert "not_attempted" in outcomes.values()
+    # the resume file holds exactly the ids left, in input order
+    assert [int(i) for i in resume.read_text().split()] == left
+    assert all(fake.order(i)["status"] == "canceled" for i in done)  # type: ignore[index]
+    assert "interrupted by SIGTERM" in stderr
+    assert f"{len(left)} orders left to do" in stderr and str(resume) in stderr
+    assert "Traceback" not in stderr
+
+
+async def test_sigterm_mid_poll_exits_143_with_the_ids_left(tmp_path: Path) -> None:
+    async with FakeCertCentral(rate_limits=None, orders=0) as fake:
+        ids = [fake.add_order("pending") for _ in range(3)]
+        resume = tmp_path / "left.txt"
+        process = await _spawn(
+            [
+                "poll", str(_write(tmp_path / "ids.txt", ids)), "--until", "issued",
+                "--interval", "0.2", "--base-url", fake.base_url, "--resume-file", str(resume),
+            ],
+            api_key=fake.api_key,
+        )  # fmt: skip
+        try:
+            await _wait_for_answers(fake, len(ids))  # the first look is done
+            fake.set_status(ids[0], "issued")
+            for _ in range(100):  # until the poll has seen it
+                if any(str(ids[0]) in r.path for r in fake.requests[len(ids) :]):
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            out, err = await asyncio.wait_for(process.communicate(), 15)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    stderr = err.decode()
+    assert process.returncode == 143, stderr
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    assert {"order_id": ids[0], "status": "issued", "previous_status": "pending"} in lines
+    assert [int(i) for i in resume.read_text().split()] == ids[1:]
+    assert "interrupted by SIGTERM" in stderr and "2 left (pending=2)" in stderr
+    assert "Traceback" not in stderr
