@@ -21,6 +21,7 @@ import platform
 import re
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
@@ -150,12 +151,41 @@ def api_key_from_env() -> str:
     return key
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def write_file_atomically(path: str, text: str) -> None:
+    """Replace ``path`` with a file holding ``text`` (UTF-8), all at once.
+
+    The text goes to a new file made in the same directory (created exclusively, under a
+    random name, so nothing planted there is opened), which is then renamed over
+    ``path``. A rename replaces a symlink at ``path`` instead of writing through it, and
+    a reader of ``path`` sees the old file or the complete new one, never part of it.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        # mkstemp's 0600 would be a surprise for a file the user asked for: the usual
+        # mode of a new file instead.
+        with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
+            os.fchmod(descriptor, 0o666 & ~_umask())
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def write_resume_file(path: str, ids: Sequence[int]) -> None:
-    """Write ``ids`` one per line, replacing ``path`` only once the new file is complete."""
-    temporary = f"{path}.partial"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{order_id}\n" for order_id in ids)
-    os.replace(temporary, path)
+    """Write ``ids`` one per line to ``path``, safely (see :func:`write_file_atomically`)."""
+    write_file_atomically(path, "".join(f"{order_id}\n" for order_id in ids))
 
 
 # --------------------------------------------------------------------------- output

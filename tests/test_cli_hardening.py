@@ -12,9 +12,12 @@ import json
 import signal
 from pathlib import Path
 
+import pytest
+
+from digicert_async._cli import write_file_atomically
 from digicert_async.testing import FakeCertCentral, Fault
 
-from .test_cli import _spawn, _write
+from .test_cli import _ids_by_status, _spawn, _write, run_cli
 
 # --------------------------------------------------------------------------- SIGTERM
 
@@ -100,3 +103,64 @@ async def test_sigterm_mid_poll_exits_143_with_the_ids_left(tmp_path: Path) -> N
     assert [int(i) for i in resume.read_text().split()] == ids[1:]
     assert "interrupted by SIGTERM" in stderr and "2 left (pending=2)" in stderr
     assert "Traceback" not in stderr
+
+
+# --------------------------------------------------------------------------- output files
+
+
+def _names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+async def test_resume_file_replaces_a_planted_symlink_and_leaves_its_target_alone(
+    fake: FakeCertCentral, tmp_path: Path
+) -> None:
+    pending = _ids_by_status(fake)["pending"][:2]
+    fake.inject(Fault.INTERNAL_ERROR, method="PUT", path_contains=str(pending[0]))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    resume = tmp_path / "left.txt"
+    resume.symlink_to(victim)
+    # the name the old code wrote through first, planted too
+    (tmp_path / "left.txt.partial").symlink_to(victim)
+    before = _names(tmp_path)
+
+    run = await run_cli(
+        "cancel", "-", "--note", "why", "--base-url", fake.base_url, "--resume-file", str(resume),
+        api_key=fake.api_key, stdin="".join(f"{i}\n" for i in pending),
+    )  # fmt: skip
+
+    assert run.code == 1, run.stderr
+    assert victim.read_text() == "precious\n"
+    assert not resume.is_symlink() and resume.is_file()
+    assert resume.read_text() == f"{pending[0]}\n"
+    assert _names(tmp_path) == before  # no temporary file left
+
+
+def test_write_file_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    write_file_atomically(str(target), "one\n")
+    write_file_atomically(str(target), "two\n")
+    assert target.read_text() == "two\n"
+    mode = target.stat().st_mode & 0o777
+    assert mode & 0o600 == 0o600  # readable and writable by the owner, as open() would make it
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+    # a symlink to a file elsewhere is replaced, not followed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    victim = elsewhere / "victim"
+    victim.write_text("keep")
+    link = tmp_path / "link.txt"
+    link.symlink_to(victim)
+    write_file_atomically(str(link), "ids\n")
+    assert victim.read_text() == "keep" and not link.is_symlink()
+    assert link.read_text() == "ids\n"
+
+    # a destination that cannot be replaced fails cleanly, leaving nothing behind
+    (tmp_path / "a-directory").mkdir()
+    with pytest.raises(OSError):
+        write_file_atomically(str(tmp_path / "a-directory"), "x")
+    assert _names(tmp_path) == [
+        "a-directory", "elsewhere", "link.txt", "out.txt",
+    ]  # fmt: skip
