@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
 import contextlib
 import importlib
 import json
@@ -50,6 +51,8 @@ EXIT_TERMINATED = 143
 DEMO_WINDOWS: tuple[tuple[int, float], ...] = ((100, 1.0), (1000, 36.0))
 
 _ID_LINE = re.compile(r"[0-9]+")
+_BOM = "\ufeff"
+_MAX_ID_DIGITS = 20  # no order id is longer; larger numbers are refused as bad lines
 _MAX_REPORTED_BAD_LINES = 5
 _TQDM_HINT = (
     f"{PROG}: no progress bar: it needs tqdm (pip install 'digicert-async[cli]'); carrying on"
@@ -102,25 +105,40 @@ def _plural(n: int, word: str) -> str:
 def parse_ids(lines: Iterable[str], source: str) -> list[int]:
     """Order ids from text lines: one per line, blank lines and ``#`` comments ignored.
 
+    A byte-order mark before the first line (Windows editors write one) is ignored too.
     Raises :class:`UsageError` naming each bad line (the first few of them).
     """
     ids: list[int] = []
     bad: list[str] = []
     for number, raw in enumerate(lines, start=1):
-        text = raw.split("#", 1)[0].strip()
+        line = raw.removeprefix(_BOM) if number == 1 else raw
+        text = line.split("#", 1)[0].strip()
         if not text:
             continue
-        if _ID_LINE.fullmatch(text) and int(text) > 0:
-            ids.append(int(text))
+        digits = text.lstrip("0")
+        # Length first: int() of more than 4300 digits raises instead of answering.
+        if _ID_LINE.fullmatch(text) and 0 < len(digits) <= _MAX_ID_DIGITS:
+            ids.append(int(digits))
         else:
             shown = text if len(text) <= 40 else text[:37] + "..."
-            bad.append(f"{source} line {number}: {shown!r} is not an order id (a positive integer)")
+            bad.append(
+                f"{source} line {number}: {shown!r} is not an order id"
+                f" (a positive integer, at most {_MAX_ID_DIGITS} digits)"
+            )
     if bad:
         message = "\n".join(bad[:_MAX_REPORTED_BAD_LINES])
         if len(bad) > _MAX_REPORTED_BAD_LINES:
             message += f"\n... and {len(bad) - _MAX_REPORTED_BAD_LINES} more bad lines"
         raise UsageError(message + "\nnothing was sent")
     return ids
+
+
+def _decode_ids(data: bytes) -> str:
+    """The text of an ids file: UTF-8, or UTF-16 when it starts with that BOM (what
+    PowerShell's ``>`` writes); a UTF-8 BOM is dropped."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def read_ids(ids_file: str | None) -> list[int]:
@@ -130,12 +148,17 @@ def read_ids(ids_file: str | None) -> list[int]:
         if stdin is None or (ids_file is None and _isatty(stdin)):
             raise UsageError("no order ids: name an IDS_FILE, or pipe the ids on stdin")
         try:
-            return parse_ids(stdin, "stdin")
-        except UnicodeDecodeError as exc:
+            raw = getattr(stdin, "buffer", None)
+            # The bytes, where there are any, so that the BOM rule is the file's, whatever
+            # encoding the locale gives the text stream.
+            lines = _decode_ids(raw.read()).splitlines() if raw is not None else stdin
+            return parse_ids(lines, "stdin")
+        except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read ids from stdin: {exc}") from None
     try:
-        with open(ids_file, encoding="utf-8") as handle:
-            return parse_ids(handle, ids_file)
+        with open(ids_file, "rb") as handle:
+            data = handle.read()
+        return parse_ids(_decode_ids(data).splitlines(), ids_file)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read ids from {ids_file}: {exc}") from None
 

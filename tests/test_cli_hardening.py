@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digicert_async._cli import write_file_atomically
+from digicert_async._cli import UsageError, parse_ids, write_file_atomically
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_cli import _ids_by_status, _spawn, _write, run_cli
@@ -164,3 +164,50 @@ def test_write_file_atomically(tmp_path: Path) -> None:
     assert _names(tmp_path) == [
         "a-directory", "elsewhere", "link.txt", "out.txt",
     ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- input
+
+
+@pytest.mark.parametrize(
+    ("encoding", "via"),
+    [("utf-8-sig", "file"), ("utf-8-sig", "stdin"), ("utf-16", "file")],
+)
+async def test_an_ids_file_with_a_byte_order_mark_is_accepted(
+    fake: FakeCertCentral, tmp_path: Path, encoding: str, via: str
+) -> None:
+    issued = _ids_by_status(fake)["issued"][:2]
+    data = "".join(f"{i}\r\n" for i in issued).encode(encoding)  # as Windows tools write it
+    assert data[:2] in (b"\xef\xbb", b"\xff\xfe", b"\xfe\xff")  # the BOM is there
+    args = ["poll", "--until", "issued", "--interval", "0.1", "--base-url", fake.base_url]
+    if via == "file":
+        ids_file = tmp_path / "ids.txt"
+        ids_file.write_bytes(data)
+        process = await _spawn([*args, str(ids_file)], api_key=fake.api_key)
+        out, err = await asyncio.wait_for(process.communicate(), 20)
+    else:
+        process = await _spawn([*args, "-"], api_key=fake.api_key, stdin=True)
+        out, err = await asyncio.wait_for(process.communicate(data), 20)
+    assert process.returncode == 0, err.decode()
+    assert sorted(json.loads(line)["order_id"] for line in out.decode().splitlines()) == issued
+
+
+def test_parse_ids_drops_a_bom_only_before_the_first_line() -> None:
+    assert parse_ids(["\ufeff100001\n", "100002\n"], "f") == [100001, 100002]
+    assert parse_ids(["\ufeff# a comment\n", "100002\n"], "f") == [100002]
+    with pytest.raises(UsageError, match="f line 2"):
+        parse_ids(["100001\n", "\ufeff100002\n"], "f")
+
+
+async def test_an_id_too_long_to_be_one_is_a_bad_line_not_a_traceback(
+    fake: FakeCertCentral,
+) -> None:
+    assert parse_ids(["0" * 30 + "1" * 20], "f") == [int("1" * 20)]  # leading zeros are fine
+    run = await run_cli(
+        "cancel", "-", "--note", "why", "--base-url", fake.base_url,
+        api_key=fake.api_key, stdin=f"100001\n{'9' * 21}\n{'9' * 5000}\n",
+    )  # fmt: skip
+    assert run.code == 2, run.stderr
+    assert "stdin line 2" in run.stderr and "stdin line 3" in run.stderr
+    assert "at most 20 digits" in run.stderr and "Traceback" not in run.stderr
+    assert fake.requests == []
