@@ -214,16 +214,55 @@ def write_resume_file(path: str, ids: Sequence[int]) -> None:
 # --------------------------------------------------------------------------- output
 
 
+DEFAULT_COLUMNS = 80  # when the terminal does not say (or says 0, as some do)
+_MIN_BAR = 10  # columns the bar itself keeps, however many counts there are to show
+
+
+def terminal_columns(stream: TextIO | None) -> int:
+    """The width of the terminal behind ``stream``; :data:`DEFAULT_COLUMNS` when unknown."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns if stream is not None else 0
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns if columns > 0 else DEFAULT_COLUMNS
+
+
+def fit_counts(counts: Mapping[str, int], room: int) -> str:
+    """``name=n`` items (zeros left out), in order, as many as fit in ``room`` columns,
+    with ``...`` after them when some were left out (nothing rather than ``...`` alone)."""
+    items = [f"{name}={n}" for name, n in counts.items() if n]
+    for keep in range(len(items), 0, -1):
+        text = ", ".join(items[:keep] if keep == len(items) else [*items[:keep], "..."])
+        if len(text) <= room:
+            return text
+    return ""
+
+
 class Progress:
-    """A tqdm bar on stderr when asked for (stderr a terminal), else nothing.
+    """A tqdm bar on ``stream`` (stderr) when asked for (stderr a terminal), else nothing.
+
+    The line fits the terminal's width (80 columns when the terminal reports none, or
+    0): the bar keeps at least ten columns, and the counts beside it are cut to what
+    fits. ``width`` replaces the terminal's width (for tests).
 
     tqdm is imported only here, so the command works without the ``cli`` extra: on a
     terminal without it a one-line hint replaces the bar.
     """
 
-    def __init__(self, *, total: int, description: str, unit: str, enabled: bool) -> None:
+    def __init__(
+        self,
+        *,
+        total: int,
+        description: str,
+        unit: str,
+        enabled: bool,
+        stream: TextIO | None = None,
+        width: Callable[[], int] | None = None,
+    ) -> None:
         self._bar: Any = None
         self._tqdm: Any = None
+        self._stream = stream if stream is not None else sys.stderr
+        self._width = width if width is not None else lambda: terminal_columns(self._stream)
         if not enabled:
             return
         try:
@@ -236,10 +275,14 @@ class Progress:
             total=total,
             desc=description,
             unit=unit,
-            file=sys.stderr,
-            dynamic_ncols=True,
+            file=self._stream,
+            ncols=self._columns(),
             leave=True,
         )
+
+    def _columns(self) -> int:
+        columns = self._width()
+        return columns if columns > 0 else DEFAULT_COLUMNS
 
     @property
     def active(self) -> bool:
@@ -250,9 +293,19 @@ class Progress:
             self._bar.update(n)
 
     def show(self, counts: Mapping[str, int]) -> None:
-        """Put the counts so far beside the bar."""
-        if self._bar is not None:
-            self._bar.set_postfix_str(_counts_text(counts), refresh=False)
+        """Put the counts so far beside the bar (as many as fit)."""
+        bar = self._bar
+        if bar is None:
+            return
+        columns = self._columns()
+        bar.ncols = columns  # the terminal may have been resized
+        # The line without bar or counts; what is left, less the bar's share and a column
+        # of slack (the rate and the times can grow before the next fit), is the counts'.
+        bare = self._tqdm.format_meter(
+            **{**bar.format_dict, "ncols": None, "postfix": None, "bar_format": "{l_bar}{r_bar}"}
+        )
+        room = columns - len(bare) - _MIN_BAR - len(", ") - 1
+        bar.set_postfix_str(fit_counts(counts, room), refresh=False)
 
     def write(self, text: str, stream: TextIO) -> None:
         """Write a line to ``stream`` without tearing the bar (when both share a terminal)."""
@@ -494,6 +547,8 @@ async def _cancel_command(
         output = JsonLines(progress, interrupts.stop)
         printed: set[int] = set()
         tally: Counter[CancelOutcome] = Counter()
+        # failures first: on a narrow terminal they are the count to keep in sight
+        shown_order = sorted(CancelOutcome, key=lambda o: o is not CancelOutcome.FAILED)
         started = time.monotonic()
         failure: BaseException | None = None
 
@@ -502,7 +557,7 @@ async def _cancel_command(
                 printed.add(result.order_id)
                 tally[result.outcome] += 1
                 output.emit(result.to_json())
-                progress.show({o.value: tally[o] for o in CancelOutcome})
+                progress.show({o.value: tally[o] for o in shown_order})
                 progress.advance()
 
         try:

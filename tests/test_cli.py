@@ -340,16 +340,22 @@ def _shadow_tqdm(tmp_path: Path) -> dict[str, str]:
 
 
 async def _run_on_terminal(
-    args: Sequence[str], *, api_key: str, stdin: str, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    api_key: str,
+    stdin: str,
+    env: Mapping[str, str] | None = None,
+    columns: int = 120,
 ) -> tuple[int | None, str, str]:
-    """Run with stderr on a pseudo-terminal; returns (code, stdout, what the terminal got)."""
+    """Run with stderr on a pseudo-terminal ``columns`` wide (0: one that reports no
+    width); returns (code, stdout, what the terminal got)."""
     import fcntl
     import pty
     import struct
     import termios
 
     controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     received = bytearray()
     loop = asyncio.get_running_loop()
 

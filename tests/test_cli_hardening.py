@@ -8,16 +8,19 @@ End-to-end checks run ``python -m digicert_async`` as a subprocess against FakeC
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import re
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
-from digicert_async._cli import UsageError, parse_ids, write_file_atomically
+from digicert_async._cli import Progress, UsageError, fit_counts, parse_ids, write_file_atomically
 from digicert_async.testing import FakeCertCentral, Fault
 
-from .test_cli import _ids_by_status, _spawn, _write, run_cli
+from .test_cli import _ids_by_status, _run_on_terminal, _spawn, _write, run_cli
 
 # --------------------------------------------------------------------------- SIGTERM
 
@@ -211,3 +214,93 @@ async def test_an_id_too_long_to_be_one_is_a_bad_line_not_a_traceback(
     assert "stdin line 2" in run.stderr and "stdin line 3" in run.stderr
     assert "at most 20 digits" in run.stderr and "Traceback" not in run.stderr
     assert fake.requests == []
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _bar_lines(rendered: str) -> list[str]:
+    """The progress lines a terminal was sent (each redraw starts with a carriage return)."""
+    segments = rendered.replace("\n", "\r").split("\r")
+    return [s for s in segments if "%|" in s]
+
+
+def _bar_cells(line: str) -> int:
+    """Columns of the bar proper: between the first two ``|``."""
+    return len(line.split("|")[1])
+
+
+COUNTS = {
+    "failed": 5,
+    "canceled": 400,
+    "already_canceled": 3,
+    "not_cancelable": 40,
+    "not_found": 2,
+}
+
+
+def _render(columns: int) -> list[str]:
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    progress = Progress(
+        total=1000,
+        description="cancel",
+        unit="order",
+        enabled=True,
+        stream=stream,
+        width=lambda: columns,
+    )
+    assert progress.active
+    progress.advance(450)
+    progress.show(COUNTS)
+    progress.close()  # draws the final line, counts included
+    lines = _bar_lines(stream.getvalue())
+    assert lines and "450/1000" in lines[-1]
+    return lines
+
+
+@pytest.mark.parametrize(("columns", "fits"), [(80, 80), (0, 80), (120, 120), (200, 200)])
+def test_the_progress_line_fits_the_width_and_keeps_its_bar(columns: int, fits: int) -> None:
+    lines = _render(columns)
+    for line in lines:
+        assert len(line) <= fits, line
+        assert _bar_cells(line) >= 10, line  # the bar is never squeezed away
+
+
+def test_counts_beside_the_bar_are_cut_to_fit_failures_first() -> None:
+    wide = _render(200)[-1]
+    assert all(f"{name}={n}" in wide for name, n in COUNTS.items())
+    middle = _render(120)[-1]
+    assert "failed=5, canceled=400" in middle and middle.rstrip().endswith("...]")
+
+
+def test_fit_counts() -> None:
+    counts = {"failed": 1, "canceled": 0, "not_found": 22}
+    assert fit_counts(counts, 100) == "failed=1, not_found=22"
+    assert fit_counts(counts, 22) == "failed=1, not_found=22"
+    assert fit_counts(counts, 21) == "failed=1, ..."
+    assert fit_counts(counts, 12) == ""  # never "..." alone
+    assert fit_counts({}, 10) == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("columns", [80, 0])
+async def test_progress_on_a_real_terminal_80_or_0_columns_wide(
+    fake: FakeCertCentral, columns: int
+) -> None:
+    pytest.importorskip("tqdm")
+    ids = _ids_by_status(fake)["pending"]
+    code, out, terminal = await _run_on_terminal(
+        ["cancel", "--note", "why", "--base-url", fake.base_url, "-"],
+        api_key=fake.api_key,
+        stdin="".join(f"{i}\n" for i in ids),
+        columns=columns,
+    )
+    assert code == 0
+    assert len(out.splitlines()) == len(ids)
+    lines = _bar_lines(re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", terminal))
+    assert lines, terminal
+    assert f"{len(ids)}/{len(ids)}" in lines[-1]
+    for line in lines:
+        assert len(line) <= 80, line
+        assert _bar_cells(line) >= 10, line
