@@ -961,6 +961,72 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return _run(lambda interrupts: _demo_command(args, interrupts))
 
 
+# --------------------------------------------------------------------------- fake-server
+
+# How often the running fake forgets the requests it recorded (it keeps each one for its
+# tests' sake): a server left running for days stays small.
+_FAKE_LOG_SECONDS = 60.0
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """``100001..100030`` for consecutive ids, else the first and last few."""
+    if not ids:
+        return "none"
+    if ids[-1] - ids[0] == len(ids) - 1:
+        return f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else str(ids[0])
+    return ", ".join(map(str, ids[:3])) + f", ... {ids[-1]}"
+
+
+async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    from .testing import FakeCertCentral
+
+    fake = FakeCertCentral(orders=args.orders, port=args.port)
+    try:
+        await fake.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {exc}") from None
+    started = time.monotonic()
+    served = 0
+    try:
+        # stdout carries only these two lines, so that a script can read them
+        print(f"base_url: {fake.base_url}", flush=True)
+        print(f"api_key: {fake.api_key}", flush=True)
+        ids = fake.order_ids
+        mix = Counter(fake.order(i)["status"] for i in ids)  # type: ignore[index]
+        _say(
+            f"{PROG} fake-server: a fake CertCentral with {_plural(len(ids), 'order')}"
+            f" (ids {_id_ranges(ids)}: {_counts_text(dict(sorted(mix.items())))})"
+            " and DigiCert's rate limits; Ctrl-C or SIGTERM stops it. Try it with:"
+        )
+        _say(f"  export {API_KEY_ENV}={fake.api_key}")
+        _say(
+            f"  seq {ids[0] if ids else 100001} {ids[-1] if ids else 100010}"
+            f" | {PROG} cancel --note test --base-url {fake.base_url}"
+        )
+
+        async def serve() -> None:
+            nonlocal served
+            while True:
+                await asyncio.sleep(_FAKE_LOG_SECONDS)
+                served += len(fake.requests)
+                fake.clear_requests()
+
+        await interrupts.run(serve())
+    finally:
+        served += len(fake.requests)
+        await fake.close()
+    how = "stopped by SIGTERM" if interrupts.signal == signal.SIGTERM else "stopped"
+    _say(
+        f"{PROG} fake-server: {how} after {time.monotonic() - started:.1f} s;"
+        f" {_plural(served, 'request')} answered"
+    )
+    return EXIT_OK
+
+
+def _cmd_fake_server(args: argparse.Namespace) -> int:
+    return _run(lambda interrupts: _fake_server_command(args, interrupts))
+
+
 # --------------------------------------------------------------------------- arguments
 
 
@@ -988,6 +1054,26 @@ def _demo_order_count(text: str) -> int:
     value = _positive_int(text)
     if value > 2000:
         raise argparse.ArgumentTypeError(f"at most 2000, not {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
+
+
+def _fake_order_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"0 to 100000, not {value}")
     return value
 
 
@@ -1170,6 +1256,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="headings and reports only: no progress, no detail"
     )
     demo.set_defaults(handler=_cmd_demo)
+
+    fake_server = commands.add_parser(
+        "fake-server",
+        formatter_class=formatter,
+        help="run the fake CertCentral on loopback until stopped, to try the commands on",
+        description="Serve the bundled fake CertCentral (orders with statuses, notes,\n"
+        "cancellation rules and DigiCert's rate limits) on 127.0.0.1 until Ctrl-C or\n"
+        "SIGTERM. stdout gets two lines, 'base_url: URL' (ending in /services/v2) and\n"
+        "'api_key: KEY' (the fake's own key, made up at start); stderr tells how to try it.",
+        epilog="exit status: 0 once stopped by Ctrl-C or SIGTERM; 2 when the port cannot be had.",
+    )
+    fake_server.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="the loopback port to listen on (default: 0, any free port)",
+    )
+    fake_server.add_argument(
+        "--orders",
+        type=_fake_order_count,
+        default=100,
+        metavar="N",
+        help="orders to start with, in a mix of statuses (default: 100)",
+    )
+    fake_server.set_defaults(handler=_cmd_fake_server)
     return parser
 
 

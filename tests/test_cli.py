@@ -431,7 +431,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"digicert-async {__version__}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"], ["fake-server"]])
 def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "usage: digicert-async" in capsys.readouterr().out
