@@ -1078,10 +1078,19 @@ def _fake_order_count(text: str) -> int:
 
 
 def _status_set(text: str) -> frozenset[str]:
-    statuses = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
-    if not statuses:
+    """One order status or several, comma-separated: each a documented one."""
+    from ._errors import ValidationError
+    from .models import ORDER_STATUSES
+    from .models._common import check_statuses
+
+    parts = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not parts:
         raise argparse.ArgumentTypeError("name at least one status, e.g. issued,canceled")
-    return statuses
+    try:
+        return check_statuses("--until", parts, ORDER_STATUSES)
+    except ValidationError as exc:
+        # argparse names the option already; the message lists the valid statuses
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 _DESCRIPTION = """\

@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from digicert_async._cli import Progress, UsageError, fit_counts, parse_ids, write_file_atomically
+from digicert_async._cli import (
+    Progress,
+    UsageError,
+    build_parser,
+    fit_counts,
+    parse_ids,
+    write_file_atomically,
+)
+from digicert_async.models import ORDER_STATUSES
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_cli import _ids_by_status, _run_on_terminal, _spawn, _write, run_cli
@@ -304,3 +312,36 @@ async def test_progress_on_a_real_terminal_80_or_0_columns_wide(
     for line in lines:
         assert len(line) <= 80, line
         assert _bar_cells(line) >= 10, line
+
+
+# --------------------------------------------------------------------------- --until
+
+
+@pytest.mark.parametrize(
+    ("until", "unknown"),
+    [("isued", "'isued'"), ("issued,canceld", "'canceld'"), ("pending,bogus,x", "'bogus', 'x'")],
+)
+async def test_poll_until_an_unknown_status_exits_2_listing_the_valid_ones(
+    fake: FakeCertCentral, until: str, unknown: str
+) -> None:
+    run = await run_cli(
+        "poll", "-", "--until", until, "--base-url", fake.base_url,
+        api_key=fake.api_key, stdin="100001\n", timeout=10,
+    )  # fmt: skip
+    assert run.code == 2, run.stderr
+    assert "--until" in run.stderr and f"unknown status {unknown}" in run.stderr
+    assert ", ".join(sorted(ORDER_STATUSES)) in run.stderr  # every valid one, listed
+    assert run.stdout == "" and fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("until", "statuses"),
+    [
+        ("issued", {"issued"}),
+        ("Issued, CANCELED", {"issued", "canceled"}),
+        ("needs_approval,waiting_pickup,", {"needs_approval", "waiting_pickup"}),
+    ],
+)
+def test_until_takes_one_status_or_several(until: str, statuses: set[str]) -> None:
+    args = build_parser().parse_args(["poll", "ids.txt", "--until", until])
+    assert args.until == frozenset(statuses)
