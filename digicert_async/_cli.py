@@ -24,6 +24,8 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -486,9 +488,26 @@ def _make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
     from ._errors import ValidationError
 
     try:
-        return CertCentralClient(api_key=api_key, region=args.region, base_url=args.base_url)
+        client = CertCentralClient(
+            api_key=api_key,
+            region=args.region,
+            base_url=args.base_url,
+            trust_env=args.trust_env,
+        )
     except ValidationError as exc:
         raise UsageError(str(exc)) from None
+    if not args.trust_env:
+        _warn_unused_proxy(client.api_root)
+    return client
+
+
+def _warn_unused_proxy(api_root: str) -> None:
+    """Say so when the environment names a proxy for ``api_root`` that will not be used."""
+    parts = urllib.parse.urlsplit(api_root)
+    proxies = urllib.request.getproxies()
+    if parts.scheme in proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
+        variable = f"{parts.scheme.upper()}_PROXY"
+        _say(f"{PROG}: {variable} is set but not used; add --trust-env to go through it")
 
 
 # --------------------------------------------------------------------------- cancel
@@ -1195,6 +1214,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="the API root instead of the region's, e.g. a proxy's .../services/v2"
         " (plain http only for localhost)",
+    )
+    api.add_argument(
+        "--trust-env",
+        action="store_true",
+        help="use the proxy named by HTTPS_PROXY (HTTP_PROXY for an http base URL), except"
+        " for the hosts in NO_PROXY, and credentials from ~/.netrc; without it they are"
+        " ignored",
     )
 
     cancel = commands.add_parser(
