@@ -3,10 +3,13 @@
 ``cancel`` and ``poll`` read order ids (a file or stdin, one per line), run the bulk
 job of :mod:`digicert_async.bulk` and write one JSON line per order on stdout; a
 summary (and, on a terminal, a progress bar) goes to stderr. ``demo`` runs both jobs
-against the embedded fake server, so it needs neither a key nor a network.
+against the embedded fake server, so it needs neither a key nor a network;
+``fake-server`` serves that fake until stopped, to try the other commands on.
 
 The API key is read from ``DIGICERT_API_KEY`` only (never from the command line, where
-other users and shell histories would see it) and is never printed.
+other users and shell histories would see it) and is never printed (``fake-server``
+prints the fake's own, made-up key). Ctrl-C and SIGTERM stop a job cleanly: every id
+is still reported and the resume file written, with exit status 130 or 143.
 """
 
 from __future__ import annotations
@@ -1123,6 +1126,7 @@ terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KE
 _EPILOG = """\
 examples:
   digicert-async demo
+  digicert-async fake-server --port 8080   # then --base-url http://127.0.0.1:8080/services/v2
   export DIGICERT_API_KEY=...
   digicert-async cancel ids.txt --note "host decommissioned" > results.jsonl
   sort -u new-orders.txt | digicert-async poll --until issued --interval 30
