@@ -116,6 +116,43 @@ async def test_sigterm_mid_poll_exits_143_with_the_ids_left(tmp_path: Path) -> N
     assert "Traceback" not in stderr
 
 
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (Linux: /proc's SigCgt mask)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+async def test_sigterm_before_the_job_starts_exits_143_without_a_traceback(
+    fake: FakeCertCentral,
+) -> None:
+    """While the ids are still being read from stdin, no event loop runs yet."""
+    process = await _spawn(
+        ["cancel", "-", "--note", "why", "--base-url", fake.base_url],
+        api_key=fake.api_key,
+        stdin=True,
+    )
+    try:
+        for _ in range(300):  # until the command's own SIGTERM handler is in place
+            if _catches(process.pid, signal.SIGTERM):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("the command never took over SIGTERM")
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 15)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 143, err.decode()
+    assert out == b""
+    assert "interrupted by SIGTERM" in err.decode() and b"Traceback" not in err
+    assert fake.requests == []
+
+
 # --------------------------------------------------------------------------- output files
 
 
