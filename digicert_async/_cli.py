@@ -362,11 +362,6 @@ class JsonLines:
 _STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
-def _exit_status_for(signum: int) -> int:
-    """The shell's convention for a command ended by a signal: 128 + its number."""
-    return 128 + signum
-
-
 class Interrupts:
     """Turns Ctrl-C (SIGINT) and SIGTERM into the cancellation of the running job.
 
@@ -388,8 +383,8 @@ class Interrupts:
 
     @property
     def exit_status(self) -> int:
-        """130 after Ctrl-C, 143 after SIGTERM (128 + the signal's number)."""
-        return _exit_status_for(self.signal if self.signal is not None else signal.SIGINT)
+        """130 after Ctrl-C, 143 after SIGTERM (the shell's 128 + the signal's number)."""
+        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
 
     def install(self) -> None:
         for signum in _STOP_SIGNALS:
