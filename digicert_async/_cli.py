@@ -3,16 +3,21 @@
 ``cancel`` and ``poll`` read order ids (a file or stdin, one per line), run the bulk
 job of :mod:`digicert_async.bulk` and write one JSON line per order on stdout; a
 summary (and, on a terminal, a progress bar) goes to stderr. ``demo`` runs both jobs
-against the embedded fake server, so it needs neither a key nor a network.
+against the embedded fake server, so it needs neither a key nor a network;
+``fake-server`` serves that fake until stopped, to try the other commands on.
 
 The API key is read from ``DIGICERT_API_KEY`` only (never from the command line, where
-other users and shell histories would see it) and is never printed.
+other users and shell histories would see it) and is never printed (``fake-server``
+prints the fake's own, made-up key). Ctrl-C and SIGTERM stop a job cleanly: every id
+is still reported and the resume file written, with exit status 130 or 143.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import codecs
+import contextlib
 import importlib
 import json
 import os
@@ -20,7 +25,10 @@ import platform
 import re
 import signal
 import sys
+import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -41,12 +49,15 @@ API_KEY_ENV = "DIGICERT_API_KEY"
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); SIGTERM gives 143: 128 + the signal's number
+EXIT_TERMINATED = 143
 
 # The demo's rate limits: DigiCert's windows (100 per 5 s, 1000 per 3 min), five times faster.
 DEMO_WINDOWS: tuple[tuple[int, float], ...] = ((100, 1.0), (1000, 36.0))
 
 _ID_LINE = re.compile(r"[0-9]+")
+_BOM = "\ufeff"
+_MAX_ID_DIGITS = 20  # no order id is longer; larger numbers are refused as bad lines
 _MAX_REPORTED_BAD_LINES = 5
 _TQDM_HINT = (
     f"{PROG}: no progress bar: it needs tqdm (pip install 'digicert-async[cli]'); carrying on"
@@ -55,6 +66,15 @@ _TQDM_HINT = (
 
 class UsageError(Exception):
     """Bad input from the command line: reported on stderr, exit status 2, nothing sent."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM while no job runs (before the event loop's handler is in place): like
+    ``KeyboardInterrupt`` for Ctrl-C, it unwinds the command instead of killing it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 # --------------------------------------------------------------------------- helpers
@@ -90,25 +110,40 @@ def _plural(n: int, word: str) -> str:
 def parse_ids(lines: Iterable[str], source: str) -> list[int]:
     """Order ids from text lines: one per line, blank lines and ``#`` comments ignored.
 
+    A byte-order mark before the first line (Windows editors write one) is ignored too.
     Raises :class:`UsageError` naming each bad line (the first few of them).
     """
     ids: list[int] = []
     bad: list[str] = []
     for number, raw in enumerate(lines, start=1):
-        text = raw.split("#", 1)[0].strip()
+        line = raw.removeprefix(_BOM) if number == 1 else raw
+        text = line.split("#", 1)[0].strip()
         if not text:
             continue
-        if _ID_LINE.fullmatch(text) and int(text) > 0:
-            ids.append(int(text))
+        digits = text.lstrip("0")
+        # Length first: int() of more than 4300 digits raises instead of answering.
+        if _ID_LINE.fullmatch(text) and 0 < len(digits) <= _MAX_ID_DIGITS:
+            ids.append(int(digits))
         else:
             shown = text if len(text) <= 40 else text[:37] + "..."
-            bad.append(f"{source} line {number}: {shown!r} is not an order id (a positive integer)")
+            bad.append(
+                f"{source} line {number}: {shown!r} is not an order id"
+                f" (a positive integer, at most {_MAX_ID_DIGITS} digits)"
+            )
     if bad:
         message = "\n".join(bad[:_MAX_REPORTED_BAD_LINES])
         if len(bad) > _MAX_REPORTED_BAD_LINES:
             message += f"\n... and {len(bad) - _MAX_REPORTED_BAD_LINES} more bad lines"
         raise UsageError(message + "\nnothing was sent")
     return ids
+
+
+def _decode_ids(data: bytes) -> str:
+    """The text of an ids file: UTF-8, or UTF-16 when it starts with that BOM (what
+    PowerShell's ``>`` writes); a UTF-8 BOM is dropped."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def read_ids(ids_file: str | None) -> list[int]:
@@ -118,12 +153,17 @@ def read_ids(ids_file: str | None) -> list[int]:
         if stdin is None or (ids_file is None and _isatty(stdin)):
             raise UsageError("no order ids: name an IDS_FILE, or pipe the ids on stdin")
         try:
-            return parse_ids(stdin, "stdin")
-        except UnicodeDecodeError as exc:
+            raw = getattr(stdin, "buffer", None)
+            # The bytes, where there are any, so that the BOM rule is the file's, whatever
+            # encoding the locale gives the text stream.
+            lines = _decode_ids(raw.read()).splitlines() if raw is not None else stdin
+            return parse_ids(lines, "stdin")
+        except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"cannot read ids from stdin: {exc}") from None
     try:
-        with open(ids_file, encoding="utf-8") as handle:
-            return parse_ids(handle, ids_file)
+        with open(ids_file, "rb") as handle:
+            data = handle.read()
+        return parse_ids(_decode_ids(data).splitlines(), ids_file)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read ids from {ids_file}: {exc}") from None
 
@@ -139,27 +179,95 @@ def api_key_from_env() -> str:
     return key
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def write_file_atomically(path: str, text: str) -> None:
+    """Replace ``path`` with a file holding ``text`` (UTF-8), all at once.
+
+    The text goes to a new file made in the same directory (created exclusively, under a
+    random name, so nothing planted there is opened), which is then renamed over
+    ``path``. A rename replaces a symlink at ``path`` instead of writing through it, and
+    a reader of ``path`` sees the old file or the complete new one, never part of it.
+    """
+    directory, name = os.path.split(os.path.abspath(path))
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        # mkstemp's 0600 would be a surprise for a file the user asked for: the usual
+        # mode of a new file instead.
+        with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
+            os.fchmod(descriptor, 0o666 & ~_umask())
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
 def write_resume_file(path: str, ids: Sequence[int]) -> None:
-    """Write ``ids`` one per line, replacing ``path`` only once the new file is complete."""
-    temporary = f"{path}.partial"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{order_id}\n" for order_id in ids)
-    os.replace(temporary, path)
+    """Write ``ids`` one per line to ``path``, safely (see :func:`write_file_atomically`)."""
+    write_file_atomically(path, "".join(f"{order_id}\n" for order_id in ids))
 
 
 # --------------------------------------------------------------------------- output
 
 
+DEFAULT_COLUMNS = 80  # when the terminal does not say (or says 0, as some do)
+_MIN_BAR = 10  # columns the bar itself keeps, however many counts there are to show
+
+
+def terminal_columns(stream: TextIO | None) -> int:
+    """The width of the terminal behind ``stream``; :data:`DEFAULT_COLUMNS` when unknown."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns if stream is not None else 0
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    return columns if columns > 0 else DEFAULT_COLUMNS
+
+
+def fit_counts(counts: Mapping[str, int], room: int) -> str:
+    """``name=n`` items (zeros left out), in order, as many as fit in ``room`` columns,
+    with ``...`` after them when some were left out (nothing rather than ``...`` alone)."""
+    items = [f"{name}={n}" for name, n in counts.items() if n]
+    for keep in range(len(items), 0, -1):
+        text = ", ".join(items[:keep] if keep == len(items) else [*items[:keep], "..."])
+        if len(text) <= room:
+            return text
+    return ""
+
+
 class Progress:
-    """A tqdm bar on stderr when asked for (stderr a terminal), else nothing.
+    """A tqdm bar on ``stream`` (stderr) when asked for (stderr a terminal), else nothing.
+
+    The line fits the terminal's width (80 columns when the terminal reports none, or
+    0): the bar keeps at least ten columns, and the counts beside it are cut to what
+    fits. ``width`` replaces the terminal's width (for tests).
 
     tqdm is imported only here, so the command works without the ``cli`` extra: on a
     terminal without it a one-line hint replaces the bar.
     """
 
-    def __init__(self, *, total: int, description: str, unit: str, enabled: bool) -> None:
+    def __init__(
+        self,
+        *,
+        total: int,
+        description: str,
+        unit: str,
+        enabled: bool,
+        stream: TextIO | None = None,
+        width: Callable[[], int] | None = None,
+    ) -> None:
         self._bar: Any = None
         self._tqdm: Any = None
+        self._stream = stream if stream is not None else sys.stderr
+        self._width = width if width is not None else lambda: terminal_columns(self._stream)
         if not enabled:
             return
         try:
@@ -172,10 +280,14 @@ class Progress:
             total=total,
             desc=description,
             unit=unit,
-            file=sys.stderr,
-            dynamic_ncols=True,
+            file=self._stream,
+            ncols=self._columns(),
             leave=True,
         )
+
+    def _columns(self) -> int:
+        columns = self._width()
+        return columns if columns > 0 else DEFAULT_COLUMNS
 
     @property
     def active(self) -> bool:
@@ -186,9 +298,19 @@ class Progress:
             self._bar.update(n)
 
     def show(self, counts: Mapping[str, int]) -> None:
-        """Put the counts so far beside the bar."""
-        if self._bar is not None:
-            self._bar.set_postfix_str(_counts_text(counts), refresh=False)
+        """Put the counts so far beside the bar (as many as fit)."""
+        bar = self._bar
+        if bar is None:
+            return
+        columns = self._columns()
+        bar.ncols = columns  # the terminal may have been resized
+        # The line without bar or counts; what is left, less the bar's share and a column
+        # of slack (the rate and the times can grow before the next fit), is the counts'.
+        bare = self._tqdm.format_meter(
+            **{**bar.format_dict, "ncols": None, "postfix": None, "bar_format": "{l_bar}{r_bar}"}
+        )
+        room = columns - len(bare) - _MIN_BAR - len(", ") - 1
+        bar.set_postfix_str(fit_counts(counts, room), refresh=False)
 
     def write(self, text: str, stream: TextIO) -> None:
         """Write a line to ``stream`` without tearing the bar (when both share a terminal)."""
@@ -233,60 +355,87 @@ class JsonLines:
             self._on_broken()
 
 
-# --------------------------------------------------------------------------- Ctrl-C
+# --------------------------------------------------------------------------- Ctrl-C, SIGTERM
+
+
+# What stops a command from outside: Ctrl-C, and what kill, systemd and Kubernetes send.
+_STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
 class Interrupts:
-    """Turns Ctrl-C into the cancellation of the running job.
+    """Turns Ctrl-C (SIGINT) and SIGTERM into the cancellation of the running job.
 
-    A SIGINT handler is installed on the event loop for the whole command (so a second
-    Ctrl-C while the report is written does not tear it); the job then runs as its own
-    task, which the handler cancels. :meth:`stop` does the same from code (stdout gone).
+    Handlers are installed on the event loop for the whole command (so a second signal
+    while the report is written does not tear it); the job then runs as its own task,
+    which the handler cancels. :meth:`stop` does the same from code (stdout gone).
     """
 
     def __init__(self) -> None:
-        self.interrupted = False
+        self.signal: signal.Signals | None = None
         self.stopped = False
         self._task: asyncio.Future[None] | None = None
-        self._restore: Callable[[], None] = lambda: None
+        self._restore: list[Callable[[], None]] = []
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal (Ctrl-C or SIGTERM) cut the command short."""
+        return self.signal is not None
+
+    @property
+    def exit_status(self) -> int:
+        """130 after Ctrl-C, 143 after SIGTERM (the shell's 128 + the signal's number)."""
+        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
 
     def install(self) -> None:
+        for signum in _STOP_SIGNALS:
+            self._install(signum)
+
+    def _install(self, signum: signal.Signals) -> None:
         loop = asyncio.get_running_loop()
+        before = signal.getsignal(signum)
         try:
-            loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+            loop.add_signal_handler(signum, self._on_signal, signum)
         except (NotImplementedError, RuntimeError, ValueError):
             # No add_signal_handler (Windows loops) or not the main thread: a plain
             # handler that hands the work to the loop thread-safely.
-            def handler(signum: int, frame: object) -> None:
-                loop.call_soon_threadsafe(self._on_sigint)
+            def handler(number: int, frame: object) -> None:
+                loop.call_soon_threadsafe(self._on_signal, signum)
 
             try:
-                previous = signal.signal(signal.SIGINT, handler)
-            except ValueError:  # not the main thread: leave Ctrl-C alone
+                previous = signal.signal(signum, handler)
+            except (ValueError, OSError):  # not the main thread: leave the signal alone
                 return
 
             def restore_previous() -> None:
-                signal.signal(signal.SIGINT, previous)
+                signal.signal(signum, previous)
 
-            self._restore = restore_previous
+            self._restore.append(restore_previous)
         else:
 
             def remove_handler() -> None:
-                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signum)
+                # The loop leaves SIG_DFL behind (for SIGTERM: die at once); put back what
+                # was there, so a signal while the command winds down is still handled.
+                if before is not None:
+                    with contextlib.suppress(ValueError, OSError):
+                        signal.signal(signum, before)
 
-            self._restore = remove_handler
+            self._restore.append(remove_handler)
 
     def uninstall(self) -> None:
-        restore, self._restore = self._restore, lambda: None
-        restore()
+        restore, self._restore = self._restore, []
+        for undo in reversed(restore):
+            undo()
 
-    def _on_sigint(self) -> None:
-        if not self.interrupted:
-            self.interrupted = True
+    def _on_signal(self, signum: signal.Signals) -> None:
+        if self.signal is None:
+            self.signal = signum
             self._cancel()
 
     def describe(self) -> str:
         """How the job ended, for the summary line."""
+        if self.signal == signal.SIGTERM:
+            return "interrupted by SIGTERM"
         if self.interrupted:
             return "interrupted"
         return "stopped (stdout was closed)" if self.stopped else "done"
@@ -301,7 +450,7 @@ class Interrupts:
             self._task.cancel()
 
     async def run(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work``; returns normally when it was cut short by :meth:`stop` or Ctrl-C."""
+        """Run ``work``; returns normally when it was cut short by :meth:`stop` or a signal."""
         if self.interrupted or self.stopped:
             work.close()
             return
@@ -337,9 +486,26 @@ def _make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
     from ._errors import ValidationError
 
     try:
-        return CertCentralClient(api_key=api_key, region=args.region, base_url=args.base_url)
+        client = CertCentralClient(
+            api_key=api_key,
+            region=args.region,
+            base_url=args.base_url,
+            trust_env=args.trust_env,
+        )
     except ValidationError as exc:
         raise UsageError(str(exc)) from None
+    if not args.trust_env:
+        _warn_unused_proxy(client.api_root)
+    return client
+
+
+def _warn_unused_proxy(api_root: str) -> None:
+    """Say so when the environment names a proxy for ``api_root`` that will not be used."""
+    parts = urllib.parse.urlsplit(api_root)
+    proxies = urllib.request.getproxies()
+    if parts.scheme in proxies and not urllib.request.proxy_bypass(parts.hostname or ""):
+        variable = f"{parts.scheme.upper()}_PROXY"
+        _say(f"{PROG}: {variable} is set but not used; add --trust-env to go through it")
 
 
 # --------------------------------------------------------------------------- cancel
@@ -398,6 +564,8 @@ async def _cancel_command(
         output = JsonLines(progress, interrupts.stop)
         printed: set[int] = set()
         tally: Counter[CancelOutcome] = Counter()
+        # failures first: on a narrow terminal they are the count to keep in sight
+        shown_order = sorted(CancelOutcome, key=lambda o: o is not CancelOutcome.FAILED)
         started = time.monotonic()
         failure: BaseException | None = None
 
@@ -406,7 +574,7 @@ async def _cancel_command(
                 printed.add(result.order_id)
                 tally[result.outcome] += 1
                 output.emit(result.to_json())
-                progress.show({o.value: tally[o] for o in CancelOutcome})
+                progress.show({o.value: tally[o] for o in shown_order})
                 progress.advance()
 
         try:
@@ -450,7 +618,7 @@ def _finish(
         except OSError as exc:
             _say(f"{PROG} {command}: cannot write {args.resume_file}: {exc}")
             status = EXIT_INCOMPLETE
-    return EXIT_INTERRUPTED if interrupts.interrupted else status
+    return interrupts.exit_status if interrupts.interrupted else status
 
 
 def _cmd_cancel(args: argparse.Namespace) -> int:
@@ -795,7 +963,7 @@ async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int
     elapsed = time.monotonic() - started
     if interrupts.interrupted:
         show.section(f"Interrupted after {elapsed:.1f} s")
-        return EXIT_INTERRUPTED
+        return interrupts.exit_status
     verdict = "both jobs accounted for every order" if cancel_ok and poll_ok else "problems above"
     show.section(f"Done in {elapsed:.1f} s: {verdict}")
     show.detail(
@@ -808,6 +976,72 @@ async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     return _run(lambda interrupts: _demo_command(args, interrupts))
+
+
+# --------------------------------------------------------------------------- fake-server
+
+# How often the running fake forgets the requests it recorded (it keeps each one for its
+# tests' sake): a server left running for days stays small.
+_FAKE_LOG_SECONDS = 60.0
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """``100001..100030`` for consecutive ids, else the first and last few."""
+    if not ids:
+        return "none"
+    if ids[-1] - ids[0] == len(ids) - 1:
+        return f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else str(ids[0])
+    return ", ".join(map(str, ids[:3])) + f", ... {ids[-1]}"
+
+
+async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    from .testing import FakeCertCentral
+
+    fake = FakeCertCentral(orders=args.orders, port=args.port)
+    try:
+        await fake.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {exc}") from None
+    started = time.monotonic()
+    served = 0
+    try:
+        # stdout carries only these two lines, so that a script can read them
+        print(f"base_url: {fake.base_url}", flush=True)
+        print(f"api_key: {fake.api_key}", flush=True)
+        ids = fake.order_ids
+        mix = Counter(fake.order(i)["status"] for i in ids)  # type: ignore[index]
+        _say(
+            f"{PROG} fake-server: a fake CertCentral with {_plural(len(ids), 'order')}"
+            f" (ids {_id_ranges(ids)}: {_counts_text(dict(sorted(mix.items())))})"
+            " and DigiCert's rate limits; Ctrl-C or SIGTERM stops it. Try it with:"
+        )
+        _say(f"  export {API_KEY_ENV}={fake.api_key}")
+        _say(
+            f"  seq {ids[0] if ids else 100001} {ids[-1] if ids else 100010}"
+            f" | {PROG} cancel --note test --base-url {fake.base_url}"
+        )
+
+        async def serve() -> None:
+            nonlocal served
+            while True:
+                await asyncio.sleep(_FAKE_LOG_SECONDS)
+                served += len(fake.requests)
+                fake.clear_requests()
+
+        await interrupts.run(serve())
+    finally:
+        served += len(fake.requests)
+        await fake.close()
+    how = "stopped by SIGTERM" if interrupts.signal == signal.SIGTERM else "stopped"
+    _say(
+        f"{PROG} fake-server: {how} after {time.monotonic() - started:.1f} s;"
+        f" {_plural(served, 'request')} answered"
+    )
+    return EXIT_OK
+
+
+def _cmd_fake_server(args: argparse.Namespace) -> int:
+    return _run(lambda interrupts: _fake_server_command(args, interrupts))
 
 
 # --------------------------------------------------------------------------- arguments
@@ -840,11 +1074,40 @@ def _demo_order_count(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
+
+
+def _fake_order_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"0 to 100000, not {value}")
+    return value
+
+
 def _status_set(text: str) -> frozenset[str]:
-    statuses = frozenset(part.strip().lower() for part in text.split(",") if part.strip())
-    if not statuses:
+    """One order status or several, comma-separated: each a documented one."""
+    from ._errors import ValidationError
+    from .models import ORDER_STATUSES
+    from .models._common import check_statuses
+
+    parts = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not parts:
         raise argparse.ArgumentTypeError("name at least one status, e.g. issued,canceled")
-    return statuses
+    try:
+        return check_statuses("--until", parts, ORDER_STATUSES)
+    except ValidationError as exc:
+        # argparse names the option already; the message lists the valid statuses
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 _DESCRIPTION = """\
@@ -858,12 +1121,13 @@ terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KE
 _EPILOG = """\
 examples:
   digicert-async demo
+  digicert-async fake-server --port 8080   # then --base-url http://127.0.0.1:8080/services/v2
   export DIGICERT_API_KEY=...
   digicert-async cancel ids.txt --note "host decommissioned" > results.jsonl
   sort -u new-orders.txt | digicert-async poll --until issued --interval 30
 
 exit status: 0 all orders ended well, 1 some did not (see the command's help),
-2 bad usage (nothing sent), 130 interrupted by Ctrl-C."""
+2 bad usage (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM."""
 
 _CANCEL_EPILOG = """\
 output: one JSON line per input id (a duplicate id is reported and sent once):
@@ -873,9 +1137,10 @@ not_found; failed (with "error"); not_attempted (deadline hit or interrupted).
 
 exit status: 0 when every order has a final outcome (canceled, already_canceled,
 not_cancelable and not_found are final: there is nothing left to do); 1 when any
-order is failed or not_attempted; 2 bad usage (nothing sent); 130 on Ctrl-C.
+order is failed or not_attempted; 2 bad usage (nothing sent); 130 on Ctrl-C,
+143 on SIGTERM.
 
-Ctrl-C stops the job: orders in flight are reported failed (their request may have
+Ctrl-C (or SIGTERM) stops the job: orders in flight are reported failed (their request may have
 landed), the others not_attempted, so every id still gets its line; stderr tells how
 many are left. With --resume-file PATH those ids are written to PATH, one per line:
   digicert-async cancel PATH --note "..." resumes the job."""
@@ -886,8 +1151,9 @@ output: one JSON line each time an order is seen in a new status (the first look
 An id that does not exist is reported once with status "not_found".
 
 exit status: 0 when every order reached an --until status; 1 otherwise (deadline,
-not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C (stderr tells how many
-orders got there and how many are left; --resume-file PATH receives the ids left)."""
+not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM (stderr
+tells how many orders got there and how many are left; --resume-file PATH receives the
+ids left)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -947,6 +1213,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="the API root instead of the region's, e.g. a proxy's .../services/v2"
         " (plain http only for localhost)",
+    )
+    api.add_argument(
+        "--trust-env",
+        action="store_true",
+        help="use the proxy named by HTTPS_PROXY (HTTP_PROXY for an http base URL), except"
+        " for the hosts in NO_PROXY, and credentials from ~/.netrc; without it they are"
+        " ignored",
     )
 
     cancel = commands.add_parser(
@@ -1017,6 +1290,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="headings and reports only: no progress, no detail"
     )
     demo.set_defaults(handler=_cmd_demo)
+
+    fake_server = commands.add_parser(
+        "fake-server",
+        formatter_class=formatter,
+        help="run the fake CertCentral on loopback until stopped, to try the commands on",
+        description="Serve the bundled fake CertCentral (orders with statuses, notes,\n"
+        "cancellation rules and DigiCert's rate limits) on 127.0.0.1 until Ctrl-C or\n"
+        "SIGTERM. stdout gets two lines, 'base_url: URL' (ending in /services/v2) and\n"
+        "'api_key: KEY' (the fake's own key, made up at start); stderr tells how to try it.",
+        epilog="exit status: 0 once stopped by Ctrl-C or SIGTERM; 2 when the port cannot be had.",
+    )
+    fake_server.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="the loopback port to listen on (default: 0, any free port)",
+    )
+    fake_server.add_argument(
+        "--orders",
+        type=_fake_order_count,
+        default=100,
+        metavar="N",
+        help="orders to start with, in a mix of statuses (default: 100)",
+    )
+    fake_server.set_defaults(handler=_cmd_fake_server)
     return parser
 
 
@@ -1033,7 +1332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``digicert-async`` command with ``argv`` (default: ``sys.argv[1:]``).
 
     Returns the exit status: 0 every order ended well, 1 some did not, 2 bad usage
-    (nothing sent), 130 interrupted.
+    (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM.
     """
     parser = build_parser()
     try:
@@ -1045,6 +1344,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = wanted and _isatty(sys.stderr)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
+        previous_sigterm = signal.signal(signal.SIGTERM, _raise_terminated)
+    except (ValueError, OSError):  # not the main thread: SIGTERM is not ours to handle
+        previous_sigterm = None
+    try:
         return handler(args)
     except UsageError as exc:
         _say(f"{PROG} {args.command}: error: {exc}")
@@ -1052,3 +1355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(f"{PROG}: interrupted")
         return EXIT_INTERRUPTED
+    except _Terminated:
+        _say(f"{PROG}: interrupted by SIGTERM")
+        return EXIT_TERMINATED
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)

@@ -193,6 +193,11 @@ class CertCentralClient:
         answer past it is a ``ResponseError`` and is not retried; an error answer
         past it keeps the exception its status gives (a 503 is still a retried
         ``ServerError``), with the start of its body only.
+    :param trust_env: let the session the client opens take its proxy from the
+        ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables (and
+        credentials from ``~/.netrc``), as aiohttp's ``trust_env`` does. Off by default:
+        aiohttp ignores those variables unless told. A borrowed ``session`` keeps its
+        own setting.
 
     :meth:`close` ends the calls still in flight or queued at once, each with a
     ``ClientClosedError``.
@@ -210,6 +215,7 @@ class CertCentralClient:
         session: aiohttp.ClientSession | None = None,
         hooks: Hooks | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        trust_env: bool = False,
     ) -> None:
         # Before anything can raise: the key leaves this frame's locals, where a
         # traceback (of a bad argument below, say) would show it.
@@ -229,6 +235,9 @@ class CertCentralClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
         self.hooks = hooks if hooks is not None else Hooks()
+        if not isinstance(trust_env, bool):
+            raise ValidationError("trust_env", "must be True or False")
+        self._trust_env = trust_env
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -313,7 +322,7 @@ class CertCentralClient:
         if self._closed:
             raise ClientClosedError("this CertCentralClient is closed; create a new one")
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trust_env=self._trust_env)
             # aiohttp quietly re-sends an idempotent request once when a pooled
             # connection drops; that send would escape pacing, hooks and the retry
             # budget, so the retry middleware alone decides. (A borrowed session is

@@ -33,7 +33,10 @@ decides:
   meanwhile are then written into the shared log. With ``n`` workers,
   ``n * fallback_fraction <= 1`` keeps them within the budget;
 - ``"fail"``: taking a slot raises :class:`LimiterUnavailableError` (nothing is
-  sent), and every later attempt asks Redis again.
+  sent). Once Redis has failed to answer, every call fails at once, without waiting
+  out a ``timeout`` of its own (calls queued for a slot would otherwise fail one
+  ``timeout`` after another), until the background probe, every ``probe_interval``
+  seconds, gets an answer.
 
 Either way a request that was already sent is never resent or lost because of
 Redis: recording its answer (a 429 or a success) never raises, and falls back to
@@ -397,6 +400,7 @@ class RedisKeyLimiter:
         self._owns_client = False
         self._scripts: tuple[Any, Any, Any, Any] | None = None
         self.available = True
+        self._outage_reason = ""
         self._next_probe = -math.inf
         self._probe: asyncio.Task[None] | None = None
         self._closed = False
@@ -435,11 +439,15 @@ class RedisKeyLimiter:
         if not self.available:
             return
         self.available = False
+        self._outage_reason = type(exc).__name__
         self._outage_epoch = self._local_epoch
         self._local_strikes = self._remote_strikes
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self._factory.on_unavailable == "fail":
-            then = "requests fail with LimiterUnavailableError until it answers"
+            then = (
+                "requests fail with LimiterUnavailableError until it answers a probe"
+                f" (every {self._factory.probe_interval:g} s)"
+            )
         else:
             share = self._factory.fallback_fraction
             then = (
@@ -462,9 +470,6 @@ class RedisKeyLimiter:
             self._factory.where,
         )
 
-    def _should_ask(self) -> bool:
-        return self.available or self._factory.on_unavailable == "fail"
-
     def _start_probe(self) -> None:
         now = self._clock()
         if now < self._next_probe or (self._probe is not None and not self._probe.done()):
@@ -483,9 +488,19 @@ class RedisKeyLimiter:
 
     # -- LimiterBackend ---------------------------------------------------------------------
 
+    def _unavailable(self, reason: str) -> LimiterUnavailableError:
+        return LimiterUnavailableError(
+            f"the shared rate limiter (Redis {self._factory.where}) did not answer"
+            f" within {self._factory.timeout} s ({reason}); not sent"
+        )
+
     async def reserve(self) -> Reservation:
-        if not self._should_ask():
+        if not self.available:
+            # Whichever the mode, Redis is asked again only by the probe: a caller never
+            # waits out a timeout for a Redis known to be gone.
             self._start_probe()
+            if self._factory.on_unavailable == "fail":
+                raise self._unavailable(self._outage_reason)
             return self._reserve_locally()
         reserve_script = self._connected()[0]
         now = self._clock()
@@ -501,10 +516,7 @@ class RedisKeyLimiter:
         except self._unavailable_errors() as exc:
             self._went_down(exc)
             if self._factory.on_unavailable == "fail":
-                raise LimiterUnavailableError(
-                    f"the shared rate limiter (Redis {self._factory.where}) did not answer"
-                    f" within {self._factory.timeout} s ({type(exc).__name__}); not sent"
-                ) from exc
+                raise self._unavailable(self._outage_reason) from exc
             return self._reserve_locally()
         wait_us, reason, epoch, strikes = answer[:4]
         self._unshared.clear()  # written into the shared log by that call

@@ -340,16 +340,22 @@ def _shadow_tqdm(tmp_path: Path) -> dict[str, str]:
 
 
 async def _run_on_terminal(
-    args: Sequence[str], *, api_key: str, stdin: str, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    api_key: str,
+    stdin: str,
+    env: Mapping[str, str] | None = None,
+    columns: int = 120,
 ) -> tuple[int | None, str, str]:
-    """Run with stderr on a pseudo-terminal; returns (code, stdout, what the terminal got)."""
+    """Run with stderr on a pseudo-terminal ``columns`` wide (0: one that reports no
+    width); returns (code, stdout, what the terminal got)."""
     import fcntl
     import pty
     import struct
     import termios
 
     controller, terminal = pty.openpty()
-    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     received = bytearray()
     loop = asyncio.get_running_loop()
 
@@ -425,7 +431,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"digicert-async {__version__}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"], ["fake-server"]])
 def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "usage: digicert-async" in capsys.readouterr().out

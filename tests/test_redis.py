@@ -500,6 +500,73 @@ async def test_fail_mode_raises_before_sending(prefix: str, caplog: Any) -> None
     assert "LimiterUnavailableError" in warnings[0]
 
 
+async def test_fail_mode_fails_every_waiting_call_at_once_on_a_hung_redis(
+    prefix: str, caplog: Any
+) -> None:
+    """40 calls queued for a slot when Redis (accepting TCP, never answering) hangs: the
+    first waits out the 0.5 s timeout, the rest fail with it instead of 0.5 s each."""
+    caplog.set_level(logging.INFO, logger="digicert_async")
+    server, url = await _black_hole()
+    try:
+        async with FakeCertCentral(rate_limits=None, orders=1) as fake:
+            backend = dc.RedisLimiterBackend(url, key_prefix=prefix, on_unavailable="fail")
+            assert backend.timeout == 0.5  # the default, as in the report of the problem
+            async with _client(fake, dc.RateLimit(backend=backend)) as client:
+                started = time.monotonic()
+                outcomes = await asyncio.gather(
+                    *(client.orders.get(fake.order_ids[0]) for _ in range(40)),
+                    return_exceptions=True,
+                )
+                elapsed = time.monotonic() - started
+            assert fake.requests == []  # nothing sent without the shared limiter
+        assert all(isinstance(o, dc.LimiterUnavailableError) for o in outcomes), outcomes
+        assert all("did not answer" in str(o) for o in outcomes)
+        assert elapsed < 1.5  # was 40 x 0.5 s = 20 s
+    finally:
+        server.close()
+        await server.wait_closed()
+    warnings = _ours(caplog, logging.WARNING)
+    assert len(warnings) == 1 and "LimiterUnavailableError" in warnings[0]
+
+
+async def test_fail_mode_sends_again_once_a_probe_finds_redis_back(
+    prefix: str, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO, logger="digicert_async")
+    server = RedisProcess()
+    server.start()
+    try:
+        async with FakeCertCentral(rate_limits=None, orders=1) as fake:
+            backend = dc.RedisLimiterBackend(
+                server.url, key_prefix=prefix, on_unavailable="fail", timeout=0.3,
+                probe_interval=0.1,
+            )  # fmt: skip
+            async with _client(fake, dc.RateLimit(backend=backend)) as client:
+                order_id = fake.order_ids[0]
+                await client.orders.get(order_id)
+                server.stop()
+                with pytest.raises(dc.LimiterUnavailableError):
+                    await client.orders.get(order_id)
+                with pytest.raises(dc.LimiterUnavailableError):
+                    await client.orders.get(order_id)  # at once, and it starts a probe
+                server.start()  # a fresh Redis on the same port
+                answered = False
+                for _ in range(100):
+                    try:
+                        await client.orders.get(order_id)
+                    except dc.LimiterUnavailableError:
+                        await asyncio.sleep(0.05)
+                    else:
+                        answered = True
+                        break
+                assert answered, "a probe should have found Redis back"
+            assert len(fake.requests) == 2  # the first call and the one after the return
+    finally:
+        server.stop()
+    assert len(_ours(caplog, logging.WARNING)) == 1
+    assert sum("available again" in text for text in _ours(caplog, logging.INFO)) == 1
+
+
 async def test_a_hung_redis_times_out_and_falls_back(prefix: str, caplog: Any) -> None:
     caplog.set_level(logging.INFO, logger="digicert_async")
     server, url = await _black_hole()
