@@ -523,6 +523,8 @@ def _cancel_summary(
         f"{PROG} cancel: {head} {_after(head)} {elapsed:.1f} s:"
         f" {_plural(len(report.results), 'order')}: {_counts_text(counts)}"
     ]
+    if report.stopped_by is not None:
+        lines.append(f"{PROG} cancel: stopped early, every order would fail: {report.stopped_by}")
     extra = sum(report.duplicates.values())
     if extra:
         lines.append(

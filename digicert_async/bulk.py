@@ -124,11 +124,14 @@ class CancelReport:
 
     ``duplicates`` maps an id given more than once to how many extra times it
     appeared (it was still sent once). ``resume_ids()`` is what a later run should
-    be given to finish the job.
+    be given to finish the job. ``stopped_by`` is the error that stopped the job
+    early, failing every order alike (a refused key, a wrong base URL, a closed
+    client), or None.
     """
 
     results: list[CancelResult]
     duplicates: Mapping[int, int] = attrs.field(factory=dict)
+    stopped_by: DigiCertError | None = attrs.field(default=None, eq=False)
 
     @property
     def counts(self) -> OutcomeCounts:
@@ -207,6 +210,7 @@ class CancelJob:
                 for order_id in self._ids
             ],
             dict(self._duplicates),
+            self._abort,
         )
 
     def __await__(self) -> Generator[Any, None, CancelReport]:

@@ -532,4 +532,5 @@ async def test_a_wrong_base_url_stops_the_job(empty_fake: FakeCertCentral) -> No
     assert all(isinstance(r.error, dc.ConfigurationError) for r in report.results if r.error)
     assert report.counts[Outcome.NOT_ATTEMPTED] == 40 - len(failed)
     assert report.counts[Outcome.NOT_FOUND] == 0  # not 40 orders "not found"
+    assert isinstance(report.stopped_by, dc.RouteNotFoundError)
     assert sorted(report.resume_ids()) == sorted(ids)

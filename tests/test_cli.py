@@ -490,3 +490,54 @@ def test_parse_ids() -> None:
         parse_ids(["1", "0"], "f")
     with pytest.raises(UsageError, match=r"and 2 more bad lines"):
         parse_ids(["x"] * 7, "f")
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+async def test_cancel_deadline_holds_against_a_silent_server(tmp_path: Path) -> None:
+    async with FakeCertCentral(rate_limits=None, slow_seconds=600) as silent:
+        ids = [silent.add_order("pending") for _ in range(5)]
+        silent.inject(Fault.SLOW, times=100)  # nothing is ever answered in time
+        resume = tmp_path / "left.txt"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        run = await run_cli(
+            "cancel",
+            "-",
+            "--note",
+            "x",
+            "--deadline",
+            "2",
+            "--resume-file",
+            str(resume),
+            "--base-url",
+            silent.base_url,
+            api_key=silent.api_key,
+            stdin="".join(f"{i}\n" for i in ids),
+            timeout=60,
+        )
+        elapsed = loop.time() - started
+    assert run.code == 1, run.stderr
+    assert elapsed < 2 + 5  # the deadline and a few seconds of interpreter start and exit
+    assert sorted(_by_id(line) for line in run.lines) == ids
+    assert {line["outcome"] for line in run.lines} <= {"failed", "not_attempted"}
+    assert sorted(int(i) for i in resume.read_text().split()) == ids
+
+
+async def test_a_wrong_base_url_stops_the_cancel_and_exits_1(fake: FakeCertCentral) -> None:
+    ids = fake.order_ids[:30]
+    run = await run_cli(
+        "cancel",
+        "-",
+        "--note",
+        "x",
+        "--base-url",
+        fake.base_url.removesuffix("/services/v2"),
+        api_key=fake.api_key,
+        stdin="".join(f"{i}\n" for i in ids),
+    )
+    assert run.code == 1
+    outcomes = [line["outcome"] for line in run.lines]
+    assert "not_found" not in outcomes and outcomes.count("not_attempted") >= len(ids) - 20
+    assert "base_url" in run.stderr
