@@ -16,7 +16,7 @@ import aiohttp
 from yarl import URL
 
 from ._decode import decode_response
-from ._errors import ClientClosedError, ValidationError
+from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import Hooks
 from ._pipeline import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -370,11 +370,13 @@ class CertCentralClient:
                 self._evicted.discard(task)
                 if not self._evicted and self._drained is not None:
                     self._drained.set()
-        # Raised here, outside the except block: the CancelledError (whose traceback
-        # runs through aiohttp, headers and all) must not become its __context__.
-        raise ClientClosedError(
-            f"{request.method} {self.api_root}{request.path}: the client was closed"
-            " while this call was in flight"
+        # Raised here, unchained: the CancelledError (whose traceback runs through
+        # aiohttp, headers and all) must not become its __context__.
+        raise_unchained(
+            ClientClosedError(
+                f"{request.method} {self.api_root}{request.path}: the client was closed"
+                " while this call was in flight"
+            )
         )
 
     @overload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -27,6 +27,7 @@ __all__ = [
     "ValidationError",
     "error_from_status",
     "parse_error_details",
+    "raise_unchained",
 ]
 
 # Enough of a body to diagnose an HTML proxy page without keeping megabytes alive.
@@ -344,6 +345,18 @@ def parse_error_details(body: bytes) -> list[ErrorDetail]:
             )
         )
     return details
+
+
+def raise_unchained(error: BaseException) -> NoReturn:
+    """Raise ``error`` with no ``__context__``, whatever exception is being handled
+    around it: on Python 3.10 a task can still hold aiohttp's last exception (whose
+    ``request_info`` carries the API key) when the send step has long left its
+    ``except`` block, and a plain ``raise`` would chain it."""
+    try:
+        raise error
+    except BaseException as raised:
+        raised.__context__ = None
+        raise  # the exception being handled is ``raised`` itself: nothing is chained
 
 
 def decode_text(body: bytes) -> str:

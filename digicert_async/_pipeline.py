@@ -20,7 +20,13 @@ from typing import Any, Protocol
 import aiohttp
 import attrs
 
-from ._errors import ClientClosedError, ResponseError, TransportError, decode_text
+from ._errors import (
+    ClientClosedError,
+    ResponseError,
+    TransportError,
+    decode_text,
+    raise_unchained,
+)
 from ._hooks import Hooks, RequestSent, ResponseReceived, logger
 
 __all__ = [
@@ -282,14 +288,16 @@ class HttpSender:
                 record.sends -= 1
         if failure is not None:
             if failure is _SESSION_CLOSED:
-                raise ClientClosedError(f"{method} {url}: the aiohttp session is closed")
-            raise TransportError(
-                failure.message,
-                method=method,
-                url=url,
-                request_sent=failure.request_sent,
-                timeout=failure.timeout,
-                permanent=failure.permanent,
+                raise_unchained(ClientClosedError(f"{method} {url}: the aiohttp session is closed"))
+            raise_unchained(
+                TransportError(
+                    failure.message,
+                    method=method,
+                    url=url,
+                    request_sent=failure.request_sent,
+                    timeout=failure.timeout,
+                    permanent=failure.permanent,
+                )
             )
         elapsed = loop.time() - started
         logger.debug("%s %s -> %d in %.3f s", method, url, status, elapsed)

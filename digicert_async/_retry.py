@@ -30,7 +30,7 @@ from typing import Literal
 
 import attrs
 
-from ._errors import TransportError, error_from_status
+from ._errors import TransportError, error_from_status, raise_unchained
 from ._hooks import Hooks, RetryScheduled, logger
 from ._pipeline import Handler, Request, Response
 from .models._common import check_number, validate_id
@@ -353,4 +353,4 @@ class RetryMiddleware:
         if isinstance(outcome, Response):
             return outcome.with_attempts(attempts)
         outcome.attempts = attempts
-        raise outcome
+        raise_unchained(outcome)
