@@ -1098,9 +1098,9 @@ def _fake_order_count(text: str) -> int:
 
 def _status_set(text: str) -> frozenset[str]:
     """One order status or several, comma-separated: each a documented one."""
+    from ._checks import check_statuses
     from ._errors import ValidationError
     from .models import ORDER_STATUSES
-    from .models._common import check_statuses
 
     parts = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not parts:

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypeVar, overload
 import aiohttp
 from yarl import URL
 
+from ._checks import check_count, check_number
 from ._decode import decode_response
 from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import Hooks
@@ -35,7 +36,6 @@ from ._ratelimit import (
 )
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
-from .models._common import check_number, validate_id
 from .resources.orders import OrdersResource
 from .resources.subaccounts import SubaccountsResource
 
@@ -227,7 +227,7 @@ class CertCentralClient:
         if problem is not None:
             raise ValidationError("api_key", problem)
         check_number("timeout", timeout, allow_zero=False)
-        self._max_response_bytes = validate_id("max_response_bytes", max_response_bytes)
+        self._max_response_bytes = check_count("max_response_bytes", max_response_bytes)
         self._api_key = secret
         self.api_root = _resolve_api_root(region, base_url)
         self.region = region

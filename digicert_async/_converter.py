@@ -42,8 +42,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from . import models
+from ._checks import describe
 from ._errors import ValidationError
-from .models._common import StrFlag, describe, is_response_model
+from .models._common import StrFlag, is_response_model
 
 __all__ = ["WireConverter", "converter", "make_converter"]
 

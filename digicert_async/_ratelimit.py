@@ -37,10 +37,10 @@ from typing import Literal, Protocol, overload
 
 import attrs
 
+from ._checks import check_count, check_number
 from ._errors import TransportError, ValidationError
 from ._hooks import Hooks, RateLimitWait, logger
 from ._pipeline import Handler, Request, Response
-from .models._common import check_number, validate_id
 
 __all__ = [
     "InMemoryLimiterBackend",
@@ -78,7 +78,7 @@ def _convert_windows(value: Iterable[tuple[int, float]]) -> tuple[tuple[int, flo
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise ValidationError(where, f"must be a (requests, seconds) pair, not {pair!r}")
         count, period = pair
-        windows.append((validate_id(where, count), check_number(where, period, allow_zero=False)))
+        windows.append((check_count(where, count), check_number(where, period, allow_zero=False)))
     return tuple(windows)
 
 

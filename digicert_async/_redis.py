@@ -55,6 +55,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from ._checks import check_number
 from ._errors import DigiCertError, ValidationError
 from ._hooks import logger
 from ._ratelimit import (
@@ -67,7 +68,6 @@ from ._ratelimit import (
     extend_gate,
     window_wait,
 )
-from .models._common import check_number
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -30,10 +30,10 @@ from typing import Literal
 
 import attrs
 
+from ._checks import check_count, check_number
 from ._errors import TransportError, error_from_status, raise_unchained
 from ._hooks import Hooks, RetryScheduled, logger
 from ._pipeline import Handler, Request, Response
-from .models._common import check_number, validate_id
 
 __all__ = [
     "RETRY_STATUSES",
@@ -55,7 +55,7 @@ RETRY_STATUSES = UNAVAILABLE_STATUSES | {THROTTLED_STATUS}
 
 
 def _convert_attempts(value: int) -> int:
-    return validate_id("retry.max_attempts", value)
+    return check_count("retry.max_attempts", value)
 
 
 def _convert_backoff_initial(value: float) -> float:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._checks import check_count, check_ids, check_number, check_statuses, check_text
 from ._client import CertCentralClient
 from ._errors import (
     APIError,
@@ -40,7 +41,6 @@ from ._errors import (
 )
 from ._pipeline import CallRecord, record_call
 from .models import ORDER_STATUSES, TERMINAL_STATUSES, Order, OrderStatus
-from .models._common import check_ids, check_number, check_statuses, check_text, validate_id
 
 __all__ = [
     "CANCELABLE_STATUSES",
@@ -188,7 +188,7 @@ class CancelJob:
         deadline: float | None,
     ) -> None:
         check_text("note", note)
-        validate_id("concurrency", concurrency)
+        check_count("concurrency", concurrency)
         if deadline is not None:
             check_number("deadline", deadline, allow_zero=False, allow_inf=True)
         self._client = client
@@ -478,7 +478,7 @@ async def poll_orders(
     check_number("interval", interval, allow_zero=False)
     if deadline is not None:
         check_number("deadline", deadline, allow_zero=False, allow_inf=True)
-    validate_id("concurrency", concurrency)
+    check_count("concurrency", concurrency)
     poller = _Poller(
         client,
         check_ids("order_ids", order_ids),

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import attrs
 
+from digicert_async._checks import check_id
 from digicert_async._errors import ValidationError
 
 from ._common import (
@@ -23,7 +24,6 @@ from ._common import (
     list_of,
     response_model,
     text,
-    validate_id,
 )
 
 __all__ = [
@@ -196,7 +196,7 @@ class CustomField:
 
 
 def _user_id(path: str, value: Any) -> None:
-    validate_id(path, value)
+    check_id(path, value)
 
 
 def _custom_field(path: str, value: Any) -> None:

@@ -8,17 +8,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
+from .._checks import check_count, check_statuses, check_text, describe
 from .._decode import decode_response, structure_answer
 from .._errors import ResponseError, ValidationError
 from .._pipeline import Request, Response
 from ..models import Page
-from ..models._common import (
-    check_statuses,
-    check_text,
-    describe,
-    response_model,
-    validate_id,
-)
+from ..models._common import response_model
 
 if TYPE_CHECKING:
     from .._client import CertCentralClient
@@ -236,7 +231,4 @@ class Listing(AsyncIterator[_Model]):
 
 
 def check_page_size(page_size: object) -> int:
-    size = validate_id("page_size", page_size)
-    if size > MAX_PAGE_SIZE:
-        raise ValidationError("page_size", f"must be at most {MAX_PAGE_SIZE}")
-    return size
+    return check_count("page_size", page_size, maximum=MAX_PAGE_SIZE)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .._checks import check_id
 from .._converter import converter
 from .._errors import ValidationError
 from ..models import (
@@ -22,7 +23,7 @@ from ..models import (
     StatusChange,
     UpdateStatusRequest,
 )
-from ..models._common import response_model, validate_id
+from ..models._common import response_model
 from ._base import Listing, check_page_size, listing_params
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class OrdersResource:
 
     async def add_note(self, order_id: int, text: str) -> Note:
         """Add a note to an order; returns the note as stored (its ``id`` is the note's)."""
-        validate_id("order_id", order_id)
+        check_id("order_id", order_id)
         body = converter.unstructure(NoteRequest(text=text))
         return await self._client.call(
             "POST", f"/order/certificate/{order_id}/note", json_body=body, model=Note
@@ -77,7 +78,7 @@ class OrdersResource:
 
     async def list_notes(self, order_id: int) -> builtins.list[Note]:
         """Every note on an order, oldest first."""
-        validate_id("order_id", order_id)
+        check_id("order_id", order_id)
         listing = await self._client.call(
             "GET", f"/order/certificate/{order_id}/note", model=_NoteList
         )
@@ -85,8 +86,8 @@ class OrdersResource:
 
     async def get_note(self, order_id: int, note_id: int) -> Note:
         """One note on an order, by the note's id."""
-        validate_id("order_id", order_id)
-        validate_id("note_id", note_id)
+        check_id("order_id", order_id)
+        check_id("note_id", note_id)
         return await self._client.call(
             "GET", f"/order/certificate/{order_id}/note/{note_id}", model=Note
         )
@@ -101,7 +102,7 @@ class OrdersResource:
         orders in ``pending`` or ``waiting_pickup`` can be canceled; any other status gets
         an ``APIError`` (a 4xx) from the server.
         """
-        validate_id("order_id", order_id)
+        check_id("order_id", order_id)
         body = converter.unstructure(UpdateStatusRequest(status=status, note=note))
         await self._client.call("PUT", f"/order/certificate/{order_id}/status", json_body=body)
 
@@ -135,7 +136,7 @@ class OrdersResource:
 
     async def get(self, order_id: int) -> Order:
         """One order's details."""
-        validate_id("order_id", order_id)
+        check_id("order_id", order_id)
         return await self._client.call("GET", f"/order/certificate/{order_id}", model=Order)
 
     def list(

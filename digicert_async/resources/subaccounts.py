@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .._checks import check_id
 from ..models import ORDER_STATUSES, SubaccountOrder
-from ..models._common import validate_id
 from ._base import Listing, check_page_size, listing_params
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class SubaccountsResource:
         ``certificate`` and ``organization`` are present only for immediate
         subaccounts; thumbprint, serial number and validity only once issued.
         """
-        validate_id("order_id", order_id)
+        check_id("order_id", order_id)
         return await self._client.call(
             "GET", f"/account/subaccount/order/{order_id}", model=SubaccountOrder
         )

@@ -1,0 +1,84 @@
+"""The input checks every layer uses: each names the field and says what it wanted."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import digicert_async as dc
+from digicert_async._checks import (
+    MAX_ID,
+    check_count,
+    check_id,
+    check_ids,
+    check_number,
+    check_statuses,
+    check_text,
+)
+
+
+@pytest.mark.parametrize("value", [0, -1, MAX_ID + 1, 1.0, True, "1", None])
+def test_an_id_is_a_positive_int_of_at_most_20_digits(value: object) -> None:
+    with pytest.raises(dc.ValidationError) as caught:
+        check_id("order_id", value)
+    assert caught.value.field == "order_id"
+    assert check_id("order_id", MAX_ID) == MAX_ID
+    assert check_id("platform", -1, allow=(-1,)) == -1
+
+
+def test_check_ids_names_every_bad_one_at_once() -> None:
+    with pytest.raises(dc.ValidationError) as caught:
+        check_ids("order_ids", [1, 0, 2, "x"])
+    assert "2 bad id(s)" in caught.value.message
+    assert "[1]" in caught.value.message and "[3]" in caught.value.message
+    assert check_ids("order_ids", iter([3, 1])) == [3, 1]
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.0, True, None])
+def test_a_count_is_a_whole_number_from_one(value: object) -> None:
+    with pytest.raises(dc.ValidationError) as caught:
+        check_count("retry.max_attempts", value)
+    assert caught.value.field == "retry.max_attempts"
+    assert "id" not in caught.value.message  # a count is no id
+    assert check_count("page_size", 1000, maximum=1000) == 1000
+    with pytest.raises(dc.ValidationError, match="at most 1000"):
+        check_count("page_size", 1001, maximum=1000)
+
+
+def test_counts_in_the_configuration_report_what_they_are() -> None:
+    with pytest.raises(dc.ValidationError, match="whole number") as caught:
+        dc.RetryPolicy(max_attempts=0.5)  # type: ignore[arg-type]
+    assert caught.value.field == "retry.max_attempts"
+
+
+@pytest.mark.parametrize(
+    ("value", "options", "ok"),
+    [
+        (0, {"allow_zero": True}, True),
+        (0, {"allow_zero": False}, False),
+        (-0.1, {"allow_zero": True}, False),
+        (math.inf, {"allow_zero": False}, False),
+        (math.inf, {"allow_zero": False, "allow_inf": True}, True),
+        (math.nan, {"allow_zero": True, "allow_inf": True}, False),
+        (True, {"allow_zero": True}, False),
+        ("1", {"allow_zero": True}, False),
+    ],
+)
+def test_numbers(value: object, options: dict[str, bool], ok: bool) -> None:
+    if ok:
+        assert check_number("timeout", value, **options) == float(value)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(dc.ValidationError):
+            check_number("timeout", value, **options)
+
+
+def test_text_and_statuses() -> None:
+    with pytest.raises(dc.ValidationError):
+        check_text("note", "  ")
+    assert check_text("note", "", non_empty=False) == ""
+    assert check_statuses("until", "issued", {"issued"}) == {"issued"}
+    with pytest.raises(dc.ValidationError, match="must name at least one"):
+        check_statuses("until", [], {"issued"})
+    with pytest.raises(dc.ValidationError, match="expected a status"):
+        check_statuses("until", {"issued": 1}, {"issued"})
