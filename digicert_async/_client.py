@@ -10,19 +10,20 @@ import re
 import sys
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from ._checks import check_count, check_number
-from ._decode import decode_response
+from ._decode import decode
 from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import Hooks
 from ._pipeline import (
     DEFAULT_MAX_RESPONSE_BYTES,
     Handler,
     HttpSender,
+    Reader,
     Request,
     Response,
     compose,
@@ -50,7 +51,7 @@ USER_AGENT = (
     f"digicert-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 
-_Model = TypeVar("_Model")
+_Result = TypeVar("_Result")
 
 
 class _Secret:
@@ -246,11 +247,11 @@ class CertCentralClient:
         self._calls: set[asyncio.Task[Any]] = set()
         self._evicted: set[asyncio.Task[Any]] = set()
         self._drained: asyncio.Event | None = None
+        self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
             self.rate_limit,
             self.hooks,
             backend=_bind_backend(self.rate_limit, secret),
-            url_for=lambda request: self.api_root + request.path,
         )
         self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
         self.orders = OrdersResource(self)
@@ -331,7 +332,6 @@ class CertCentralClient:
                 self._session._retry_connection = False
         sender = HttpSender(
             self._session,
-            self.api_root,
             {
                 "X-DC-DEVKEY": self._api_key.reveal(),
                 "User-Agent": USER_AGENT,
@@ -379,40 +379,35 @@ class CertCentralClient:
             )
         )
 
-    @overload
     async def call(
         self,
         method: str,
-        path: str,
+        route: str,
+        read: Reader[_Result],
         *,
-        model: type[_Model],
+        path_args: Mapping[str, object] | None = None,
         params: tuple[tuple[str, str], ...] = (),
-        json_body: Any = None,
-    ) -> _Model: ...
-
-    @overload
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        model: None = None,
-        params: tuple[tuple[str, str], ...] = (),
-        json_body: Any = None,
-    ) -> None: ...
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        model: type[_Model] | None = None,
-        params: tuple[tuple[str, str], ...] = (),
-        json_body: Any = None,
-    ) -> _Model | None:
-        """Send a request and decode the answer into ``model`` (or expect no body)."""
-        response = await self.send(Request(method=method, path=path, params=params, json=json_body))
-        return decode_response(response, model, api_root=self.api_root)
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Result:
+        """Send ``method route`` (``route`` filled with ``path_args``) through the
+        middleware chain and return the answer as ``read`` reads it (see
+        ``digicert_async._decode``), or raise the documented exception. This is the
+        seam the resource methods share; prefer them."""
+        self._calls_made += 1
+        request = Request(
+            method=method,
+            path=route.format_map(path_args) if path_args else route,
+            route=route,
+            root=self.api_root,
+            params=params,
+            headers=headers,
+            json=json,
+            read=read,
+            call=self._calls_made,
+        )
+        result: _Result = decode(await self.send(request), request)
+        return result
 
 
 def _bind_backend(rate_limit: RateLimit, secret: _Secret) -> LimiterBackend | None:

@@ -1,54 +1,63 @@
-"""Turning an answer into what the endpoint promises, or the documented exception (pure)."""
+"""Turning an answer into what the call promises, or the documented exception (pure).
+
+:func:`decode` is the one place where ``(status, headers, body)`` becomes a result or
+an exception. An error answer becomes its exception once (:func:`answer_error` keeps it
+on the answer), whichever layer asks first: the retry layer, to say why it retries, or
+the end of the call. A success is read by the request's reader: :func:`read_model`,
+:data:`read_bytes` or :data:`read_nothing` (a listing brings its own).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from ._converter import converter
-from ._errors import ResponseError, ValidationError, decode_text, error_from_status
-from ._pipeline import Response
+from ._errors import APIError, ResponseError, ValidationError, decode_text, error_from_status
+from ._pipeline import Reader, Request, Response
 
-__all__ = ["decode_response", "structure_answer"]
+__all__ = [
+    "answer_error",
+    "decode",
+    "read_bytes",
+    "read_json",
+    "read_model",
+    "read_nothing",
+    "structure_answer",
+]
 
 _Model = TypeVar("_Model")
 
 
-@overload
-def decode_response(
-    response: Response, model: type[_Model], *, api_root: str | None = None
-) -> _Model: ...
-
-
-@overload
-def decode_response(response: Response, model: None, *, api_root: str | None = None) -> None: ...
-
-
-def decode_response(
-    response: Response, model: type[_Model] | None, *, api_root: str | None = None
-) -> _Model | None:
-    """Turn an answer into a model or the documented exception (pure).
-
-    ``api_root``, the client's, is named by the errors that say the base URL is wrong.
-    With ``model`` None the endpoint returns nothing: an empty body or any JSON is
-    a success, an HTML page (or anything else) is a ``ResponseError``: a proxy or a
-    web site answered, not DigiCert.
-    """
-    if not 200 <= response.status < 300:
-        raise error_from_status(
+def answer_error(response: Response, request: Request) -> APIError:
+    """The exception an error answer stands for (built once, then kept on it)."""
+    error: APIError | None = response.error
+    if error is None:
+        error = error_from_status(
             response.status,
             response.body,
             method=response.method,
             url=response.url,
             attempts=response.attempts,
-            api_root=api_root,
+            api_root=request.root or None,
         )
-    if model is None:
-        if response.body.strip():
-            _check_no_body_answer(response)
-        return None
+        object.__setattr__(response, "error", error)
+    return error
+
+
+def decode(response: Response, request: Request) -> Any:
+    """The call's result: the answer read by ``request.read``, or the exception of an
+    error answer. With no reader the answer itself is the result."""
+    if not 200 <= response.status < 300:
+        raise answer_error(response, request)
+    read = request.read
+    return response if read is None else read(response)
+
+
+def read_json(response: Response) -> Any:
+    """The body as JSON, or the ``ResponseError`` saying it is not."""
     try:
-        document = json.loads(response.body)
+        return json.loads(response.body)
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
         raise _response_error(
             response,
@@ -56,7 +65,46 @@ def decode_response(
             if _is_html(response)
             else f"body is not JSON ({exc})",
         ) from None
-    return structure_answer(document, model, response)
+
+
+_MODEL_READERS: dict[type[Any], Reader[Any]] = {}
+
+
+def read_model(model: type[_Model]) -> Reader[_Model]:
+    """The reader of an answer whose body is ``model`` as JSON (one per model)."""
+    reader = _MODEL_READERS.get(model)
+    if reader is None:
+
+        def read(response: Response) -> _Model:
+            return structure_answer(read_json(response), model, response)
+
+        reader = _MODEL_READERS[model] = read
+    return reader
+
+
+def read_bytes(response: Response) -> bytes:
+    """The body as it came (a certificate download, say): bytes, unread."""
+    return response.body
+
+
+def read_nothing(response: Response) -> None:
+    """For endpoints that answer with nothing: an empty body or any JSON is a success;
+    an HTML page (or anything else) is a ``ResponseError``: a proxy or a web site
+    answered, not DigiCert, and nothing says the call was applied."""
+    if not response.body.strip():
+        return
+    if _is_html(response):
+        raise _response_error(
+            response,
+            "an HTML page, not DigiCert's API, answered (a proxy or a web site?);"
+            " nothing says the call was applied",
+        )
+    try:
+        json.loads(response.body)
+    except (ValueError, RecursionError):
+        raise _response_error(
+            response, "the body is neither empty nor JSON; nothing says the call was applied"
+        ) from None
 
 
 def structure_answer(
@@ -92,19 +140,3 @@ def _is_html(response: Response) -> bool:
     if content_type is not None and "html" in content_type.lower():
         return True
     return response.body.lstrip()[:1] == b"<"
-
-
-def _check_no_body_answer(response: Response) -> None:
-    """A body where the endpoint promises none is accepted only as JSON."""
-    if _is_html(response):
-        raise _response_error(
-            response,
-            "an HTML page, not DigiCert's API, answered (a proxy or a web site?);"
-            " nothing says the call was applied",
-        )
-    try:
-        json.loads(response.body)
-    except (ValueError, RecursionError):
-        raise _response_error(
-            response, "the body is neither empty nor JSON; nothing says the call was applied"
-        ) from None

@@ -15,7 +15,7 @@ import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import attrs
@@ -36,30 +36,54 @@ __all__ = [
     "Handler",
     "HttpSender",
     "Middleware",
+    "Reader",
     "Request",
+    "Requester",
     "Response",
     "compose",
     "record_call",
 ]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_Result = TypeVar("_Result")
+
+
+Reader = Callable[["Response"], _Result]
+"""How a call reads its answer, once it is a success: into a model, bytes or nothing
+(see ``digicert_async._decode``). Readers are pure."""
 
 
 @attrs.frozen(kw_only=True)
 class Request:
-    """One API call as plain data: what to send, relative to the client's API root.
+    """One API call as plain data.
+
+    ``route`` is the path template (``/order/certificate/{order_id}``), for telemetry
+    and logs; ``path`` the path filled in, and ``url`` the whole URL (``root`` and
+    ``path``), built once here. ``headers`` are this request's own; the send step
+    adds the client's, the API key among them, so that no ``Request`` holds the key.
+    ``read`` says how the answer is read (None: the raw ``Response``).
 
     ``attempt`` and ``deadline`` are filled in by the retry middleware so that the
     layers below it can report the attempt number and never wait past the deadline
-    (a monotonic ``loop.time()`` value).
+    (a monotonic ``loop.time()`` value). ``call`` numbers the calls of a client, so
+    that every event of one call can be told apart from another's.
     """
 
     method: str
     path: str
+    route: str = attrs.field(default=attrs.Factory(lambda self: self.path, takes_self=True))
+    root: str = ""
     params: tuple[tuple[str, str], ...] = ()
+    headers: Mapping[str, str] | None = None
     json: Any = None
+    read: Reader[Any] | None = None
+    call: int = 0
     attempt: int = 1
     deadline: float | None = None
+    url: str = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "url", self.root + self.path)
 
     @property
     def idempotent(self) -> bool:
@@ -71,8 +95,13 @@ class Request:
         return Request(
             method=self.method,
             path=self.path,
+            route=self.route,
+            root=self.root,
             params=self.params,
+            headers=self.headers,
             json=self.json,
+            read=self.read,
+            call=self.call,
             attempt=attempt,
             deadline=deadline,
         )
@@ -83,6 +112,8 @@ class Response:
     """An answer, fully read: no aiohttp object escapes the send step.
 
     ``attempts`` is set by the retry middleware: how many sends this answer took.
+    ``error`` caches the exception an error answer decodes to (see ``_decode``), so
+    that it is built once however many layers look at it.
     """
 
     status: int
@@ -91,11 +122,12 @@ class Response:
     method: str
     url: str
     attempts: int = 1
+    error: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def with_attempts(self, attempts: int) -> Response:
         if attempts == self.attempts:
             return self
-        return Response(
+        answer = Response(
             status=self.status,
             headers=self.headers,
             body=self.body,
@@ -103,6 +135,10 @@ class Response:
             url=self.url,
             attempts=attempts,
         )
+        if self.error is not None:
+            self.error.attempts = attempts
+            object.__setattr__(answer, "error", self.error)
+        return answer
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -150,6 +186,26 @@ class Middleware(Protocol):
     """``async (request, call_next) -> response``: one policy layer of the chain."""
 
     def __call__(self, request: Request, call_next: Handler, /) -> Awaitable[Response]: ...
+
+
+class Requester(Protocol):
+    """What a resource method needs: one call, by its parts. The client is one; a
+    resource never sees more of it (no import of the client, so no circle)."""
+
+    async def call(
+        self,
+        method: str,
+        route: str,
+        read: Reader[_Result],
+        *,
+        path_args: Mapping[str, object] | None = None,
+        params: tuple[tuple[str, str], ...] = (),
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Result:
+        """Send ``method route`` (``route`` filled with ``path_args``) and return the
+        answer as ``read`` reads it, or raise the documented exception."""
+        ...
 
 
 def compose(middlewares: Sequence[Middleware], endpoint: Handler) -> Handler:
@@ -204,14 +260,12 @@ class HttpSender:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        api_root: str,
         headers: Mapping[str, str],
         timeout: float,
         hooks: Hooks,
         max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._session = session
-        self._api_root = api_root.rstrip("/")
         self._headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._seconds = timeout
@@ -219,11 +273,13 @@ class HttpSender:
         self._hooks = hooks
         self._max_body = max_body
 
-    def url_for(self, request: Request) -> str:
-        return self._api_root + request.path
+    def _headers_for(self, request: Request, has_body: bool) -> Mapping[str, str]:
+        # A method, so that no local of the send step holds the headers (the key).
+        base = self._json_headers if has_body else self._headers
+        return base if request.headers is None else {**base, **request.headers}
 
     async def __call__(self, request: Request) -> Response:
-        url = self._api_root + request.path
+        url = request.url
         method = request.method
         data = (
             None
@@ -262,7 +318,7 @@ class HttpSender:
                 url,
                 params=request.params or None,
                 data=data,
-                headers=self._headers if data is None else self._json_headers,
+                headers=self._headers_for(request, data is not None),
                 timeout=timeout,
                 allow_redirects=False,
                 auto_decompress=False,

@@ -620,7 +620,7 @@ def _loop_time() -> float:
 
 
 def _path_only(request: Request) -> str:
-    return request.path
+    return request.url
 
 
 class RateLimitMiddleware:

@@ -31,7 +31,8 @@ from typing import Literal
 import attrs
 
 from ._checks import check_count, check_number
-from ._errors import TransportError, error_from_status, raise_unchained
+from ._decode import answer_error
+from ._errors import TransportError, raise_unchained
 from ._hooks import Hooks, RetryScheduled, logger
 from ._pipeline import Handler, Request, Response
 
@@ -295,13 +296,8 @@ class RetryMiddleware:
                     if outcome.status < 500:
                         self.budget.earn(spent)
                     return outcome.with_attempts(attempt)
-                cause = error_from_status(
-                    outcome.status,
-                    outcome.body,
-                    method=outcome.method,
-                    url=outcome.url,
-                    attempts=attempt,
-                )
+                cause = answer_error(outcome, attempt_request)
+                cause.attempts = attempt
                 detail = f"{outcome.method} {outcome.url} -> HTTP {outcome.status}"
             decision = classify(attempt_request, outcome)
             if decision is None:

@@ -281,9 +281,9 @@ async def test_an_invalid_url_is_not_retried(root: str) -> None:
     treats what aiohttp calls an invalid URL as permanent."""
     sends = Sends()
     async with aiohttp.ClientSession() as session:
-        sender = HttpSender(session, root, {}, 5.0, sends.hooks)
+        sender = HttpSender(session, {}, 5.0, sends.hooks)
         handler = compose([RetryMiddleware(dc.RetryPolicy(max_attempts=5), sends.hooks)], sender)
-        error = await failure_of(lambda: handler(Request(method="GET", path="/x")))
+        error = await failure_of(lambda: handler(Request(method="GET", path="/x", root=root)))
     assert isinstance(error, dc.TransportError)
     assert error.permanent and not error.request_sent and error.attempts == 1
     assert sends.count == 1

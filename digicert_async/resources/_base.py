@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from .._checks import check_count, check_statuses, check_text, describe
-from .._decode import decode_response, structure_answer
+from .._decode import read_json, structure_answer
 from .._errors import ResponseError, ValidationError
-from .._pipeline import Request, Response
+from .._pipeline import Reader, Requester, Response
 from ..models import Page
 from ..models._common import response_model
-
-if TYPE_CHECKING:
-    from .._client import CertCentralClient
 
 _Model = TypeVar("_Model")
 
@@ -110,6 +107,11 @@ class PageRead(Generic[_Model]):
     items: list[_Model] = attrs.field(factory=list)
     failures: list[ItemFailure] = attrs.field(factory=list)
     error: ResponseError | None = None
+    url: str = ""
+
+    def paging_error(self, message: str) -> ResponseError:
+        """The error of a listing whose pages do not add up, after this page."""
+        return ResponseError(message, method="GET", url=self.url, status=200, body="")
 
 
 class Listing(AsyncIterator[_Model]):
@@ -127,16 +129,16 @@ class Listing(AsyncIterator[_Model]):
 
     def __init__(
         self,
-        client: CertCentralClient,
-        path: str,
+        requester: Requester,
+        route: str,
         params: Sequence[tuple[str, str]],
         page_size: int,
         item_key: str,
         item_model: type[_Model],
     ) -> None:
         self.total: int | None = None
-        self._client = client
-        self._path = path
+        self._requester = requester
+        self._route = route
         self._params = tuple(params)
         self._page_size = page_size
         self._item_key = item_key
@@ -179,11 +181,10 @@ class Listing(AsyncIterator[_Model]):
         size = self._page_size
         while True:
             page_params = (*self._params, ("offset", str(offset)), ("limit", str(size)))
-            response = await self._client.send(
-                Request(method="GET", path=self._path, params=page_params)
-            )
             try:
-                read = self._read_page(offset, response)
+                read = await self._requester.call(
+                    "GET", self._route, self._page_reader(offset), params=page_params
+                )
             except ResponseError as exc:
                 yield PageRead(offset, error=exc)
                 if past_bad_pages and self.total is not None and offset + size < self.total:
@@ -199,35 +200,34 @@ class Listing(AsyncIterator[_Model]):
                 if count < size:  # no total anywhere: a short page is the last one
                     self.total = offset
                     return
-                raise self._paging_error(response, f"a full page of {count} came without a total")
+                raise read.paging_error(f"a full page of {count} came without a total")
             if offset >= self.total:
                 return
             if not count:
-                raise self._paging_error(
-                    response, f"listing ended at {offset} of the {self.total} items it announced"
+                raise read.paging_error(
+                    f"listing ended at {offset} of the {self.total} items it announced"
                 )
 
-    def _read_page(self, offset: int, response: Response) -> PageRead[_Model]:
-        envelope = decode_response(
-            response, _envelope(self._item_key), api_root=self._client.api_root
-        )
-        page: Page | None = envelope.page
-        read: PageRead[_Model] = PageRead(offset, None if page is None else page.total)
-        for index, raw in enumerate(getattr(envelope, self._item_key)):
-            try:
-                item = structure_answer(
-                    raw, self._item_model, response, path=f"{self._item_key}[{index}]"
-                )
-            except ResponseError as exc:
-                read.failures.append(ItemFailure(raw, exc))
-            else:
-                read.items.append(item)
-        return read
+    def _page_reader(self, offset: int) -> Reader[PageRead[_Model]]:
+        item_key, item_model = self._item_key, self._item_model
+        envelope_class = _envelope(item_key)
 
-    def _paging_error(self, response: Response, message: str) -> ResponseError:
-        return ResponseError(
-            message, method="GET", url=response.url, status=response.status, body=""
-        )
+        def read_page(response: Response) -> PageRead[_Model]:
+            envelope = structure_answer(read_json(response), envelope_class, response)
+            page: Page | None = envelope.page
+            read: PageRead[_Model] = PageRead(
+                offset, None if page is None else page.total, url=response.url
+            )
+            for index, raw in enumerate(getattr(envelope, item_key)):
+                try:
+                    item = structure_answer(raw, item_model, response, path=f"{item_key}[{index}]")
+                except ResponseError as exc:
+                    read.failures.append(ItemFailure(raw, exc))
+                else:
+                    read.items.append(item)
+            return read
+
+        return read_page
 
 
 def check_page_size(page_size: object) -> int:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from .._checks import check_id
 from .._converter import converter
+from .._decode import read_model, read_nothing
 from .._errors import ValidationError
+from .._pipeline import Requester
 from ..models import (
     DOCUMENT_SIGNING_PRODUCTS,
     ORDER_STATUSES,
@@ -25,9 +27,6 @@ from ..models import (
 )
 from ..models._common import response_model
 from ._base import Listing, check_page_size, listing_params
-
-if TYPE_CHECKING:
-    from .._client import CertCentralClient
 
 __all__ = ["OrdersResource"]
 
@@ -49,6 +48,22 @@ class _StatusChangeList:
     orders: list[StatusChange] = attrs.field(factory=list)
 
 
+# The routes, as path templates.
+ORDERS = "/order/certificate"
+ORDER = "/order/certificate/{order_id}"
+CREATE = "/order/certificate/{product}"
+NOTES = "/order/certificate/{order_id}/note"
+NOTE = "/order/certificate/{order_id}/note/{note_id}"
+STATUS = "/order/certificate/{order_id}/status"
+STATUS_CHANGES = "/order/certificate/status-changes"
+
+_ORDER = read_model(Order)
+_NOTE = read_model(Note)
+_NOTE_LIST = read_model(_NoteList)
+_ORDER_CREATED = read_model(OrderCreated)
+_STATUS_CHANGE_LIST = read_model(_StatusChangeList)
+
+
 def _status_filter_time(moment: datetime) -> str:
     # DigiCert's form is "YYYY-MM-DD HH:MM:SS"; the query encoder writes the space as "+".
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -65,22 +80,22 @@ def _check_aware(value: object, field: str) -> datetime:
 class OrdersResource:
     """Certificate orders: ``client.orders``."""
 
-    def __init__(self, client: CertCentralClient) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     async def add_note(self, order_id: int, text: str) -> Note:
         """Add a note to an order; returns the note as stored (its ``id`` is the note's)."""
         check_id("order_id", order_id)
         body = converter.unstructure(NoteRequest(text=text))
-        return await self._client.call(
-            "POST", f"/order/certificate/{order_id}/note", json_body=body, model=Note
+        return await self._requester.call(
+            "POST", NOTES, _NOTE, path_args={"order_id": order_id}, json=body
         )
 
     async def list_notes(self, order_id: int) -> builtins.list[Note]:
         """Every note on an order, oldest first."""
         check_id("order_id", order_id)
-        listing = await self._client.call(
-            "GET", f"/order/certificate/{order_id}/note", model=_NoteList
+        listing = await self._requester.call(
+            "GET", NOTES, _NOTE_LIST, path_args={"order_id": order_id}
         )
         return listing.notes
 
@@ -88,8 +103,8 @@ class OrdersResource:
         """One note on an order, by the note's id."""
         check_id("order_id", order_id)
         check_id("note_id", note_id)
-        return await self._client.call(
-            "GET", f"/order/certificate/{order_id}/note/{note_id}", model=Note
+        return await self._requester.call(
+            "GET", NOTE, _NOTE, path_args={"order_id": order_id, "note_id": note_id}
         )
 
     async def update_status(
@@ -104,7 +119,9 @@ class OrdersResource:
         """
         check_id("order_id", order_id)
         body = converter.unstructure(UpdateStatusRequest(status=status, note=note))
-        await self._client.call("PUT", f"/order/certificate/{order_id}/status", json_body=body)
+        await self._requester.call(
+            "PUT", STATUS, read_nothing, path_args={"order_id": order_id}, json=body
+        )
 
     async def cancel(self, order_id: int, *, note: str) -> None:
         """Cancel a ``pending`` or ``waiting_pickup`` order, with a note saying why."""
@@ -130,14 +147,14 @@ class OrdersResource:
                 raise ValidationError("order", "must be a DocumentSigningOrder or a mapping")
             order = converter.structure(dict(order), DocumentSigningOrder)
         body = converter.unstructure(order)
-        return await self._client.call(
-            "POST", f"/order/certificate/{product}", json_body=body, model=OrderCreated
+        return await self._requester.call(
+            "POST", CREATE, _ORDER_CREATED, path_args={"product": product}, json=body
         )
 
     async def get(self, order_id: int) -> Order:
         """One order's details."""
         check_id("order_id", order_id)
-        return await self._client.call("GET", f"/order/certificate/{order_id}", model=Order)
+        return await self._requester.call("GET", ORDER, _ORDER, path_args={"order_id": order_id})
 
     def list(
         self,
@@ -154,7 +171,7 @@ class OrdersResource:
         """
         params = listing_params(status=status, filters=filters, sort=sort, statuses=ORDER_STATUSES)
         size = check_page_size(page_size)
-        return Listing(self._client, "/order/certificate", params, size, "orders", Order)
+        return Listing(self._requester, ORDERS, params, size, "orders", Order)
 
     async def status_changes(
         self, since: datetime, until: datetime | None = None
@@ -176,10 +193,10 @@ class OrdersResource:
             f"{_status_filter_time(since - STATUS_CHANGES_EARLY_MARGIN)}"
             f"...{_status_filter_time(end)}"
         )
-        listing = await self._client.call(
+        listing = await self._requester.call(
             "GET",
-            "/order/certificate/status-changes",
+            STATUS_CHANGES,
+            _STATUS_CHANGE_LIST,
             params=(("filters[status_last_updated]", window),),
-            model=_StatusChangeList,
         )
         return listing.orders

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from .._checks import check_id
+from .._decode import read_model
+from .._pipeline import Requester
 from ..models import ORDER_STATUSES, SubaccountOrder
 from ._base import Listing, check_page_size, listing_params
 
-if TYPE_CHECKING:
-    from .._client import CertCentralClient
-
 __all__ = ["SubaccountsResource"]
+
+ORDERS = "/account/subaccount/order"
+ORDER = "/account/subaccount/order/{order_id}"
+_ORDER = read_model(SubaccountOrder)
 
 
 class SubaccountsResource:
     """Subaccount orders: ``client.subaccounts``."""
 
-    def __init__(self, client: CertCentralClient) -> None:
-        self._client = client
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
 
     async def get_order(self, order_id: int) -> SubaccountOrder:
         """An order placed by a subaccount or sub-subaccount.
@@ -28,9 +30,7 @@ class SubaccountsResource:
         subaccounts; thumbprint, serial number and validity only once issued.
         """
         check_id("order_id", order_id)
-        return await self._client.call(
-            "GET", f"/account/subaccount/order/{order_id}", model=SubaccountOrder
-        )
+        return await self._requester.call("GET", ORDER, _ORDER, path_args={"order_id": order_id})
 
     def list_orders(
         self,
@@ -43,6 +43,4 @@ class SubaccountsResource:
         """Iterate over every matching subaccount order, page by page."""
         params = listing_params(status=status, filters=filters, sort=sort, statuses=ORDER_STATUSES)
         size = check_page_size(page_size)
-        return Listing(
-            self._client, "/account/subaccount/order", params, size, "orders", SubaccountOrder
-        )
+        return Listing(self._requester, ORDERS, params, size, "orders", SubaccountOrder)
