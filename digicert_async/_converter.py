@@ -265,6 +265,143 @@ def _to_validation_error(exc: BaseException) -> tuple[ValidationError, bool]:
     return ValidationError(path.lstrip(".") or "$", message), False
 
 
+# --------------------------------------------------------------------------- fast path
+
+# A response model is first read by a function generated for it (below) that checks
+# every value inline and builds the objects directly; anything it does not expect
+# sends the whole document to cattrs' detailed pass, which gives the same model or the
+# error naming the field. Both read alike: the fast one only takes what it is sure of.
+
+
+class _Slow(Exception):
+    """The fast path met something it leaves to the detailed pass."""
+
+
+_MISSING: Any = object()
+
+
+def _compile_fast(cls: type[Any], converter: WireConverter) -> Callable[[Any], Any] | None:
+    """A function that reads a dict into ``cls`` (a response model) or raises, or None
+    when a field's type is one this fast path does not know."""
+    names: dict[str, Any] = {"_Slow": _Slow, "_MISSING": _MISSING, "cls": cls}
+    lines = [
+        "def fast(d):",
+        "    if type(d) is not dict:",
+        "        raise _Slow",
+        "    g = d.get",
+    ]
+    arguments = []
+    for index, field in enumerate(attrs.fields(attrs.resolve_types(cls))):
+        target = f"a{index}"
+        reading = _fast_field(field, target, names, converter)
+        if reading is None:
+            return None
+        lines += reading
+        arguments.append(f"{field.name}={target}")
+    lines.append(f"    return cls({', '.join(arguments)})")
+    exec("\n".join(lines), names)  # the code is built here, from the model's own fields
+    fast: Callable[[Any], Any] = names["fast"]
+    return fast
+
+
+_SCALAR_CHECKS: Mapping[Any, str] = {
+    int: "type(v) is int",
+    str: "type(v) is str",
+    bool: "type(v) is bool",
+    float: "(type(v) is float or type(v) is int)",
+}
+
+
+def _fast_field(
+    field: attrs.Attribute[Any], target: str, names: dict[str, Any], converter: WireConverter
+) -> list[str] | None:
+    tp = field.type
+    key = field.name
+    if field.default is attrs.NOTHING:  # required: absent or null goes to the detailed pass
+        value = _fast_value(tp, target, names, converter)
+        if value is None:
+            return None
+        return [f"    v = g({key!r}, _MISSING)", *value]
+    if _is_list(tp):  # an envelope's list: absent or null is empty
+        value = _fast_value(tp, target, names, converter)
+        if value is None:
+            return None
+        lines = [f"    v = g({key!r})", "    if v is None:", f"        {target} = []", "    else:"]
+        return lines + ["    " + line for line in value]
+    if _is_number_union(tp):
+        inner: Any = tp
+    elif _is_optional(tp):
+        (inner,) = (arg for arg in get_args(tp) if arg is not _NONE_TYPE)
+    else:
+        return None
+    if field.default is not None:
+        return None
+    lines = [f"    v = g({key!r})"]
+    if attrs.has(inner):
+        # [] is how PHP writes an empty object; {} carries nothing either
+        lines += ["    if v is None or (not v and (type(v) is list or type(v) is dict)):"]
+    elif inner in _BLANK_IS_NONE or inner is tp:
+        lines += ["    if v is None or v == '':"]
+    else:
+        lines += ["    if v is None:"]
+    value = _fast_value(inner, target, names, converter)
+    if value is None:
+        return None
+    return [*lines, f"        {target} = None", "    else:"] + ["    " + line for line in value]
+
+
+def _fast_value(
+    tp: Any, target: str, names: dict[str, Any], converter: WireConverter
+) -> list[str] | None:
+    """Lines (indented once) that check ``v`` as ``tp`` and set ``target``."""
+    check = _SCALAR_CHECKS.get(tp)
+    if check is not None:
+        return [f"    if not {check}:", "        raise _Slow", f"    {target} = v"]
+    if _is_number_union(tp):
+        return [
+            "    if not (type(v) is float or type(v) is int):",
+            "        raise _Slow",
+            f"    {target} = v",
+        ]
+    if tp in (date, datetime, StrFlag):
+        hook = f"h_{len(names)}"
+        names[hook] = converter.get_structure_hook(tp)
+        return [f"    {target} = {hook}(v, None)"]
+    if tp is Any:
+        return [f"    {target} = v"]
+    if attrs.has(tp):
+        reader = converter.fast_reader(tp)
+        if reader is None:
+            return None
+        name = f"f_{len(names)}"
+        names[name] = reader
+        return [f"    {target} = {name}(v)"]
+    if _is_list(tp):
+        args = get_args(tp)
+        elem: Any = args[0] if args else Any
+        lines = ["    if type(v) is not list:", "        raise _Slow"]
+        if elem is Any:
+            return [*lines, f"    {target} = list(v)"]
+        check = _SCALAR_CHECKS.get(elem)
+        if check is not None:
+            item_check = check.replace("(v)", "(x)")
+            return [
+                *lines,
+                "    for x in v:",
+                f"        if not {item_check}:",
+                "            raise _Slow",
+                f"    {target} = list(v)",
+            ]
+        if attrs.has(elem):
+            reader = converter.fast_reader(elem)
+            if reader is None:
+                return None
+            name = f"f_{len(names)}"
+            names[name] = reader
+            return [*lines, f"    {target} = [{name}(x) for x in v]"]
+    return None
+
+
 # --------------------------------------------------------------------------- converter
 
 
@@ -274,6 +411,7 @@ class WireConverter(cattrs.Converter):
     def __init__(self, *, strict: bool = False) -> None:
         super().__init__(forbid_extra_keys=strict, omit_if_default=True)
         self.strict = strict
+        self._fast_readers: dict[type[Any], Callable[[Any], Any] | None] = {}
 
         for tp, hook in (
             (int, _structure_int),
@@ -380,7 +518,27 @@ class WireConverter(cattrs.Converter):
                 raise TypeError(f"expected an object, got {describe(value)}")
             return generated(value, cls)
 
-        return structure_object
+        fast = self.fast_reader(cls)
+        if fast is None:
+            return structure_object
+
+        def structure_fast_or_detailed(value: Any, _: Any) -> T:
+            try:
+                return fast(value)  # type: ignore[no-any-return]
+            except Exception:  # the detailed pass says what, or reads it after all
+                return structure_object(value, cls)
+
+        return structure_fast_or_detailed
+
+    def fast_reader(self, cls: type[Any]) -> Callable[[Any], Any] | None:
+        """The fast path of a response model (None for request models, on the strict
+        converter, or where a field's type is not one it knows)."""
+        if self.strict or not is_response_model(cls):
+            return None
+        if cls not in self._fast_readers:
+            self._fast_readers[cls] = None  # a model that contains itself stays slow
+            self._fast_readers[cls] = _compile_fast(cls, self)
+        return self._fast_readers[cls]
 
     def _attrs_unstructure_hook(self, cls: type[Any]) -> Callable[[Any], dict[str, Any]]:
         # Every optional field defaults to None, so "omit if default" is "omit None".
