@@ -222,6 +222,7 @@ async def test_the_method_picks_among_routes_of_one_path(api: Api) -> None:
         ("GET", f"/order/certificate/{order_id}/status"),
         ("PUT", f"/order/certificate/{order_id}/note"),
         ("POST", "/account/subaccount/order"),
+        ("GET", "/order/certificate/\N{SUPERSCRIPT TWO}"),  # isdigit(), but no decimal digit
     ]:
         status, body, headers = await api.call(method, path)
         assert (status, codes(body)) == (404, ["not_found|route"]), (method, path)
@@ -276,6 +277,23 @@ async def test_every_path_passes_the_key_check_limiter_faults_and_log(
             ("GET", 429, None),
         ]
         assert fake.rate_limited_count == 1
+
+
+async def test_every_mounted_route_reaches_its_endpoint(api: Api) -> None:
+    """A route a resource group declares is served by the fake, not answered not_found|route."""
+    from digicert_async.testing._fake import ROUTES
+
+    order_id = api.fake.add_order(subaccount=True)
+    values = {"order_id": str(order_id), "note_id": "1", "product": "document_signing_org_1"}
+    seen = 0
+    for table in ROUTES:
+        for route in table:
+            path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: values[m.group(1)], route.path)
+            _, body, _ = await api.call(route.method, path, json={})
+            error_codes = codes(body) if isinstance(body, dict) and "errors" in body else []
+            assert "not_found|route" not in error_codes, (route.method, route.path)
+            seen += 1
+    assert seen >= 10
 
 
 # --------------------------------------------------------------------- notes
