@@ -210,6 +210,92 @@ async def test_unknown_routes_and_orders_are_404(api: Api) -> None:
     assert not any(record.applied for record in api.fake.requests)
 
 
+async def test_the_method_picks_among_routes_of_one_path(api: Api) -> None:
+    """aiohttp's router never answers with its own text 404 or 405: every miss is DigiCert's."""
+    order_id = api.fake.add_order()
+    # /order/certificate/{digits} is order info for GET and a product name for POST
+    status, body, _ = await api.call("POST", f"/order/certificate/{order_id}", json=SEED3_BODY)
+    assert (status, codes(body)) == (404, ["not_found|product"])
+    for method, path in [
+        ("PATCH", "/order/certificate"),
+        ("OPTIONS", f"/order/certificate/{order_id}"),
+        ("GET", f"/order/certificate/{order_id}/status"),
+        ("PUT", f"/order/certificate/{order_id}/note"),
+        ("POST", "/account/subaccount/order"),
+        ("GET", "/order/certificate/\N{SUPERSCRIPT TWO}"),  # isdigit(), but no decimal digit
+    ]:
+        status, body, headers = await api.call(method, path)
+        assert (status, codes(body)) == (404, ["not_found|route"]), (method, path)
+        assert headers["Content-Type"].startswith("application/json")
+        assert method in body["errors"][0]["message"]
+    # HEAD is not GET here (aiohttp's add_get would have added it)
+    status, body, _ = await api.call("HEAD", f"/order/certificate/{order_id}")
+    assert (status, body) == (404, None)
+    assert not any(record.applied for record in api.fake.requests)
+
+
+async def test_stray_slashes_below_the_api_root_are_ignored(api: Api) -> None:
+    order_id = api.fake.add_order()
+    status, body, _ = await api.call("GET", f"/order/certificate/{order_id}/")
+    assert (status, body["id"]) == (200, order_id)
+    status, body, _ = await api.call(
+        "POST", f"//order/certificate/{order_id}/note//", json={"text": "x"}
+    )
+    assert (status, body["text"]) == (201, "x")
+    status, body, _ = await api.call("GET", "/account/subaccount/order/")
+    assert (status, body) == (200, {"page": {"total": 0, "limit": 1000, "offset": 0}})
+    # inside the path an empty segment is no route, and the API root alone is none either
+    for path in [f"/order//certificate/{order_id}", "/", ""]:
+        status, body, _ = await api.call("GET", path)
+        assert (status, codes(body)) == (404, ["not_found|route"]), path
+    assert [r.path for r in api.fake.requests[:2]] == [
+        f"/services/v2/order/certificate/{order_id}/",
+        f"/services/v2//order/certificate/{order_id}/note//",
+    ]
+    assert [r.applied for r in api.fake.requests] == [True] * 3 + [False] * 3
+
+
+async def test_every_path_passes_the_key_check_limiter_faults_and_log(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with FakeCertCentral(rate_limits=[(2, 30.0)], block_seconds=30.0) as fake:
+        api = Api(fake, session)
+        order_id = fake.add_order()
+        # the key is checked before the route is looked at
+        assert (await api.call("GET", "/no/such/thing", key="wrong"))[0] == 403
+        assert (await api.call("DELETE", f"/order/certificate/{order_id}", key="wrong"))[0] == 403
+        fake.inject(Fault.BAD_GATEWAY, path_contains="/no/such")
+        assert (await api.call("GET", "/no/such/thing"))[0] == 502
+        assert (await api.call("GET", "/no/such/thing"))[0] == 404
+        # both were admitted by the limiter: the window of two is full
+        assert (await api.call("GET", f"/order/certificate/{order_id}"))[0] == 429
+        assert [(r.method, r.answered_status, r.fault) for r in fake.requests] == [
+            ("GET", 403, None),
+            ("DELETE", 403, None),
+            ("GET", 502, Fault.BAD_GATEWAY),
+            ("GET", 404, None),
+            ("GET", 429, None),
+        ]
+        assert fake.rate_limited_count == 1
+
+
+async def test_every_mounted_route_reaches_its_endpoint(api: Api) -> None:
+    """A route a resource group declares is served by the fake, not answered not_found|route."""
+    from digicert_async.testing._fake import ROUTES
+
+    order_id = api.fake.add_order(subaccount=True)
+    values = {"order_id": str(order_id), "note_id": "1", "product": "document_signing_org_1"}
+    seen = 0
+    for table in ROUTES:
+        for route in table:
+            path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: values[m.group(1)], route.path)
+            _, body, _ = await api.call(route.method, path, json={})
+            error_codes = codes(body) if isinstance(body, dict) and "errors" in body else []
+            assert "not_found|route" not in error_codes, (route.method, route.path)
+            seen += 1
+    assert seen >= 10
+
+
 # --------------------------------------------------------------------- notes
 
 

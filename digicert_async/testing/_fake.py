@@ -7,6 +7,7 @@ import bisect
 import contextlib
 import copy
 import dataclasses
+import functools
 import hmac
 import json
 import math
@@ -14,7 +15,7 @@ import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -22,12 +23,26 @@ from typing import Any
 
 from aiohttp import web
 
-from ._state import Answer, OrderStore, error
+from . import _notes, _orders, _subaccounts
+from ._routing import (
+    API_ROOT,
+    Answer,
+    Call,
+    Endpoint,
+    Routes,
+    error,
+    no_route,
+    run_endpoint,
+    tidy_path,
+)
+from ._state import OrderStore
 from ._types import Fault, RecordedRequest
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
 
-API_ROOT = "/services/v2"
+ROUTES: tuple[Routes, ...] = (_orders.routes, _notes.routes, _subaccounts.routes)
+"""Every resource group's route table; a new group is one module with a ``routes`` table,
+listed here."""
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
 """DigiCert's documented windows: 100 requests per 5 seconds and 1000 per 3 minutes."""
 
@@ -180,6 +195,7 @@ class FakeCertCentral:
         self._dropped = 0  # records removed by clear_requests, to place updates correctly
         self._admitted: list[float] = []
         self._rate_limited = 0
+        self._endpoints: dict[web.AbstractRoute, Endpoint] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
         self._closing: asyncio.Event | None = None
@@ -192,7 +208,7 @@ class FakeCertCentral:
             raise RuntimeError("FakeCertCentral is already started")
         self._closing = asyncio.Event()
         app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._mount(app.router)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
         try:
@@ -356,7 +372,36 @@ class FakeCertCentral:
 
     # ------------------------------------------------------------------ serving
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    def _mount(self, router: web.UrlDispatcher) -> None:
+        """Every resource group's routes below ``API_ROOT``, each served through ``_serve``,
+        then a catch-all, so that aiohttp's own text 404 and 405 are never sent."""
+        self._endpoints = {}
+        for table in ROUTES:
+            for route in table:
+                added = router.add_route(
+                    route.method,
+                    API_ROOT + route.path,
+                    functools.partial(self._serve, route.endpoint),
+                )
+                self._endpoints[added] = route.endpoint
+        router.add_route("*", "/{path:.*}", self._serve_unrouted)
+
+    async def _serve_unrouted(self, request: web.Request) -> web.StreamResponse:
+        """A request no route matched: the fake has always ignored stray slashes below the
+        API root, so a path that has them gets a second look without them."""
+        tidy = tidy_path(request.path)
+        if tidy is not None:
+            retry = request.clone(rel_url=request.rel_url.with_path(tidy))
+            match = await request.app.router.resolve(retry)
+            endpoint = self._endpoints.get(match.route)
+            if endpoint is not None:
+                return await self._serve(endpoint, request, match)
+        return await self._serve(no_route, request)
+
+    async def _serve(
+        self, endpoint: Endpoint, request: web.Request, params: Mapping[str, str] | None = None
+    ) -> web.StreamResponse:
+        """Every request passes here: it is recorded, then answered by ``_respond``."""
         body = await request.read()
         arrived = time.monotonic()
         record = RecordedRequest(
@@ -373,7 +418,14 @@ class FakeCertCentral:
         outcome = _Outcome(None)
         status: int | None = None
         try:
-            outcome = await self._respond(request, body, arrived)
+            call = Call(
+                request.method,
+                request.path,
+                request.match_info if params is None else params,
+                request.query,
+                body,
+            )
+            outcome = await self._respond(request, call, arrived, endpoint)
             if outcome.response is not None:
                 status = outcome.response.status
         except Exception:
@@ -391,7 +443,9 @@ class FakeCertCentral:
             return web.Response(status=500)  # never written: the transport is closed
         return outcome.response
 
-    async def _respond(self, request: web.Request, body: bytes, arrived: float) -> _Outcome:
+    async def _respond(
+        self, request: web.Request, call: Call, arrived: float, endpoint: Endpoint
+    ) -> _Outcome:
         key = request.headers.get("X-DC-DEVKEY", "")
         if not hmac.compare_digest(
             key.encode("utf-8", "surrogateescape"), self.api_key.encode("utf-8")
@@ -405,17 +459,13 @@ class FakeCertCentral:
                 return _Outcome(self._too_many_requests(blocked_for))
         self._admitted.append(arrived)
 
-        method, path = request.method, request.path
-        fault = self._pick_fault(method, path)
+        fault = self._pick_fault(call.method, call.path)
         if fault in _REFUSALS:
             return _Outcome(self._refusal(fault), fault=fault)
         if fault is Fault.RESET_BEFORE:
             return _Outcome(None, fault=fault)
 
-        if path == API_ROOT or path.startswith(API_ROOT + "/"):
-            status, payload = self._store.handle(method, path[len(API_ROOT) :], request.query, body)
-        else:
-            status, payload = error(404, ("not_found|route", f"No route matches {path}."))
+        status, payload = run_endpoint(endpoint, self._store, call)
         applied = 200 <= status < 300
 
         if fault is Fault.RESET_AFTER:
