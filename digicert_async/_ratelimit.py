@@ -38,9 +38,9 @@ from typing import Literal, Protocol, overload
 import attrs
 
 from ._checks import check_count, check_number
-from ._errors import TransportError, ValidationError
+from ._errors import ValidationError
 from ._hooks import Hooks, RateLimitWait, logger
-from ._pipeline import Handler, Request, Response
+from ._pipeline import DeadlineRefused, Handler, Request, Response
 
 __all__ = [
     "InMemoryLimiterBackend",
@@ -629,12 +629,12 @@ class RateLimitMiddleware:
     Requests are served in arrival order: the head of the queue waits (for the gate,
     then for a window slot) while the others queue behind it. A request never waits
     past its ``deadline``: if the wait needed would pass it, or it passes while the
-    request is queued, the request fails at once with ``TransportError(...,
-    request_sent=False, timeout=True)``; the retry middleware then reports the
-    previous attempt's answer instead, if there was one (so a run of 429s ends as a
-    ``RateLimitError``). A task cancelled while waiting takes no slot and leaves the
-    queue; a slot taken for a request then cancelled stays spent (it may have been
-    sent).
+    request is queued, the request fails at once with ``DeadlineRefused`` (a
+    ``TransportError`` with ``request_sent=False, timeout=True``); the retry
+    middleware then reports the previous attempt's answer instead, if there was one
+    (so a run of 429s ends as a ``RateLimitError``). A task cancelled while waiting
+    takes no slot and leaves the queue; a slot taken for a request then cancelled
+    stays spent (it may have been sent).
 
     ``RateLimitWait`` hooks fire (and a log line is written: INFO for a cool-down,
     DEBUG for a window) each time the head of the queue goes to sleep.
@@ -745,11 +745,5 @@ class RateLimitMiddleware:
                 " (Retry-After)" if retry_after is not None else "",
             )
 
-    def _deadline_error(self, request: Request, why: str) -> TransportError:
-        return TransportError(
-            f"not sent: {why}",
-            method=request.method,
-            url=self._url_for(request),
-            request_sent=False,
-            timeout=True,
-        )
+    def _deadline_error(self, request: Request, why: str) -> DeadlineRefused:
+        return DeadlineRefused(why, method=request.method, url=self._url_for(request))
