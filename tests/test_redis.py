@@ -28,8 +28,7 @@ from typing import Any, NoReturn
 import pytest
 
 import digicert_async as dc
-from digicert_async._ratelimit import api_key_hash, cooldown_delay
-from digicert_async._redis import RedisKeyLimiter
+from digicert_async._ratelimit import RedisKeyLimiter, api_key_hash, cooldown_delay
 from digicert_async.testing import FakeCertCentral, Fault
 
 REDIS_URL_ENV = "DIGICERT_ASYNC_TEST_REDIS_URL"
