@@ -2,7 +2,7 @@
 
 Requests are served in arrival order; the head of the queue asks the backend for a
 slot and sleeps while the gate is closed or every window is full. The answer goes
-back to the backend: a 429 closes the shared gate, anything else ends the streak.
+back to the backend: a 429 closes the shared gate, any other answer may end the streak.
 """
 
 from __future__ import annotations
