@@ -33,7 +33,7 @@ import attrs
 from ._checks import check_count, check_number
 from ._errors import TransportError, error_from_status, raise_unchained
 from ._hooks import Hooks, RetryScheduled, logger
-from ._pipeline import Handler, Request, Response
+from ._pipeline import DeadlineRefused, Handler, Request, Response
 
 __all__ = [
     "RETRY_STATUSES",
@@ -135,9 +135,8 @@ class RetryDecision:
 
 
 def _is_deadline_refusal(exc: TransportError) -> bool:
-    # The rate limiter refuses to wait past the call's deadline with exactly this
-    # combination (the send step never produces it: its timeouts come after sending).
-    return exc.timeout and not exc.request_sent
+    # The rate limiter (or the send step) would not start an attempt past the deadline.
+    return isinstance(exc, DeadlineRefused)
 
 
 def classify(request: Request, outcome: Response | BaseException) -> RetryDecision | None:
