@@ -27,8 +27,7 @@ from ._errors import (
     ValidationError,
 )
 from ._hooks import Hooks, RateLimitWait, RequestSent, ResponseReceived, RetryScheduled
-from ._ratelimit import RateLimit
-from ._redis import LimiterUnavailableError, RedisLimiterBackend
+from ._ratelimit import LimiterUnavailableError, RateLimit, RedisLimiterBackend
 from ._retry import RetryPolicy
 from ._version import __version__
 from .bulk import (

@@ -33,6 +33,7 @@ __all__ = [
     "ACCEPT_ENCODING",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "CallRecord",
+    "DeadlineRefused",
     "Handler",
     "HttpSender",
     "Middleware",
@@ -142,6 +143,21 @@ class Response:
 
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class DeadlineRefused(TransportError):
+    """A step below the retry layer would not start the attempt: the call's deadline
+    has passed, or would pass while it waits (the rate limiter's queue, a cool-down).
+
+    Nothing was sent (``request_sent=False, timeout=True``), and it is final: the retry
+    layer reports the previous attempt's outcome instead, if there was one. Users
+    catch it as the ``TransportError`` it is.
+    """
+
+    def __init__(self, why: str, *, method: str, url: str) -> None:
+        super().__init__(
+            f"not sent: {why}", method=method, url=url, request_sent=False, timeout=True
+        )
 
 
 @attrs.define
@@ -295,13 +311,7 @@ class HttpSender:
             left = deadline - started
             if left <= 0.0:
                 # The same refusal the rate limiter gives: nothing was sent.
-                raise TransportError(
-                    "not sent: the call's deadline had passed",
-                    method=method,
-                    url=url,
-                    request_sent=False,
-                    timeout=True,
-                )
+                raise DeadlineRefused("the call's deadline had passed", method=method, url=url)
             # aiohttp rounds timeouts of 5 s or more up to a whole second; a
             # deadline is kept to the moment.
             timeout = aiohttp.ClientTimeout(total=left, ceil_threshold=math.inf)

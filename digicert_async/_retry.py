@@ -34,7 +34,7 @@ from ._checks import check_count, check_number
 from ._decode import answer_error
 from ._errors import TransportError, raise_unchained
 from ._hooks import Hooks, RetryScheduled, logger
-from ._pipeline import Handler, Request, Response
+from ._pipeline import DeadlineRefused, Handler, Request, Response
 
 __all__ = [
     "RETRY_STATUSES",
@@ -136,9 +136,8 @@ class RetryDecision:
 
 
 def _is_deadline_refusal(exc: TransportError) -> bool:
-    # The rate limiter refuses to wait past the call's deadline with exactly this
-    # combination (the send step never produces it: its timeouts come after sending).
-    return exc.timeout and not exc.request_sent
+    # The rate limiter (or the send step) would not start an attempt past the deadline.
+    return isinstance(exc, DeadlineRefused)
 
 
 def classify(request: Request, outcome: Response | BaseException) -> RetryDecision | None:

@@ -18,8 +18,9 @@ import pytest
 
 from digicert_async._errors import TransportError, ValidationError
 from digicert_async._hooks import Hooks, RateLimitWait
-from digicert_async._pipeline import Request, Response
+from digicert_async._pipeline import DeadlineRefused, Request, Response
 from digicert_async._ratelimit import (
+    Cooldown,
     InMemoryLimiterBackend,
     RateLimit,
     RateLimitMiddleware,
@@ -28,6 +29,7 @@ from digicert_async._ratelimit import (
     parse_retry_after,
     window_wait,
 )
+from digicert_async._retry import RetryDecision, classify
 
 START = 1000.0
 
@@ -293,6 +295,22 @@ def test_parse_retry_after_is_capped() -> None:
     assert parse_retry_after("86400", now=HTTP_NOW, cap=300.0) == 300.0
     assert parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now=HTTP_NOW, cap=300.0) == 300.0
     assert parse_retry_after("9" * 400, now=HTTP_NOW, cap=300.0) == 300.0
+
+
+# -- the cool-down state machine (the table all backends share is in test_redis.py) ------
+
+
+def test_the_gate_is_held_never_shortened_and_reopens_on_the_clock_given() -> None:
+    gate = Cooldown(initial=1.0, maximum=8.0)
+    assert gate.remaining(0.0) == 0.0
+    assert gate.hold(5.0)
+    assert gate.remaining(2.0) == 3.0
+    assert not gate.hold(4.0)  # shorter: not moved
+    assert gate.gate_until == 5.0
+    assert gate.remaining(5.0) == 0.0
+    # a 429 whose cool-down ends before the gate does counts, and moves nothing
+    assert gate.throttled(0, 2.0, retry_after=None, jitter=0.5) == 0.0
+    assert (gate.epoch, gate.strikes, gate.gate_until) == (1, 1, 5.0)
 
 
 # -- the in-memory backend ----------------------------------------------------------------
@@ -626,6 +644,24 @@ async def test_a_wait_that_would_pass_the_deadline_fails_at_once() -> None:
     # the slot was not taken: a request without deadline goes at +10 s
     await time.run(middleware(get(), send))
     assert send.sent[-1] == pytest.approx(START + 10.0)
+
+
+async def test_the_deadline_refusal_is_a_named_signal_the_retry_layer_never_resends() -> None:
+    time = FakeTime()
+    middleware = make(time, RateLimit(windows=[(1, 10.0)], safety_margin=0.0))
+    send = Recorder(time)
+    await middleware(get(), send)
+    [error] = await time.run(middleware(get(deadline=START + 5.0), send))
+    assert type(error) is DeadlineRefused
+    assert isinstance(error, TransportError)  # what users catch
+    assert error.request_sent is False and error.timeout is True
+    assert classify(get(), error) is None
+    # the class tells it apart, not the flags: the same flags on another error are retried
+    same_flags = TransportError(
+        "connect timeout", method="GET", url="/x", request_sent=False, timeout=True
+    )
+    assert classify(get(), same_flags) == RetryDecision("connect")
+    assert classify(get(), DeadlineRefused("queued", method="GET", url="/x")) is None
 
 
 async def test_a_deadline_that_passes_in_the_queue_fails_then() -> None:

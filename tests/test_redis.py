@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -28,8 +29,12 @@ from typing import Any, NoReturn
 import pytest
 
 import digicert_async as dc
-from digicert_async._ratelimit import api_key_hash, cooldown_delay
-from digicert_async._redis import RedisKeyLimiter
+from digicert_async._ratelimit import (
+    InMemoryLimiterBackend,
+    RedisKeyLimiter,
+    api_key_hash,
+    cooldown_delay,
+)
 from digicert_async.testing import FakeCertCentral, Fault
 
 REDIS_URL_ENV = "DIGICERT_ASYNC_TEST_REDIS_URL"
@@ -276,6 +281,274 @@ async def test_success_skips_the_round_trip_when_there_was_no_streak(
         limiter._run = counting  # type: ignore[method-assign]
         await limiter.succeeded(epoch)
         assert calls == 0
+
+
+# -- one cool-down, every backend: a shared table of cases -----------------------------------
+#
+# The in-memory backend and the Redis fallback keep the cool-down in ``Cooldown``; on Redis
+# the Lua scripts make the same transitions. Each case is a sequence of events, run against
+# the three; every backend must close the gate for the same delays and reach the same
+# epochs and streaks. Cool-downs are short (0.1 s, capped at 0.8 s): Redis keeps real time.
+
+INITIAL, MAXIMUM = 0.1, 0.8
+
+
+@dataclasses.dataclass(frozen=True)
+class Send:
+    """A request takes a slot; ``name`` remembers the epoch it was sent in."""
+
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A 429 for ``of`` (a named request, or one sent in that epoch): the gate is newly
+    closed for ``closed`` seconds (0.0: not moved)."""
+
+    of: str | int
+    closed: float
+    retry_after: float | None = None
+    jitter: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Answered:
+    """Another answer than 429 for ``of``."""
+
+    of: str | int
+
+
+@dataclasses.dataclass(frozen=True)
+class Gated:
+    """A request finds the gate closed for ``left`` seconds (counted from the case's
+    start or its last reopening; Redis's clock moves on meanwhile)."""
+
+    left: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Reopen:
+    """Time passes until the gate is open again."""
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    epoch: int
+    strikes: int
+
+
+Event = Send | Refused | Answered | Gated | Reopen | State
+
+COOLDOWN_CASES: dict[str, list[Event]] = {
+    "one burst counts once": [
+        *(Send("a"), Send("b"), Send("c")),
+        Refused("a", closed=INITIAL, jitter=0.5),  # begins a cool-down: the floor, 0.1 s
+        Refused("b", closed=0.0, jitter=0.99),  # in flight with it: the same burst
+        Answered("c"),  # sent before the 429 was known: the streak goes on
+        State(epoch=1, strikes=1),
+        Gated(INITIAL),
+        Reopen(),
+        Send("d"),
+        Answered("d"),  # after it: the streak is over
+        State(epoch=1, strikes=0),
+        Send("e"),
+        Refused("e", closed=INITIAL, jitter=0.99),  # starts from the floor again
+        State(epoch=2, strikes=1),
+    ],
+    "the streak grows the cool-down until a success": [
+        Send("a"),
+        Refused("a", closed=0.1, jitter=0.99),  # the cap is the floor: 0.1 s
+        Reopen(),
+        Send("b"),
+        Refused("b", closed=0.198, jitter=0.99),  # 0.99 x 0.2 s
+        Reopen(),
+        Send("c"),
+        Refused("c", closed=0.396, jitter=0.99),  # 0.99 x 0.4 s
+        State(epoch=3, strikes=3),
+        Reopen(),
+        Send("d"),
+        Answered("d"),
+        State(epoch=3, strikes=0),
+    ],
+    "a success sent before the last cool-down began keeps the streak": [
+        Send("a"),
+        Refused("a", closed=0.1),
+        Reopen(),
+        *(Send("b"), Send("c")),  # sent during a streak
+        Refused("b", closed=0.198, jitter=0.99),
+        Answered("c"),  # in flight with b: says nothing
+        State(epoch=2, strikes=2),
+        Reopen(),
+        Send("d"),
+        Answered("d"),
+        State(epoch=2, strikes=0),
+    ],
+    "the cool-down is capped, and never shortened": [
+        Refused(0, closed=0.1, jitter=0.99),
+        Refused(1, closed=0.198, jitter=0.99),
+        Refused(2, closed=0.396, jitter=0.99),
+        Refused(3, closed=0.792, jitter=0.99),
+        Refused(4, closed=0.0, jitter=0.5),  # 0.4 s: the gate stays at 0.792
+        State(epoch=5, strikes=5),
+        Refused(5, closed=0.8, jitter=0.999999),  # up to 3.2 s, but capped at 0.8 s
+        Gated(0.8),
+    ],
+    "Retry-After wins, and only ever extends the gate": [
+        Send("a"),
+        Refused("a", closed=0.5, retry_after=0.5, jitter=0.99),  # not the 0.1 s floor
+        Refused("a", closed=0.0, retry_after=0.2),  # the same burst, shorter: nothing
+        Refused("a", closed=0.0, jitter=0.99),  # the same burst, no Retry-After: nothing
+        Refused("a", closed=0.7, retry_after=0.7),  # the same burst, longer: extends
+        State(epoch=1, strikes=1),
+        Refused(1, closed=0.0, jitter=0.99),  # a new cool-down, 0.198 s, inside 0.7 s
+        State(epoch=2, strikes=2),
+        Gated(0.7),
+    ],
+    "Retry-After: 0 counts the 429 but closes nothing": [
+        Send("a"),
+        Refused("a", closed=0.0, retry_after=0.0),
+        State(epoch=1, strikes=1),
+        Send("b"),  # the gate is open
+        Answered("b"),
+        State(epoch=1, strikes=0),
+    ],
+}
+
+
+class CooldownRig:
+    """One backend under the table: the events through the ``LimiterBackend`` interface,
+    its time and its stored state."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.epochs: dict[str, int] = {}
+        self.since = 0.0
+
+    def tag(self, epoch: int) -> int:
+        """How this backend's reservations carry ``epoch``."""
+        return epoch
+
+    def elapsed(self) -> float:
+        return 0.0
+
+    async def sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    async def state(self) -> tuple[int, int]:
+        raise NotImplementedError
+
+    async def run(self, events: list[Event]) -> None:
+        self.since = time.monotonic()
+        for step, event in enumerate(events):
+            where = f"step {step}: {event}"
+            if isinstance(event, Send):
+                reservation = await self.backend.reserve()
+                assert reservation.wait == 0.0, where
+                self.epochs[event.name] = reservation.epoch
+                await self.backend.release(reservation)
+            elif isinstance(event, Refused):
+                closed = await self.backend.throttled(
+                    self._epoch(event.of), retry_after=event.retry_after, jitter=event.jitter
+                )
+                assert closed == pytest.approx(event.closed, abs=2e-6), where
+            elif isinstance(event, Answered):
+                await self.backend.succeeded(self._epoch(event.of))
+            elif isinstance(event, Gated):
+                reservation = await self.backend.reserve()
+                assert reservation.reason == "cooldown", where
+                assert event.left - self.elapsed() - 2e-6 <= reservation.wait, where
+                assert reservation.wait <= event.left + 2e-6, where
+            elif isinstance(event, Reopen):
+                while (reservation := await self.backend.reserve()).wait > 0.0:
+                    assert reservation.reason == "cooldown", where
+                    await self.sleep(reservation.wait)
+                self.since = time.monotonic()
+            else:
+                assert await self.state() == (event.epoch, event.strikes), where
+
+    def _epoch(self, of: str | int) -> int:
+        return self.epochs[of] if isinstance(of, str) else self.tag(of)
+
+
+class MemoryRig(CooldownRig):
+    def __init__(self) -> None:
+        self.now = 50.0
+        super().__init__(
+            InMemoryLimiterBackend(
+                [], clock=lambda: self.now, cooldown_initial=INITIAL, cooldown_max=MAXIMUM
+            )
+        )
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def state(self) -> tuple[int, int]:
+        return self.backend.epoch, self.backend.strikes
+
+
+class FallbackRig(MemoryRig):
+    """The Redis backend with Redis gone: paced by its local fallback (its own clock)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.now = 50.0
+        factory = dc.RedisLimiterBackend(_closed_port_url(), key_prefix=prefix, timeout=0.2)
+        limit = dc.RateLimit(
+            windows=[], cooldown_initial=INITIAL, cooldown_max=MAXIMUM, backend=factory
+        )
+        CooldownRig.__init__(self, RedisKeyLimiter(factory, "k", limit, clock=lambda: self.now))
+
+    def tag(self, epoch: int) -> int:
+        return -1 - epoch  # local epochs are negative
+
+    async def state(self) -> tuple[int, int]:
+        assert not self.backend.available
+        return self.backend._local.epoch, self.backend._local_strikes
+
+
+class RedisRig(CooldownRig):
+    def __init__(self, redis_url: str, prefix: str) -> None:
+        import redis.asyncio
+
+        factory = dc.RedisLimiterBackend(redis_url, key_prefix=prefix)
+        limit = dc.RateLimit(
+            windows=[], cooldown_initial=INITIAL, cooldown_max=MAXIMUM, backend=factory
+        )
+        super().__init__(factory.for_key("k", limit))
+        self.raw = redis.asyncio.Redis.from_url(redis_url)  # to read the stored state
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.since
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def state(self) -> tuple[int, int]:
+        assert self.backend.available
+        epoch, strikes = await self.raw.hmget(self.backend.state_key, "epoch", "strikes")
+        return int(epoch or 0), int(strikes or 0)
+
+
+@pytest.mark.parametrize("case", sorted(COOLDOWN_CASES))
+@pytest.mark.parametrize("where", ["memory", "redis", "redis-fallback"])
+async def test_every_backend_makes_the_same_cool_down_transitions(
+    where: str, case: str, prefix: str, request: pytest.FixtureRequest
+) -> None:
+    rig: CooldownRig
+    if where == "memory":
+        rig = MemoryRig()
+    elif where == "redis":
+        rig = RedisRig(request.getfixturevalue("redis_url"), prefix)
+    else:
+        rig = FallbackRig(prefix)
+        await rig.backend.reserve()  # meets Redis gone: paced locally from now on
+        assert not rig.backend.available
+    try:
+        await rig.run(COOLDOWN_CASES[case])
+    finally:
+        if isinstance(rig, RedisRig):
+            await rig.raw.aclose()
+        if where != "memory":
+            await rig.backend.aclose()
 
 
 # -- clients sharing one key ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from digicert_async._errors import (
     error_from_status,
 )
 from digicert_async._hooks import Hooks, RateLimitWait, RetryScheduled
-from digicert_async._pipeline import Request, Response, compose
+from digicert_async._pipeline import DeadlineRefused, Request, Response, compose
 from digicert_async._ratelimit import RateLimit, RateLimitMiddleware
 from digicert_async._retry import (
     RETRY_STATUSES,
@@ -209,7 +209,7 @@ def test_classify(method: str, outcome: Outcome, expected: str | None) -> None:
 def test_classify_odd_inputs() -> None:
     assert classify(req(), ValueError("not ours")) is None
     # the rate limiter's refusal to wait past the deadline is final
-    refusal = TransportError("not sent", method="GET", url="/x", request_sent=False, timeout=True)
+    refusal = DeadlineRefused("the call's deadline had passed", method="GET", url="/x")
     assert classify(req("GET"), refusal) is None
     assert frozenset({429, 502, 503, 504}) == RETRY_STATUSES
     assert classify(req(), answer(req(), 429)) == RetryDecision("throttled", backoff=False)

@@ -7,7 +7,7 @@ the sha256 of its API key, and every client (in any process) bound to the same
 key and Redis paces against the same windows and waits out the same 429
 cool-down.
 
-How the state is kept (four Lua scripts, each one atomic step):
+How the state is kept (four Lua scripts in ``lua/``, each one atomic step):
 
 - ``<prefix>:{<sha256>}:log``, a sorted set of slot times (microseconds of the
   Redis server's clock, ``TIME``, so the workers' clocks never matter). Taking a
@@ -16,8 +16,10 @@ How the state is kept (four Lua scripts, each one atomic step):
   the new entry only if every window has room; when the slot's request is over,
   its entry moves to the server's present time (as in the in-process limiter, a
   slot counts from when its request is over);
-- ``<prefix>:{<sha256>}:state``, a hash with the gate's reopening time, the
-  epoch (cool-downs so far) and the streak of 429s (the exponent of the back-off).
+- ``<prefix>:{<sha256>}:state``, a hash with the fields of
+  :class:`~._cooldown.Cooldown`: the gate's reopening time, the epoch (cool-downs
+  so far) and the streak of 429s (the exponent of the back-off). The scripts make
+  its transitions, by its rules; the local fallback uses the class itself.
 
 The ``{...}`` hash tag keeps both keys in one Redis Cluster slot. The API key
 itself is never sent to Redis.
@@ -47,27 +49,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from ._checks import check_number
-from ._errors import DigiCertError, ValidationError
-from ._hooks import logger
-from ._ratelimit import (
-    LimiterBackend,
-    LimiterBackendFactory,
-    RateLimit,
-    Reservation,
-    SlotLog,
-    cooldown_after_429,
-    extend_gate,
-    window_wait,
-)
+from .._checks import check_number
+from .._errors import DigiCertError, ValidationError
+from .._hooks import logger
+from ._backend import LimiterBackend, Reservation
+from ._memory import InMemoryLimiterBackend
+from ._policy import LimiterBackendFactory, RateLimit
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -79,116 +76,15 @@ _T = TypeVar("_T")
 
 _MICRO = 1_000_000
 _STATE_TTL_MS = 24 * 3600 * 1000  # the gate, epoch and streak of a key idle for a day go
-_EPSILON = 1e-9
+_SCRIPTS = ("reserve", "throttled", "succeeded", "release")
 
-# KEYS[1] send log (sorted set), KEYS[2] state (hash).
-# ARGV[1] state ttl (ms), ARGV[2] n windows, then n (count, span in us) pairs, then the
-# ages (us) of sends made while Redis was unreachable, to be written in.
-# Returns {wait us, reason, epoch, strikes, member}; wait 0 means a slot was taken, and
-# member names it in the log.
-_RESERVE = """
-local function num(x) return string.format('%.0f', x) end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local n = tonumber(ARGV[2])
-local longest = 0
-for i = 1, n do
-  local span = tonumber(ARGV[2 + 2 * i])
-  if span > longest then longest = span end
-end
-for i = 3 + 2 * n, #ARGV do
-  local at = now - tonumber(ARGV[i])
-  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-  redis.call('ZADD', KEYS[1], num(at), num(at) .. '-' .. seq)
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', num(now - longest))
-local state = redis.call('HMGET', KEYS[2], 'gate', 'epoch', 'strikes')
-local gate = tonumber(state[1]) or 0
-local epoch = tonumber(state[2]) or 0
-local strikes = tonumber(state[3]) or 0
-if gate > now then
-  return {gate - now, 'cooldown', epoch, strikes}
-end
-local wait = 0
-for i = 1, n do
-  local count = tonumber(ARGV[1 + 2 * i])
-  local entry = redis.call('ZRANGE', KEYS[1], -count, -count, 'WITHSCORES')
-  if entry[2] then
-    local free = tonumber(entry[2]) + tonumber(ARGV[2 + 2 * i]) - now
-    if free > wait then wait = free end
-  end
-end
-if wait > 0 then
-  return {wait, 'window', epoch, strikes}
-end
-local member = ''
-if n > 0 then
-  local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
-  member = num(now) .. '-' .. seq
-  redis.call('ZADD', KEYS[1], num(now), member)
-  redis.call('PEXPIRE', KEYS[1], num(math.ceil(longest / 1000) + 1000))
-end
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return {0, '', epoch, strikes, member}
-"""
 
-# KEYS[1] send log. ARGV[1] the slot's member, ARGV[2] the log's ttl (ms). The request
-# of that slot is over: from now on it counts from the server's present time (re-added
-# if it had already left every window).
-_RELEASE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZADD', KEYS[1], string.format('%.0f', now), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
-# KEYS[1] state. ARGV[1] the epoch the request was sent in, ARGV[2] Retry-After (us, or
-# -1 for none), ARGV[3] jitter in [0, 1), ARGV[4] cool-down floor (us), ARGV[5] cap (us),
-# ARGV[6] state ttl (ms). The cooldown_delay arithmetic, on the shared streak.
-# Returns {us the gate was newly closed for, us until it reopens, epoch, strikes}.
-_THROTTLED = """
-local function num(x) return string.format('%.0f', x) end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local state = redis.call('HMGET', KEYS[1], 'gate', 'epoch', 'strikes')
-local gate = tonumber(state[1]) or 0
-local epoch = tonumber(state[2]) or 0
-local strikes = tonumber(state[3]) or 0
-local fresh = tonumber(ARGV[1]) == epoch
-if fresh then
-  strikes = strikes + 1
-  epoch = epoch + 1
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'strikes', strikes)
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-end
-local delay = tonumber(ARGV[2])
-if delay < 0 then
-  if not fresh then
-    return {0, math.max(gate - now, 0), epoch, strikes}
-  end
-  local initial = tonumber(ARGV[4])
-  local cap = math.min(tonumber(ARGV[5]), initial * 2 ^ math.min(strikes - 1, 64))
-  delay = math.floor(math.max(initial, tonumber(ARGV[3]) * cap))
-end
-local reopen = now + delay
-if reopen <= gate then
-  return {0, gate - now, epoch, strikes}
-end
-redis.call('HSET', KEYS[1], 'gate', num(reopen))
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return {delay, delay, epoch, strikes}
-"""
-
-# KEYS[1] state. ARGV[1] the epoch the request was sent in, ARGV[2] state ttl (ms).
-_SUCCEEDED = """
-local epoch = tonumber(redis.call('HGET', KEYS[1], 'epoch')) or 0
-if epoch == tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'strikes', 0)
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return epoch
-"""
+@functools.cache
+def _lua(name: str) -> str:
+    """The Lua script ``lua/<name>.lua`` of this package, after the helpers it shares."""
+    folder = resources.files(__name__.rpartition(".")[0]).joinpath("lua")
+    prelude = folder.joinpath("prelude.lua").read_text(encoding="utf-8")
+    return prelude + "\n" + folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
 if sys.version_info >= (3, 11):
@@ -384,15 +280,19 @@ class RedisKeyLimiter:
             (max(1, math.floor(count * factory.fallback_fraction)), period)
             for count, period in rate_limit.windows
         )
-        # This process's own recent sends (shared or not), for the fallback's windows.
-        self._logs = tuple(SlotLog(count) for count, _ in self.fallback_windows)
+        # This process's own recent sends (shared or not) on the fallback's windows, and
+        # the last gate seen in Redis: what paces it when Redis is unavailable.
+        self._local = InMemoryLimiterBackend(
+            self.fallback_windows,
+            margin,
+            clock,
+            cooldown_initial=rate_limit.cooldown_initial,
+            cooldown_max=rate_limit.cooldown_max,
+        )
         self._unshared: deque[float] = deque(
             maxlen=max((count for count, _ in rate_limit.windows), default=1)
         )
-        self._gate_until = -math.inf  # the last gate seen in Redis, or the local one
-        self._local_epoch = 0
-        self._local_strikes = 0
-        self._outage_epoch = 0
+        self._outage_epoch = 0  # the local epoch when Redis went away
         self._remote_epoch = 0
         self._remote_strikes = 0
         self._calm_epoch: int | None = None  # an epoch seen with no streak: succeeded() is moot
@@ -420,12 +320,10 @@ class RedisKeyLimiter:
         if self._scripts is None:
             client, owned = self._factory._connect()
             self._client, self._owns_client = client, owned
-            self._scripts = (
-                client.register_script(_RESERVE),
-                client.register_script(_THROTTLED),
-                client.register_script(_SUCCEEDED),
-                client.register_script(_RELEASE),
+            reserve, throttled, succeeded, release = (
+                client.register_script(_lua(name)) for name in _SCRIPTS
             )
+            self._scripts = (reserve, throttled, succeeded, release)
         return self._scripts
 
     async def _run(self, script: Any, keys: list[str], args: Sequence[int | float | str]) -> Any:
@@ -440,8 +338,8 @@ class RedisKeyLimiter:
             return
         self.available = False
         self._outage_reason = type(exc).__name__
-        self._outage_epoch = self._local_epoch
-        self._local_strikes = self._remote_strikes
+        self._outage_epoch = self._local.epoch
+        self._local.cooldown.strikes = self._remote_strikes  # the streak goes on locally
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if self._factory.on_unavailable == "fail":
             then = (
@@ -525,13 +423,11 @@ class RedisKeyLimiter:
         wait = int(wait_us) / _MICRO
         now = self._clock()
         if wait <= 0.0:
-            for log in self._logs:
-                log.take(now)
             member = answer[4] if len(answer) > 4 and answer[4] else None
-            return Reservation(0.0, None, int(epoch), (now, member))
+            return Reservation(0.0, None, int(epoch), (self._local.take(now), member))
         text = reason.decode() if isinstance(reason, bytes) else str(reason)
         if text == "cooldown":
-            self._gate_until = max(self._gate_until, now + wait)
+            self._local.cooldown.hold(now + wait)
             return Reservation(wait, "cooldown", int(epoch))
         return Reservation(wait, "window", int(epoch))
 
@@ -558,14 +454,15 @@ class RedisKeyLimiter:
             else:
                 self._came_back()
                 self._note_remote(int(new_epoch), int(strikes))
-                self._gate_until = max(self._gate_until, self._clock() + int(gate_us) / _MICRO)
+                self._local.cooldown.hold(self._clock() + int(gate_us) / _MICRO)
                 return int(closed_us) / _MICRO
-        return self._throttled_locally(epoch, retry_after, jitter)
+        return await self._local.throttled(
+            self._local_epoch_of(epoch), retry_after=retry_after, jitter=jitter
+        )
 
     async def succeeded(self, epoch: int) -> None:
         if epoch < 0:
-            if epoch == -1 - self._local_epoch:
-                self._local_strikes = 0
+            await self._local.succeeded(self._local_epoch_of(epoch))
             return
         if epoch == self._calm_epoch:
             return  # no streak when it was sent; any 429 since has moved the epoch on
@@ -577,17 +474,14 @@ class RedisKeyLimiter:
             else:
                 self._came_back()
                 return
-        if epoch == self._remote_epoch and self._local_epoch == self._outage_epoch:
-            self._local_strikes = 0
+        await self._local.succeeded(self._local_epoch_of(epoch))
 
     async def release(self, reservation: Reservation) -> None:
         token = reservation.token
         if not isinstance(token, tuple):
             return
         taken_at, member = token
-        now = self._clock()
-        for log in self._logs:
-            log.move(taken_at, now)
+        self._local.move(taken_at)
         if member is None or not self.available:
             return
         ttl_ms = math.ceil(self._longest * 1000) + 1000
@@ -618,39 +512,32 @@ class RedisKeyLimiter:
             self._calm_epoch = epoch
 
     def _reserve_locally(self) -> Reservation:
-        now = self._clock()
-        tag = -1 - self._local_epoch  # local epochs are negative, Redis's are not
-        gate = self._gate_until - now
-        if gate > _EPSILON:
-            return Reservation(gate, "cooldown", tag)
-        wait = window_wait(now, self.fallback_windows, self._logs, self._rate_limit.safety_margin)
-        if wait > 0.0:
-            return Reservation(wait, "window", tag)
-        for log in self._logs:
-            log.take(now)
-        self._unshared.append(now)
+        local = self._local.reserve_now()
+        tag = -1 - local.epoch  # local epochs are negative, Redis's are not
+        if local.wait > 0.0:
+            return Reservation(local.wait, local.reason, tag)
+        taken_at = cast(float, local.token)
+        self._unshared.append(taken_at)
         self.fallback_sends += 1
-        return Reservation(0.0, None, tag, (now, None))
+        return Reservation(0.0, None, tag, (taken_at, None))
 
-    def _throttled_locally(self, epoch: int, retry_after: float | None, jitter: float) -> float:
-        now = self._clock()
+    def _local_epoch_of(self, epoch: int) -> int:
+        """The local cool-down's epoch of a request sent in ``epoch``.
+
+        A request paced locally carries ``-1 - epoch``. One sent under Redis is of the
+        current local epoch only if it was sent in the last Redis epoch seen and no
+        local cool-down began since Redis went away; else it is of an earlier one.
+        """
         if epoch < 0:
-            fresh = epoch == -1 - self._local_epoch
-        else:  # sent under Redis: fresh if no cool-down began since, as far as we know
-            fresh = epoch == self._remote_epoch and self._local_epoch == self._outage_epoch
-        if fresh:
-            self._local_strikes += 1
-            self._local_epoch += 1
-        delay = cooldown_after_429(
-            fresh=fresh,
-            strikes=self._local_strikes,
-            retry_after=retry_after,
-            jitter=jitter,
-            initial=self._rate_limit.cooldown_initial,
-            maximum=self._rate_limit.cooldown_max,
-        )
-        self._gate_until, closed_for = extend_gate(self._gate_until, now, delay)
-        return closed_for
+            return -1 - epoch
+        if epoch == self._remote_epoch and self._local.epoch == self._outage_epoch:
+            return self._local.epoch
+        return -1
+
+    @property
+    def _local_strikes(self) -> int:
+        """The streak of 429s as this process counts it while Redis is unavailable."""
+        return self._local.strikes
 
 
 if TYPE_CHECKING:  # both protocols are met (checked by mypy, never run)

@@ -1,0 +1,65 @@
+"""Client-side pacing to DigiCert's rolling windows, and the shared 429 cool-down gate.
+
+DigiCert counts requests per API key in rolling windows (today 100 per 5 s and
+1000 per 3 min), sends no ``Retry-After`` and keeps a key blocked for a while
+after a 429. So the client paces itself, and when a 429 comes anyway every task
+of the client waits out one shared cool-down instead of colliding again.
+
+From pure to I/O:
+
+- ``_policy``: the :class:`RateLimit` configuration and its arithmetic
+  (:func:`window_wait`, :func:`cooldown_delay`, :func:`parse_retry_after`), no
+  clock or state of their own;
+- ``_cooldown``: :class:`Cooldown`, the 429 state machine (gate, epoch, streak),
+  pure, with the time passed in;
+- ``_backend``: what a :class:`LimiterBackend` is (``reserve``, ``release``,
+  ``throttled``, ``succeeded``);
+- ``_memory``: :class:`InMemoryLimiterBackend`, the state in this process (the
+  default);
+- ``_redis`` and ``lua/``: :class:`RedisLimiterBackend`, one key's state in Redis,
+  shared by processes, through Lua scripts shipped as package files;
+- ``_middleware``: :class:`RateLimitMiddleware`, the step of the request chain that
+  queues requests in arrival order, sleeps, and feeds answers back to the backend.
+
+Pacing that adapts to the 429s it meets belongs beside ``_cooldown``: pure, fed
+by the same transitions (a 429 that begins a cool-down, a success), handing the
+backends the windows they pass to :func:`window_wait`.
+"""
+
+from ._backend import LimiterBackend, Reservation, WaitReason, api_key_hash, close_backend
+from ._cooldown import Cooldown
+from ._memory import InMemoryLimiterBackend, SlotLog
+from ._middleware import RateLimitMiddleware
+from ._middleware import _FifoTurn as _FifoTurn  # the tests' handle on the queue
+from ._policy import (
+    Clock,
+    LimiterBackendFactory,
+    RateLimit,
+    bind_backend,
+    cooldown_delay,
+    parse_retry_after,
+    window_wait,
+)
+from ._redis import LimiterUnavailableError, RedisKeyLimiter, RedisLimiterBackend
+
+__all__ = [
+    "Clock",
+    "Cooldown",
+    "InMemoryLimiterBackend",
+    "LimiterBackend",
+    "LimiterBackendFactory",
+    "LimiterUnavailableError",
+    "RateLimit",
+    "RateLimitMiddleware",
+    "RedisKeyLimiter",
+    "RedisLimiterBackend",
+    "Reservation",
+    "SlotLog",
+    "WaitReason",
+    "api_key_hash",
+    "bind_backend",
+    "close_backend",
+    "cooldown_delay",
+    "parse_retry_after",
+    "window_wait",
+]

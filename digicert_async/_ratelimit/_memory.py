@@ -1,0 +1,149 @@
+"""The limiter state of one process: a sliding log of send times per window, and the
+429 cool-down (:class:`~._cooldown.Cooldown`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Sequence
+from typing import overload
+
+from ._backend import Reservation
+from ._cooldown import Cooldown
+from ._policy import Clock, RateLimit, convert_windows, window_wait
+
+__all__ = ["InMemoryLimiterBackend", "SlotLog"]
+
+
+class SlotLog(Sequence[float]):
+    """The times from which one window's slots count, oldest first, newest ``capacity`` kept.
+
+    A slot counts from when it was taken until its request is over, then from that
+    moment: :meth:`take` and :meth:`move` only ever add the current time of a
+    monotonic clock, so plain appends keep the log sorted.
+    """
+
+    __slots__ = ("_capacity", "_times")
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._times: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        return self._times[index]
+
+    def take(self, now: float) -> None:
+        self._times.append(now)
+        self._trim()
+
+    def move(self, taken_at: float, now: float) -> None:
+        """The slot taken at ``taken_at`` counts from ``now`` on."""
+        index = bisect.bisect_left(self._times, taken_at)
+        if index < len(self._times) and self._times[index] == taken_at:
+            del self._times[index]
+        # else: trimmed away by newer slots already; counting it again from now is right
+        self._times.append(now)
+        self._trim()
+
+    def _trim(self) -> None:
+        excess = len(self._times) - self._capacity
+        if excess > 0:
+            del self._times[:excess]
+
+
+class InMemoryLimiterBackend:
+    """The limiter state of one process: a sliding log of send times per window.
+
+    Memory is bounded by the sum of the windows' counts (each log keeps only the
+    last ``count`` slot times). ``clock`` is any monotonic clock in seconds. The
+    Redis backend keeps one of these, on a fraction of the windows, for when Redis
+    is unavailable.
+    """
+
+    def __init__(
+        self,
+        windows: Sequence[tuple[int, float]] = ((100, 5.0), (1000, 180.0)),
+        safety_margin: float = 0.01,
+        clock: Clock = time.monotonic,
+        *,
+        cooldown_initial: float = 1.0,
+        cooldown_max: float = 60.0,
+    ) -> None:
+        self._windows = convert_windows(windows)
+        self._margin = safety_margin
+        self._clock = clock
+        self._logs = tuple(SlotLog(count) for count, _ in self._windows)
+        self.cooldown = Cooldown(cooldown_initial, cooldown_max)
+
+    @classmethod
+    def from_rate_limit(
+        cls, rate_limit: RateLimit, clock: Clock = time.monotonic
+    ) -> InMemoryLimiterBackend:
+        return cls(
+            rate_limit.windows,
+            rate_limit.safety_margin,
+            clock,
+            cooldown_initial=rate_limit.cooldown_initial,
+            cooldown_max=rate_limit.cooldown_max,
+        )
+
+    @property
+    def strikes(self) -> int:
+        """429s in a row, counting one per cool-down."""
+        return self.cooldown.strikes
+
+    @property
+    def epoch(self) -> int:
+        return self.cooldown.epoch
+
+    def gate_remaining(self) -> float:
+        """Seconds until the cool-down gate reopens (0.0 when open)."""
+        return self.cooldown.remaining(self._clock())
+
+    def reserve_now(self) -> Reservation:
+        """:meth:`reserve`, synchronously."""
+        now = self._clock()
+        epoch = self.cooldown.epoch
+        gate = self.cooldown.remaining(now)
+        if gate > 0.0:
+            return Reservation(gate, "cooldown", epoch)
+        wait = window_wait(now, self._windows, self._logs, self._margin)
+        if wait > 0.0:
+            return Reservation(wait, "window", epoch)
+        return Reservation(0.0, None, epoch, self.take(now))
+
+    def take(self, now: float) -> float:
+        """Count a send at ``now`` in every window, room or not (a slot granted
+        elsewhere: by the shared store); its token for :meth:`move`."""
+        for log in self._logs:
+            log.take(now)
+        return now
+
+    def move(self, taken_at: float) -> None:
+        """The request of the slot taken at ``taken_at`` is over: it counts from now on."""
+        now = self._clock()
+        for log in self._logs:
+            log.move(taken_at, now)
+
+    async def reserve(self) -> Reservation:
+        return self.reserve_now()
+
+    async def release(self, reservation: Reservation) -> None:
+        if isinstance(reservation.token, float):
+            self.move(reservation.token)
+
+    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
+        return self.cooldown.throttled(epoch, self._clock(), retry_after=retry_after, jitter=jitter)
+
+    async def succeeded(self, epoch: int) -> None:
+        self.cooldown.succeeded(epoch)
