@@ -283,25 +283,45 @@ _MISSING: Any = object()
 def _compile_fast(cls: type[Any], converter: WireConverter) -> Callable[[Any], Any] | None:
     """A function that reads a dict into ``cls`` (a response model) or raises, or None
     when a field's type is one this fast path does not know."""
-    names: dict[str, Any] = {"_Slow": _Slow, "_MISSING": _MISSING, "cls": cls}
+    names: dict[str, Any] = {
+        "_Slow": _Slow,
+        "_MISSING": _MISSING,
+        "cls": cls,
+        "new": object.__new__,
+    }
     lines = [
         "def fast(d):",
         "    if type(d) is not dict:",
         "        raise _Slow",
         "    g = d.get",
     ]
-    arguments = []
+    building = ["    o = new(cls)"]
     for index, field in enumerate(attrs.fields(attrs.resolve_types(cls))):
         target = f"a{index}"
         reading = _fast_field(field, target, names, converter)
         if reading is None:
             return None
         lines += reading
-        arguments.append(f"{field.name}={target}")
-    lines.append(f"    return cls({', '.join(arguments)})")
+        # Straight into the slot: what the frozen class's __init__ does, without its
+        # lookup of each name (response models have no validators or converters).
+        names[f"s{index}"] = _slot_setter(cls, field.name)
+        building.append(f"    s{index}(o, {target})")
+    lines += [*building, "    return o"]
     exec("\n".join(lines), names)  # the code is built here, from the model's own fields
     fast: Callable[[Any], Any] = names["fast"]
     return fast
+
+
+def _slot_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+    descriptor = getattr(cls, name, None)
+    setter: Callable[[Any, Any], None] | None = getattr(descriptor, "__set__", None)
+    if setter is not None:
+        return setter
+
+    def set_attribute(instance: Any, value: Any) -> None:  # a class without slots
+        object.__setattr__(instance, name, value)
+
+    return set_attribute
 
 
 _SCALAR_CHECKS: Mapping[Any, str] = {
@@ -363,7 +383,25 @@ def _fast_value(
             "        raise _Slow",
             f"    {target} = v",
         ]
-    if tp in (date, datetime, StrFlag):
+    if tp is date:
+        names["date_from_text"] = date.fromisoformat
+        return [
+            "    if type(v) is not str:",
+            "        raise _Slow",
+            f"    {target} = date_from_text(v)",
+        ]
+    if tp is datetime:
+        # Python's own parser, then the same UTC rule as the detailed pass; what it
+        # cannot read (a "Z" on Python 3.10, say) goes to the detailed pass's parser.
+        names.update(datetime_from_text=datetime.fromisoformat, to_utc=_to_utc, UTC=UTC)
+        return [
+            "    if type(v) is not str:",
+            "        raise _Slow",
+            f"    {target} = datetime_from_text(v)",
+            f"    if {target}.tzinfo is not UTC:",
+            f"        {target} = to_utc({target})",
+        ]
+    if tp is StrFlag:
         hook = f"h_{len(names)}"
         names[hook] = converter.get_structure_hook(tp)
         return [f"    {target} = {hook}(v, None)"]
@@ -408,9 +446,10 @@ def _fast_value(
 class WireConverter(cattrs.Converter):
     """A cattrs converter for DigiCert's JSON. Use :data:`converter` or :func:`make_converter`."""
 
-    def __init__(self, *, strict: bool = False) -> None:
+    def __init__(self, *, strict: bool = False, fast: bool = True) -> None:
         super().__init__(forbid_extra_keys=strict, omit_if_default=True)
         self.strict = strict
+        self.fast = fast and not strict
         self._fast_readers: dict[type[Any], Callable[[Any], Any] | None] = {}
 
         for tp, hook in (
@@ -533,7 +572,7 @@ class WireConverter(cattrs.Converter):
     def fast_reader(self, cls: type[Any]) -> Callable[[Any], Any] | None:
         """The fast path of a response model (None for request models, on the strict
         converter, or where a field's type is not one it knows)."""
-        if self.strict or not is_response_model(cls):
+        if not self.fast or not is_response_model(cls):
             return None
         if cls not in self._fast_readers:
             self._fast_readers[cls] = None  # a model that contains itself stays slow
@@ -565,9 +604,11 @@ class WireConverter(cattrs.Converter):
                 self.get_unstructure_hook(cls)
 
 
-def make_converter(*, strict: bool = False) -> WireConverter:
-    """A new converter; ``strict=True`` rejects unknown keys (tests use it to catch drift)."""
-    conv = WireConverter(strict=strict)
+def make_converter(*, strict: bool = False, fast: bool = True) -> WireConverter:
+    """A new converter; ``strict=True`` rejects unknown keys (tests use it to catch drift),
+    ``fast=False`` reads every response model with cattrs' detailed pass alone (tests
+    hold the fast path against it)."""
+    conv = WireConverter(strict=strict, fast=fast)
     conv.warm_up()
     return conv
 

@@ -41,7 +41,7 @@ def answer_error(response: Response, request: Request) -> APIError:
             attempts=response.attempts,
             api_root=request.root or None,
         )
-        object.__setattr__(response, "error", error)
+        response.error = error
     return error
 
 
@@ -73,12 +73,20 @@ _MODEL_READERS: dict[type[Any], Reader[Any]] = {}
 def read_model(model: type[_Model]) -> Reader[_Model]:
     """The reader of an answer whose body is ``model`` as JSON (one per model)."""
     reader = _MODEL_READERS.get(model)
-    if reader is None:
+    if reader is not None:
+        return reader
+    fast = converter.fast_reader(model)
 
-        def read(response: Response) -> _Model:
-            return structure_answer(read_json(response), model, response)
+    def read(response: Response) -> _Model:
+        document = read_json(response)
+        if fast is not None:
+            try:
+                return fast(document)  # type: ignore[no-any-return]
+            except Exception:  # the detailed pass names what does not fit
+                pass
+        return structure_answer(document, model, response)
 
-        reader = _MODEL_READERS[model] = read
+    reader = _MODEL_READERS[model] = read
     return reader
 
 

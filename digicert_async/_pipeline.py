@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import math
 import ssl
@@ -54,7 +55,7 @@ Reader = Callable[["Response"], _Result]
 (see ``digicert_async._decode``). Readers are pure."""
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class Request:
     """One API call as plain data.
 
@@ -62,12 +63,13 @@ class Request:
     and logs; ``path`` the path filled in, and ``url`` the whole URL (``root`` and
     ``path``), built once here. ``headers`` are this request's own; the send step
     adds the client's, the API key among them, so that no ``Request`` holds the key.
-    ``read`` says how the answer is read (None: the raw ``Response``).
+    ``read`` says how the answer is read (None: the raw ``Response``). ``call``
+    numbers the calls of a client, so that the events of one call can be told apart.
 
-    ``attempt`` and ``deadline`` are filled in by the retry middleware so that the
-    layers below it can report the attempt number and never wait past the deadline
-    (a monotonic ``loop.time()`` value). ``call`` numbers the calls of a client, so
-    that every event of one call can be told apart from another's.
+    A request belongs to one call. ``attempt`` and ``deadline`` are the retry
+    middleware's to set before each attempt, so that the layers below it can report
+    the attempt number and never wait past the deadline (a monotonic
+    ``loop.time()`` value).
     """
 
     method: str
@@ -84,36 +86,30 @@ class Request:
     url: str = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "url", self.root + self.path)
+        self.url = self.root + self.path
 
     @property
     def idempotent(self) -> bool:
         return self.method in IDEMPOTENT_METHODS
 
     def for_attempt(self, attempt: int, deadline: float | None) -> Request:
-        """This request as its ``attempt``-th send (``attrs.evolve`` costs more on this
-        path, which every call takes)."""
-        return Request(
-            method=self.method,
-            path=self.path,
-            route=self.route,
-            root=self.root,
-            params=self.params,
-            headers=self.headers,
-            json=self.json,
-            read=self.read,
-            call=self.call,
-            attempt=attempt,
-            deadline=deadline,
-        )
+        """This request as its ``attempt``-th send: itself for the first, a copy after
+        (each attempt stays what it was for whoever looked at it)."""
+        if attempt == 1:
+            self.deadline = deadline
+            return self
+        again = copy.copy(self)
+        again.attempt = attempt
+        again.deadline = deadline
+        return again
 
 
-@attrs.frozen(kw_only=True)
+@attrs.define(kw_only=True)
 class Response:
     """An answer, fully read: no aiohttp object escapes the send step.
 
     ``attempts`` is set by the retry middleware: how many sends this answer took.
-    ``error`` caches the exception an error answer decodes to (see ``_decode``), so
+    ``error`` keeps the exception an error answer decodes to (see ``_decode``), so
     that it is built once however many layers look at it.
     """
 
@@ -126,20 +122,11 @@ class Response:
     error: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def with_attempts(self, attempts: int) -> Response:
-        if attempts == self.attempts:
-            return self
-        answer = Response(
-            status=self.status,
-            headers=self.headers,
-            body=self.body,
-            method=self.method,
-            url=self.url,
-            attempts=attempts,
-        )
+        """This answer, as the last of ``attempts`` sends."""
+        self.attempts = attempts
         if self.error is not None:
             self.error.attempts = attempts
-            object.__setattr__(answer, "error", self.error)
-        return answer
+        return self
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -396,6 +383,8 @@ async def _read_body(answer: aiohttp.ClientResponse, limit: int) -> tuple[bytes,
     # An identity body that announces its size past the limit is cut at once: only
     # its head is of any use.
     declared = answer.content_length if inflater is None else None
+    if declared is not None and declared <= limit:
+        return await answer.read(), False  # HTTP itself ends it at the size announced
     enough = min(limit, _OVERSIZE_HEAD) if declared is not None and declared > limit else None
     content = answer.content
     chunks: list[bytes] = []

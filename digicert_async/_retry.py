@@ -267,8 +267,9 @@ class RetryMiddleware:
         self._rng = rng if rng is not None else random.Random()
         self.budget = budget if budget is not None else RetryBudget(policy.budget)
 
-    async def __call__(self, request: Request, call_next: Handler) -> Response:
+    async def __call__(self, original: Request, call_next: Handler) -> Response:
         policy = self.policy
+        request = original
         deadline = request.deadline
         if policy.deadline is not None:
             ours = self._clock() + policy.deadline
@@ -278,10 +279,10 @@ class RetryMiddleware:
         attempt = 0
         while True:
             attempt += 1
-            attempt_request = request.for_attempt(attempt, deadline)
+            request = original.for_attempt(attempt, deadline)
             outcome: Response | TransportError
             try:
-                outcome = await call_next(attempt_request)
+                outcome = await call_next(request)
             except TransportError as exc:
                 outcome = exc
             if isinstance(outcome, TransportError):
@@ -291,14 +292,14 @@ class RetryMiddleware:
                 cause: BaseException = outcome
                 detail = str(outcome)
             else:
-                if classify(attempt_request, outcome) is None:
+                if classify(request, outcome) is None:
                     if outcome.status < 500:
                         self.budget.earn(spent)
                     return outcome.with_attempts(attempt)
-                cause = answer_error(outcome, attempt_request)
+                cause = answer_error(outcome, request)
                 cause.attempts = attempt
                 detail = f"{outcome.method} {outcome.url} -> HTTP {outcome.status}"
-            decision = classify(attempt_request, outcome)
+            decision = classify(request, outcome)
             if decision is None:
                 return self._give_up(outcome, attempt)
             delay = (

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import digicert_async as dc
+from digicert_async._converter import make_converter
 
 from ._served import BodyServer, assert_faithful
 from .conftest import load_seed
@@ -124,6 +125,24 @@ def broken(draw: st.DrawFn, documents: list[Any]) -> Any:
     for step in path[:-1]:
         target = target[step]
     target[path[-1]] = replacement
+    return document
+
+
+# Values that are easily taken for one another: each stands where another type belongs.
+CONFUSERS = st.sampled_from(
+    [True, False, 0, 1, 1.5, "1", "0", "", " ", [], {}, None, "2020-01-02", [1], {"a": 1}]
+)
+
+
+@st.composite
+def confused(draw: st.DrawFn, documents: list[Any]) -> Any:
+    """A document with one value (at any depth) replaced by a look-alike of another type."""
+    document = copy.deepcopy(draw(st.sampled_from(documents)))
+    path = draw(st.sampled_from(_paths(document)[1:]))
+    target = document
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = draw(CONFUSERS)
     return document
 
 
@@ -291,3 +310,40 @@ def test_any_other_answer_gives_a_model_or_a_response_error(name: str) -> None:
         one()
 
     _on_loopback(check)
+
+
+# --------------------------------------------------------------------------- fast path
+
+DETAILED = make_converter(fast=False)
+_MODELS_OF = {
+    "orders.get": (dc.Order, ORDERS),
+    "subaccounts.get_order": (dc.SubaccountOrder, SUBACCOUNT_ORDERS),
+    "orders.add_note": (dc.Note, NOTES),
+}
+
+
+def _outcome(conv: Any, document: Any, cls: type[Any]) -> tuple[str, Any]:
+    try:
+        return "model", conv.structure(document, cls)
+    except dc.ValidationError as exc:
+        return "error", exc.field
+
+
+@pytest.mark.parametrize("name", sorted(_MODELS_OF))
+@settings(SETTINGS, max_examples=300)
+@given(data=st.data())
+def test_the_fast_path_reads_exactly_as_the_detailed_pass(name: str, data: st.DataObject) -> None:
+    """Whatever the body, the runtime converter (fast path first) gives the model or the
+    error the detailed pass alone gives; and when the fast path itself takes a body,
+    it builds the same model."""
+    _, benign, hostile = CASES[name]
+    cls, documents = _MODELS_OF[name]
+    document = data.draw(st.one_of(benign, hostile, confused(documents)))
+    assert _outcome(dc.converter, document, cls) == _outcome(DETAILED, document, cls)
+    fast = dc.converter.fast_reader(cls)
+    assert fast is not None
+    try:
+        quick = fast(document)
+    except Exception:
+        return
+    assert quick == DETAILED.structure(document, cls)

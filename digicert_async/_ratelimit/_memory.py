@@ -122,6 +122,16 @@ class InMemoryLimiterBackend:
             return Reservation(wait, "window", epoch)
         return Reservation(0.0, None, epoch, self.take(now))
 
+    def take_if_free(self) -> float | None:
+        """A slot now, if the gate is open and every window has room (its token for
+        :meth:`move`), else None: :meth:`reserve_now` without the reservation."""
+        now = self._clock()
+        if self.cooldown.remaining(now) > 0.0:
+            return None
+        if window_wait(now, self._windows, self._logs, self._margin) > 0.0:
+            return None
+        return self.take(now)
+
     def take(self, now: float) -> float:
         """Count a send at ``now`` in every window, room or not (a slot granted
         elsewhere: by the shared store); its token for :meth:`move`."""

@@ -38,6 +38,11 @@ class _FifoTurn:
         self._waiters: deque[asyncio.Future[bool]] = deque()
 
     @property
+    def free(self) -> bool:
+        """Nobody holds the turn or waits for it."""
+        return not self._held and not self._waiters
+
+    @property
     def queued(self) -> int:
         return sum(1 for waiter in self._waiters if not waiter.done())
 
@@ -138,8 +143,27 @@ class RateLimitMiddleware:
         self._rng = rng if rng is not None else random.Random()
         self._wall_clock = wall_clock
         self._turn = _FifoTurn()
+        # This process's own limiter state can be asked without awaiting anything.
+        self._local = self.backend if isinstance(self.backend, InMemoryLimiterBackend) else None
 
     async def __call__(self, request: Request, call_next: Handler) -> Response:
+        local = self._local
+        if local is not None and self._turn.free:
+            deadline = request.deadline
+            if deadline is None or deadline > self._clock():
+                # Nobody queued, and a slot free now: no wait, so no turn to take.
+                token = local.take_if_free()
+                if token is not None:
+                    epoch = local.epoch
+                    try:
+                        response = await call_next(request)
+                    finally:
+                        local.move(token)
+                    if response.status == 429:
+                        await self._throttled(request, response, epoch)
+                    else:
+                        local.cooldown.succeeded(epoch)
+                    return response
         reservation = await self._take_slot(request)
         try:
             response = await call_next(request)

@@ -82,6 +82,7 @@ def _envelope(item_key: str) -> type[Any]:
                     "page": attrs.field(default=None, type=Page | None),  # type: ignore[arg-type]
                 },
                 frozen=True,
+                slots=True,
                 kw_only=True,
             )
         )
