@@ -16,13 +16,13 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
+import attrs
+
 from .. import (
-    CancelJob,
     CancelOutcome,
-    CancelReport,
     CancelResult,
     CertCentralClient,
     OrderUpdate,
@@ -47,7 +47,7 @@ from ._terminal import (
     say,
 )
 
-__all__ = ["CancelCommand", "JobCommand", "PollCommand", "make_client", "run_job_command"]
+__all__ = ["CancelCommand", "Ending", "JobCommand", "PollCommand", "run_job", "run_job_command"]
 
 Item = TypeVar("Item")
 
@@ -91,10 +91,22 @@ def _warn_unused_proxy(api_root: str) -> None:
 # --------------------------------------------------------------------------- one job
 
 
+@attrs.frozen
+class Ending:
+    """How a job command's run ended: what the summary, exit status and resume file say."""
+
+    summary: Callable[[float, str], list[str]]  # (elapsed, head) -> the lines for stderr
+    complete: bool  # every order ended well: exit status 0
+    left: Sequence[int]  # the ids for the resume file
+    unfinished: bool  # some order never got its turn (with a deadline: the deadline's doing)
+    lines: Sequence[Mapping[str, Any]] = ()  # JSON lines of the orders the job never gave
+
+
 class JobCommand(abc.ABC, Generic[Item]):
-    """What one job command adds to :func:`run_job`: the job, and what its items mean."""
+    """What a job command adds to :func:`run_job`: the job, and what its items mean."""
 
     name: str  # the command's name, in its messages
+    total: int  # the orders the progress bar counts to (set by start() at the latest)
 
     def __init__(self, args: argparse.Namespace, ids: list[int]) -> None:
         self.args = args
@@ -104,38 +116,17 @@ class JobCommand(abc.ABC, Generic[Item]):
     def start(self, client: CertCentralClient) -> AsyncIterator[Item]:
         """The job's items as they come (a ``ValidationError`` here is bad usage)."""
 
-    @property
-    @abc.abstractmethod
-    def total(self) -> int:
-        """How many orders the progress bar counts to."""
-
     @abc.abstractmethod
     def take(self, item: Item) -> tuple[Mapping[str, Any], bool]:
-        """The JSON line for ``item``, and whether an order got to the end with it."""
+        """The JSON line for ``item``, and whether an order got to its end with it."""
 
     @abc.abstractmethod
     def counts(self) -> Mapping[str, int]:
         """The counts beside the progress bar, the one to keep in sight first."""
 
-    def end(self) -> Iterable[Mapping[str, Any]]:
-        """Called once the job is over: the JSON lines of the orders it never gave."""
-        return ()
-
     @abc.abstractmethod
-    def unfinished(self) -> bool:
-        """Whether some order is not done (with a deadline: the deadline ended it)."""
-
-    @abc.abstractmethod
-    def summary(self, *, elapsed: float, head: str) -> list[str]:
-        """The summary lines for stderr."""
-
-    @abc.abstractmethod
-    def complete(self) -> bool:
-        """Whether every order ended well (exit status 0)."""
-
-    @abc.abstractmethod
-    def left(self) -> Sequence[int]:
-        """The ids for the resume file."""
+    def end(self) -> Ending:
+        """How the job ended; called once it is over (done, cut short or failed)."""
 
 
 async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) -> int:
@@ -159,7 +150,7 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
             async for item in items:
                 line, finished = job.take(item)
                 output.emit(line)
-                if progress.active:  # counting costs a pass over the orders, for poll
+                if progress.active:  # poll counts by a pass over every order
                     progress.show(job.counts())
                 if finished:
                     progress.advance()
@@ -169,19 +160,20 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         except Exception as exc:  # reported below; every id is still written out
             failure = exc
         progress.close()
-        for line in job.end():  # what was cut short: in flight or never started
+        ending = job.end()
+        for line in ending.lines:  # what was cut short: in flight or never started
             output.emit(line)
         if failure is not None:
             say(f"{PROG} {job.name}: error: {type(failure).__name__}: {failure}")
         head = interrupts.describe()
-        if head == "done" and args.deadline is not None and job.unfinished():
+        if head == "done" and args.deadline is not None and ending.unfinished:
             head = f"deadline of {args.deadline:g} s reached"
-        for text in job.summary(elapsed=time.monotonic() - started, head=head):
+        for text in ending.summary(time.monotonic() - started, head):
             say(text)
-        status = EXIT_OK if job.complete() and failure is None else EXIT_INCOMPLETE
+        status = EXIT_OK if ending.complete and failure is None else EXIT_INCOMPLETE
         if args.resume_file:
             try:
-                write_resume_file(args.resume_file, job.left())
+                write_resume_file(args.resume_file, ending.left)
             except OSError as exc:
                 say(f"{PROG} {job.name}: cannot write {args.resume_file}: {exc}")
                 status = EXIT_INCOMPLETE
@@ -197,64 +189,41 @@ class CancelCommand(JobCommand[CancelResult]):
     """``cancel``: one line per id, each outcome once; the ids cut short come at the end."""
 
     name = "cancel"
+    # failures first: on a narrow terminal they are the count to keep in sight
+    _SHOWN = sorted(CancelOutcome, key=lambda o: o is not CancelOutcome.FAILED)
 
     def __init__(self, args: argparse.Namespace, ids: list[int]) -> None:
         super().__init__(args, ids)
-        self._job: CancelJob | None = None
-        self._report: CancelReport | None = None
         self._printed: set[int] = set()
         self._tally: Counter[CancelOutcome] = Counter()
-
-    @property
-    def job(self) -> CancelJob:
-        assert self._job is not None, "start() first"
-        return self._job
-
-    @property
-    def report(self) -> CancelReport:
-        """The report as the job left it (taken once it is over)."""
-        if self._report is None:
-            self._report = self.job.report
-        return self._report
 
     def start(self, client: CertCentralClient) -> AsyncIterator[CancelResult]:
         args = self.args
         self._job = cancel_orders(
             client, self.ids, note=args.note, concurrency=args.concurrency, deadline=args.deadline
         )
+        self.total = len(self._job.report.results)
         return aiter(self._job)
-
-    @property
-    def total(self) -> int:
-        return len(self.job.report.results)
 
     def take(self, item: CancelResult) -> tuple[Mapping[str, Any], bool]:
         self._printed.add(item.order_id)
         self._tally[item.outcome] += 1
         return item.to_json(), True
 
-    # failures first: on a narrow terminal they are the count to keep in sight
-    _SHOWN_ORDER = sorted(CancelOutcome, key=lambda o: o is not CancelOutcome.FAILED)
-
     def counts(self) -> Mapping[str, int]:
-        return {outcome.value: self._tally[outcome] for outcome in self._SHOWN_ORDER}
+        return {outcome.value: self._tally[outcome] for outcome in self._SHOWN}
 
-    def end(self) -> Iterable[Mapping[str, Any]]:
-        return [r.to_json() for r in self.report.results if r.order_id not in self._printed]
-
-    def unfinished(self) -> bool:
-        return bool(self.report.counts[CancelOutcome.NOT_ATTEMPTED])
-
-    def summary(self, *, elapsed: float, head: str) -> list[str]:
-        return cancel_summary(
-            self.report, elapsed=elapsed, head=head, resume_file=self.args.resume_file
+    def end(self) -> Ending:
+        report = self._job.report
+        return Ending(
+            lambda elapsed, head: cancel_summary(
+                report, elapsed=elapsed, head=head, resume_file=self.args.resume_file
+            ),
+            complete=report.complete,
+            left=report.resume_ids(),
+            unfinished=bool(report.counts[CancelOutcome.NOT_ATTEMPTED]),
+            lines=[r.to_json() for r in report.results if r.order_id not in self._printed],
         )
-
-    def complete(self) -> bool:
-        return self.report.complete
-
-    def left(self) -> Sequence[int]:
-        return self.report.resume_ids()
 
 
 # --------------------------------------------------------------------------- poll
@@ -270,22 +239,20 @@ class PollCommand(JobCommand[OrderUpdate]):
         super().__init__(args, ids)
         self._until: frozenset[str] = args.until
         self._statuses: dict[int, str | None] = dict.fromkeys(ids)
+        self.total = len(self._statuses)
 
     def _done(self, status: str | None) -> bool:
         return status is not None and (status in self._until or status == NOT_FOUND_STATUS)
 
     def start(self, client: CertCentralClient) -> AsyncIterator[OrderUpdate]:
+        args = self.args
         return poll_orders(
             client,
             list(self._statuses),
             until=self._until,
-            interval=self.args.interval,
-            deadline=self.args.deadline,
+            interval=args.interval,
+            deadline=args.deadline,
         )
-
-    @property
-    def total(self) -> int:
-        return len(self._statuses)
 
     def take(self, item: OrderUpdate) -> tuple[Mapping[str, Any], bool]:
         was_done = self._done(self._statuses[item.order_id])
@@ -300,23 +267,17 @@ class PollCommand(JobCommand[OrderUpdate]):
     def counts(self) -> Mapping[str, int]:
         return Counter(s for s in self._statuses.values() if s is not None)
 
-    def unfinished(self) -> bool:
-        return not all(map(self._done, self._statuses.values()))
-
-    def summary(self, *, elapsed: float, head: str) -> list[str]:
-        return poll_summary(
-            self._statuses,
-            self._until,
-            elapsed=elapsed,
-            head=head,
-            resume_file=self.args.resume_file,
+    def end(self) -> Ending:
+        statuses, until = self._statuses, self._until
+        left = [i for i, s in statuses.items() if not self._done(s)]
+        return Ending(
+            lambda elapsed, head: poll_summary(
+                statuses, until, elapsed=elapsed, head=head, resume_file=self.args.resume_file
+            ),
+            complete=all(s is not None and s in until for s in statuses.values()),
+            left=left,
+            unfinished=bool(left),
         )
-
-    def complete(self) -> bool:
-        return all(s is not None and s in self._until for s in self._statuses.values())
-
-    def left(self) -> Sequence[int]:
-        return [i for i, s in self._statuses.items() if not self._done(s)]
 
 
 _JOBS: dict[str, type[JobCommand[Any]]] = {"cancel": CancelCommand, "poll": PollCommand}
