@@ -49,6 +49,7 @@ class OrderUpdate:
 
 
 _FIRST_LOOK_PAGE_SIZE = 1000
+_READ_BATCH = 1000
 
 
 def _listing_costs_more(total: int | None, ids: int) -> bool:
@@ -202,20 +203,24 @@ class _Poller:
     async def _read_all(self, ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
         """Read each of ``ids``, ``concurrency`` at a time, yielding what changed as it
         comes; :class:`DeadlineReached` when the deadline cut the reads short."""
-        reads = JobRunner(
-            ids,
-            attempt=self._read,
-            not_attempted=_nothing_to_report,
-            cut_short=_nothing_to_report,
-            concurrency=self._concurrency,
-            deadline=self._deadline.remaining(),
-            keep_results=False,  # the poll keeps its own account; an Order per id is big
-        )
-        async for seen in reads.stream():
-            if seen is not None:
-                yield seen
-        if reads.timed_out:
-            raise DeadlineReached
+        batch = list(ids)
+        # Bounded batches keep the updates waiting for a slow consumer flat, however
+        # many ids there are.
+        for start in range(0, len(batch), _READ_BATCH):
+            reads = JobRunner(
+                batch[start : start + _READ_BATCH],
+                attempt=self._read,
+                not_attempted=_nothing_to_report,
+                cut_short=_nothing_to_report,
+                concurrency=self._concurrency,
+                deadline=self._deadline.remaining(),
+                keep_results=False,  # the poll keeps its own account; an Order per id is big
+            )
+            async for seen in reads.stream():
+                if seen is not None:
+                    yield seen
+            if reads.timed_out:
+                raise DeadlineReached
 
     async def _first_look(self) -> AsyncIterator[OrderUpdate]:
         """List the account, unless its first page shows that listing it all would take
