@@ -20,7 +20,9 @@ import attrs
 import pytest
 
 from digicert_async import __version__
-from digicert_async._cli import API_KEY_ENV, UsageError, main, parse_ids
+from digicert_async.cli import API_KEY_ENV, main
+from digicert_async.cli._files import parse_ids
+from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral, Fault
 
 MISSING_ID = 999_999

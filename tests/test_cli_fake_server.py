@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import digicert_async as dc
-from digicert_async._cli import main
+from digicert_async.cli import main
 
 from .test_cli import run_cli
 

@@ -17,14 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from digicert_async._cli import (
-    Progress,
-    UsageError,
-    build_parser,
-    fit_counts,
-    parse_ids,
-    write_file_atomically,
-)
+from digicert_async.cli._files import parse_ids, write_file_atomically
+from digicert_async.cli._parser import build_parser
+from digicert_async.cli._terminal import Progress, UsageError, fit_counts
 from digicert_async.models import ORDER_STATUSES
 from digicert_async.testing import FakeCertCentral, Fault
 

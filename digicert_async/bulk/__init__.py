@@ -1,0 +1,50 @@
+"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply.
+
+Both account for every order they are given: a cancellation report lists each
+input id exactly once, even when the job is cancelled or runs out of time, and
+the poller tracks each id until it reaches a wanted status or the deadline.
+
+The jobs run on one runner (``_runner``: concurrency, deadline, interruption,
+streaming, accounting); each job is a module on top of it (``_cancel``, ``_poll``).
+"""
+
+from ._cancel import (
+    CANCELABLE_STATUSES,
+    CancelJob,
+    CancelOutcome,
+    CancelReport,
+    CancelResult,
+    OutcomeCounts,
+    cancel_orders,
+)
+from ._common import stops_a_job as stops_a_job
+from ._poll import NOT_FOUND_STATUS as NOT_FOUND_STATUS  # the command line's, and the tests'
+from ._poll import UNREADABLE_LOOKS as UNREADABLE_LOOKS
+from ._poll import OrderUpdate, poll_orders
+
+__all__ = [
+    "CANCELABLE_STATUSES",
+    "CancelJob",
+    "CancelOutcome",
+    "CancelReport",
+    "CancelResult",
+    "OrderUpdate",
+    "OutcomeCounts",
+    "cancel_orders",
+    "poll_orders",
+]
+
+# The jobs report this module as theirs, as before it became a package.
+for _public in (
+    CancelJob,
+    CancelOutcome,
+    CancelReport,
+    CancelResult,
+    OrderUpdate,
+    OutcomeCounts,
+    cancel_orders,
+    poll_orders,
+    stops_a_job,
+):
+    _public.__module__ = __name__
+del _public

@@ -1,0 +1,316 @@
+"""Poll many orders cheaply until each reaches a wanted status.
+
+The poll loops by itself (a first look, then one look per interval); each look's reads
+of single orders run on the job runner, which bounds how many run at once and cuts
+them short at the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Collection, Iterable
+from datetime import datetime, timedelta, timezone
+
+import attrs
+
+from .._checks import check_count, check_number, check_statuses
+from .._client import CertCentralClient
+from .._errors import (
+    APIError,
+    DigiCertError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from .._pipeline import CallRecord
+from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
+from ._common import check_deadline, check_order_ids, logger, stops_a_job
+from ._runner import Cut, Deadline, DeadlineReached, JobRunner
+
+__all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
+
+
+@attrs.frozen
+class OrderUpdate:
+    """An order seen in a new status. ``previous_status`` is None the first time it
+    is seen; ``order`` is the order as read (None when it was not found).
+
+    When an order cannot be read (DigiCert's answer for it does not decode, or is
+    refused), the update carries the exception as ``error``, ``status`` stays what
+    was last seen and ``order`` is None; the other orders go on.
+    """
+
+    order_id: int
+    status: str | None
+    previous_status: str | None
+    order: Order | None = attrs.field(default=None, eq=False, repr=False)
+    error: BaseException | None = attrs.field(default=None, eq=False)
+
+
+_FIRST_LOOK_PAGE_SIZE = 1000
+_READ_BATCH = 1000
+
+
+def _listing_costs_more(total: int | None, ids: int) -> bool:
+    """Whether listing ``total`` orders takes more requests than reading ``ids`` orders."""
+    return total is not None and -(-total // _FIRST_LOOK_PAGE_SIZE) > ids
+
+
+# Changes are asked for from a little before the last look so none falls in a gap.
+_CHANGES_OVERLAP = timedelta(seconds=60)
+NOT_FOUND_STATUS = "not_found"
+# An order whose reads fail this many looks in a row (for a reason waiting cannot
+# fix: a body that does not decode, a refusal) is given up on and counts as finished.
+UNREADABLE_LOOKS = 3
+
+
+def _passing(exc: DigiCertError) -> bool:
+    """Whether a failed read may well succeed later without anything changing."""
+    return isinstance(exc, (ServerError, RateLimitError, TransportError))
+
+
+async def poll_orders(
+    client: CertCentralClient,
+    order_ids: Iterable[int],
+    *,
+    until: str | Collection[str] = TERMINAL_STATUSES,
+    interval: float = 60.0,
+    deadline: float | None = None,
+    concurrency: int = 10,
+) -> AsyncIterator[OrderUpdate]:
+    """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
+    status, until every order is in an ``until`` status or ``deadline`` seconds pass.
+
+    The first look lists the account's orders, or reads each id when the listing's
+    first page shows that would take fewer requests (a few ids in a big account);
+    after that, one status-changes request per ``interval`` tells which orders moved,
+    and only those are read. If the status-changes listing is unavailable, every
+    unfinished order is read each interval instead. An id that does not exist is
+    reported once with status ``"not_found"`` and counts as finished.
+
+    One odd order never stops the rest: a listing page that does not decode leaves
+    its orders to be read one by one (never the whole account), and an order that
+    cannot be read is reported in an update with its ``error`` at each look; after
+    ``UNREADABLE_LOOKS`` (3) failed looks in a row it counts as finished. A read that
+    fails for a passing reason (a 5xx, a 429, the network) is only logged and tried
+    again at the next look.
+
+    :param until: one status or several, each one DigiCert documents
+        (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
+    """
+    wanted = check_statuses("until", until, ORDER_STATUSES)
+    check_number("interval", interval, allow_zero=False)
+    check_deadline(deadline)
+    check_count("concurrency", concurrency)
+    poller = _Poller(
+        client,
+        check_order_ids(order_ids),
+        wanted=wanted,
+        interval=interval,
+        deadline=deadline,
+        concurrency=concurrency,
+    )
+    async for update in poller.updates():
+        yield update
+
+
+def _nothing_to_report(order_id: int, cut: Cut | None = None) -> None:
+    """A read never started or cut short: the poll's own state says what is left."""
+
+
+class _Poller:
+    """The state of one ``poll_orders`` run: what each order was last seen as, which
+    reads failed, and when to stop."""
+
+    def __init__(
+        self,
+        client: CertCentralClient,
+        order_ids: list[int],
+        *,
+        wanted: frozenset[str],
+        interval: float,
+        deadline: float | None,
+        concurrency: int,
+    ) -> None:
+        self._client = client
+        self._wanted = wanted
+        self._interval = interval
+        self._deadline = Deadline(deadline)
+        self._concurrency = concurrency
+        self.statuses: dict[int, str | None] = dict.fromkeys(order_ids)
+        self._unread: set[int] = set()  # reads that failed: tried again at the next look
+        self._failed_looks: dict[int, int] = {}  # id -> looks in a row whose read failed
+        self._given_up: set[int] = set()
+
+    # ------------------------------------------------------------------ state
+
+    def _finished(self, order_id: int) -> bool:
+        status = self.statuses[order_id]
+        return (
+            status == NOT_FOUND_STATUS
+            or (status is not None and status in self._wanted)
+            or order_id in self._given_up
+        )
+
+    def _unfinished(self) -> list[int]:
+        return [i for i in self.statuses if not self._finished(i)]
+
+    def _seen(self, order_id: int, status: str, order: Order | None) -> OrderUpdate | None:
+        previous = self.statuses[order_id]
+        if previous == status:
+            return None
+        self.statuses[order_id] = status
+        return OrderUpdate(order_id, status, previous, order)
+
+    def _unreadable(self, order_id: int, exc: DigiCertError) -> OrderUpdate:
+        looks = self._failed_looks[order_id] = self._failed_looks.get(order_id, 0) + 1
+        if looks >= UNREADABLE_LOOKS:
+            self._given_up.add(order_id)
+            self._unread.discard(order_id)
+            logger.warning(
+                "poll_orders: giving up on order %s after %d failed reads: %s", order_id, looks, exc
+            )
+        else:
+            logger.warning(
+                "poll_orders: order %s could not be read (%s); will retry", order_id, exc
+            )
+        status = self.statuses[order_id]
+        return OrderUpdate(order_id, status, status, None, error=exc)
+
+    # ------------------------------------------------------------------ reading
+
+    async def _read(self, order_id: int, sends: CallRecord) -> OrderUpdate | None:
+        try:
+            order = await self._client.orders.get(order_id)
+        except NotFoundError:
+            self._unread.discard(order_id)
+            return self._seen(order_id, NOT_FOUND_STATUS, None)
+        except DigiCertError as exc:
+            if stops_a_job(exc):
+                raise
+            self._unread.add(order_id)
+            if _passing(exc):
+                logger.warning(
+                    "poll_orders: reading order %s failed (%s); will retry", order_id, exc
+                )
+                return None
+            return self._unreadable(order_id, exc)
+        self._unread.discard(order_id)
+        self._failed_looks.pop(order_id, None)
+        return self._seen(order_id, order.status or "unknown", order)
+
+    async def _read_all(self, ids: Iterable[int]) -> AsyncIterator[OrderUpdate]:
+        """Read each of ``ids``, ``concurrency`` at a time, yielding what changed as it
+        comes; :class:`DeadlineReached` when the deadline cut the reads short."""
+        batch = list(ids)
+        # Bounded batches keep the updates waiting for a slow consumer flat, however
+        # many ids there are.
+        for start in range(0, len(batch), _READ_BATCH):
+            reads = JobRunner(
+                batch[start : start + _READ_BATCH],
+                attempt=self._read,
+                not_attempted=_nothing_to_report,
+                cut_short=_nothing_to_report,
+                concurrency=self._concurrency,
+                deadline=self._deadline.remaining(),
+                keep_results=False,  # the poll keeps its own account; an Order per id is big
+            )
+            async for seen in reads.stream():
+                if seen is not None:
+                    yield seen
+            if reads.timed_out:
+                raise DeadlineReached
+
+    async def _first_look(self) -> AsyncIterator[OrderUpdate]:
+        """List the account, unless its first page shows that listing it all would take
+        more requests than reading each id (a few ids, a big account). Whatever the
+        listing does not show (a page or an order that did not decode, a listing that
+        failed) is read one by one afterwards."""
+        listing = self._client.orders.list(page_size=_FIRST_LOOK_PAGE_SIZE)
+        pages = listing.pages(past_bad_pages=True)
+        try:
+            while True:
+                try:
+                    page = await self._deadline.bound(pages.__anext__())
+                except StopAsyncIteration:
+                    break
+                if page.error is not None:
+                    logger.warning(
+                        "poll_orders: a page of the order listing could not be read (%s);"
+                        " its orders are read one by one",
+                        page.error,
+                    )
+                for order in page.items:
+                    if order.id in self.statuses:
+                        listed = self._seen(order.id, order.status or "unknown", order)
+                        if listed is not None:
+                            yield listed
+                if _listing_costs_more(listing.total, len(self.statuses)):
+                    break
+        except DigiCertError as exc:
+            if stops_a_job(exc):
+                raise
+            logger.warning(
+                "poll_orders: listing the orders failed (%s); reading them one by one", exc
+            )
+        finally:
+            await pages.aclose()
+        async for seen in self._read_all([i for i, s in self.statuses.items() if s is None]):
+            yield seen
+
+    async def updates(self) -> AsyncIterator[OrderUpdate]:
+        """Every update until each order is finished or the deadline passes."""
+        try:
+            async for update in self._first_look():
+                yield update
+            async for update in self._later_looks():
+                yield update
+        except DeadlineReached:
+            logger.info(
+                "poll_orders: deadline reached with %d orders unfinished", len(self._unfinished())
+            )
+
+    async def _later_looks(self) -> AsyncIterator[OrderUpdate]:
+        """One status-changes request per interval says which orders moved; only those
+        (and earlier failed reads) are read. Without that listing, every unfinished
+        order is read."""
+        last_look = datetime.now(timezone.utc)
+        changes_available = True
+        while True:
+            remaining = self._unfinished()
+            if not remaining:
+                return
+            await self._deadline.bound(asyncio.sleep(self._interval))
+            look = datetime.now(timezone.utc)
+            to_read: set[int] | None = None
+            if changes_available:
+                try:
+                    changes = await self._deadline.bound(
+                        self._client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
+                    )
+                except DigiCertError as exc:
+                    if stops_a_job(exc):
+                        raise
+                    # A refusal (4xx) means this key or account cannot use the listing:
+                    # stop asking. Anything else is passing: read one by one this time.
+                    changes_available = not (
+                        isinstance(exc, APIError) and 400 <= exc.status < 500 and exc.status != 429
+                    )
+                    logger.warning(
+                        "poll_orders: status-changes failed (%s); reading %d orders one by one",
+                        exc,
+                        len(remaining),
+                    )
+                else:
+                    to_read = {
+                        c.order_id
+                        for c in changes
+                        if c.order_id in self.statuses
+                        and not self._finished(c.order_id)
+                        and c.status != self.statuses[c.order_id]
+                    }
+                    last_look = look
+            ids = sorted(self._unread | to_read) if to_read is not None else remaining
+            async for update in self._read_all(ids):
+                yield update

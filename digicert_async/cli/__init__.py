@@ -1,0 +1,96 @@
+"""The ``digicert-async`` command line: bulk cancel and poll from the shell, and a demo.
+
+``cancel`` and ``poll`` read order ids (a file or stdin, one per line), run the bulk
+job of :mod:`digicert_async.bulk` and write one JSON line per order on stdout; a
+summary (and, on a terminal, a progress bar) goes to stderr. ``demo`` runs both jobs
+against the embedded fake server, so it needs neither a key nor a network;
+``fake-server`` serves that fake until stopped, to try the other commands on.
+
+The API key is read from ``DIGICERT_API_KEY`` only (never from the command line, where
+other users and shell histories would see it) and is never printed (``fake-server``
+prints the fake's own, made-up key). Ctrl-C and SIGTERM stop a job cleanly: every id
+is still reported and the resume file written, with exit status 130 or 143.
+
+The package's modules: ``_parser`` (the arguments), ``_files`` (the ids in, the resume
+file out), ``_terminal`` (output, exit statuses, signals), ``_commands`` (``cancel`` and
+``poll``, on one skeleton), ``_demo`` and ``_fake_server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from ._commands import run_job_command
+from ._demo import cmd_demo
+from ._fake_server import cmd_fake_server
+from ._parser import build_parser
+from ._terminal import (
+    API_KEY_ENV,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    PROG,
+    Terminated,
+    UsageError,
+    isatty,
+    raise_terminated,
+    say,
+)
+
+__all__ = ["API_KEY_ENV", "main"]
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "cancel": run_job_command,
+    "poll": run_job_command,
+    "demo": cmd_demo,
+    "fake-server": cmd_fake_server,
+}
+
+
+def _exit_status(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return EXIT_INCOMPLETE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``digicert-async`` command with ``argv`` (default: ``sys.argv[1:]``).
+
+    Returns the exit status: 0 every order ended well, 1 some did not, 2 bad usage
+    (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return _exit_status(exc.code)
+    # A bar only on a terminal, and not when switched off (--no-progress, demo --quiet).
+    wanted = getattr(args, "progress", True) and not getattr(args, "quiet", False)
+    args.progress = wanted and isatty(sys.stderr)
+    handler = _COMMANDS[args.command]
+    try:
+        previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
+    except (ValueError, OSError):  # not the main thread: SIGTERM is not ours to handle
+        previous_sigterm = None
+    try:
+        return handler(args)
+    except UsageError as exc:
+        say(f"{PROG} {args.command}: error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say(f"{PROG}: interrupted")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        say(f"{PROG}: interrupted by SIGTERM")
+        return EXIT_TERMINATED
+    finally:
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)

@@ -1,0 +1,89 @@
+"""``digicert-async fake-server``: the bundled fake CertCentral on loopback until Ctrl-C
+or SIGTERM, to try the other commands on."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from ._terminal import (
+    API_KEY_ENV,
+    EXIT_OK,
+    PROG,
+    Interrupts,
+    UsageError,
+    counts_text,
+    plural,
+    run_command,
+    say,
+)
+
+__all__ = ["cmd_fake_server"]
+
+# How often the running fake forgets the requests it recorded (it keeps each one for its
+# tests' sake): a server left running for days stays small.
+_FAKE_LOG_SECONDS = 60.0
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """``100001..100030`` for consecutive ids, else the first and last few."""
+    if not ids:
+        return "none"
+    if ids[-1] - ids[0] == len(ids) - 1:
+        return f"{ids[0]}..{ids[-1]}" if len(ids) > 1 else str(ids[0])
+    return ", ".join(map(str, ids[:3])) + f", ... {ids[-1]}"
+
+
+async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    from ..testing import FakeCertCentral  # the server this command runs
+
+    fake = FakeCertCentral(orders=args.orders, port=args.port)
+    try:
+        await fake.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {exc}") from None
+    started = time.monotonic()
+    served = 0
+    try:
+        # stdout carries only these two lines, so that a script can read them
+        print(f"base_url: {fake.base_url}", flush=True)
+        print(f"api_key: {fake.api_key}", flush=True)
+        ids = fake.order_ids
+        mix = Counter(fake.order(i)["status"] for i in ids)  # type: ignore[index]
+        say(
+            f"{PROG} fake-server: a fake CertCentral with {plural(len(ids), 'order')}"
+            f" (ids {_id_ranges(ids)}: {counts_text(dict(sorted(mix.items())))})"
+            " and DigiCert's rate limits; Ctrl-C or SIGTERM stops it. Try it with:"
+        )
+        say(f"  export {API_KEY_ENV}={fake.api_key}")
+        say(
+            f"  seq {ids[0] if ids else 100001} {ids[-1] if ids else 100010}"
+            f" | {PROG} cancel --note test --base-url {fake.base_url}"
+        )
+
+        async def serve() -> None:
+            nonlocal served
+            while True:
+                await asyncio.sleep(_FAKE_LOG_SECONDS)
+                served += len(fake.requests)
+                fake.clear_requests()
+
+        await interrupts.run(serve())
+    finally:
+        served += len(fake.requests)
+        await fake.close()
+    how = "stopped by SIGTERM" if interrupts.signal == signal.SIGTERM else "stopped"
+    say(
+        f"{PROG} fake-server: {how} after {time.monotonic() - started:.1f} s;"
+        f" {plural(served, 'request')} answered"
+    )
+    return EXIT_OK
+
+
+def cmd_fake_server(args: argparse.Namespace) -> int:
+    """``fake-server``: exit status 0 once stopped, 2 when the port cannot be had."""
+    return run_command(lambda interrupts: _fake_server_command(args, interrupts))
