@@ -87,7 +87,7 @@ async def served() -> AsyncIterator[tuple[BodyServer, dc.CertCentralClient]]:
         async with dc.CertCentralClient(
             api_key="test-key",
             base_url=server.root,
-            timeout=5.0,
+            timeout=60.0,
             retry=dc.RetryPolicy.disabled(),
             rate_limit=dc.RateLimit.disabled(),
         ) as client:
