@@ -1,151 +1,114 @@
 """digicert-async: an asynchronous client for DigiCert CertCentral Services API v2.
 
+The public names all live here, imported from the private modules that define them;
+this import list is their one registry (``__all__`` is read off it below).
+
+>>> import asyncio
 >>> import digicert_async as dc
->>> async def main() -> None:
-...     async with dc.CertCentralClient(api_key="...") as client:
-...         order = await client.orders.get(123456)
+>>> from digicert_async.testing import FakeCertCentral
+>>> async def main() -> str | None:
+...     async with FakeCertCentral(orders=3) as fake:  # DigiCert's API, on loopback
+...         async with dc.CertCentralClient(fake.api_key, base_url=fake.base_url) as client:
+...             order = await client.orders.get(fake.order_ids[0])
+...             return order.status
+>>> asyncio.run(main())
+'pending'
 """
 
-from ._client import CertCentralClient
-from ._converter import converter
-from ._errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    DigiCertError,
-    ErrorDetail,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    RedirectError,
-    ResponseError,
-    RouteNotFoundError,
-    ServerError,
-    TransportError,
-    ValidationError,
-)
-from ._hooks import Hooks, RateLimitWait, RequestSent, ResponseReceived, RetryScheduled
-from ._ratelimit import LimiterUnavailableError, RateLimit, RedisLimiterBackend
-from ._retry import RetryPolicy
-from ._version import __version__
-from .bulk import (
-    CancelJob,
-    CancelOutcome,
-    CancelReport,
-    CancelResult,
-    OrderUpdate,
-    cancel_orders,
-    poll_orders,
-)
-from .models import (
-    DOCUMENT_SIGNING_PRODUCTS,
-    ORDER_STATUSES,
-    TERMINAL_STATUSES,
-    Container,
-    ContainerRef,
-    CustomField,
-    DocumentSigningCertificate,
-    DocumentSigningOrder,
-    Note,
-    NoteRequest,
-    Order,
-    OrderCertificate,
-    OrderCreated,
-    OrderPrice,
-    OrderRequestSummary,
-    OrderStatus,
-    OrganizationContact,
-    OrganizationId,
-    OrganizationRef,
-    OrganizationSummary,
-    Page,
-    Product,
-    RequestStatus,
-    ServerPlatform,
-    ServerPlatformRef,
-    ShipInfo,
-    StatusChange,
-    StrFlag,
-    Subaccount,
-    SubaccountCertificate,
-    SubaccountOrder,
-    Subject,
-    UpdateStatusRequest,
-    User,
-)
-from .resources._base import Listing
+from types import ModuleType as _ModuleType
 
-__all__ = [
-    "DOCUMENT_SIGNING_PRODUCTS",
-    "ORDER_STATUSES",
-    "TERMINAL_STATUSES",
-    "APIError",
-    "AuthenticationError",
-    "BadRequestError",
-    "CancelJob",
-    "CancelOutcome",
-    "CancelReport",
-    "CancelResult",
-    "CertCentralClient",
-    "ClientClosedError",
-    "ConfigurationError",
-    "Container",
-    "ContainerRef",
-    "CustomField",
-    "DigiCertError",
-    "DocumentSigningCertificate",
-    "DocumentSigningOrder",
-    "ErrorDetail",
-    "Hooks",
-    "LimiterUnavailableError",
-    "Listing",
-    "NotFoundError",
-    "Note",
-    "NoteRequest",
-    "Order",
-    "OrderCertificate",
-    "OrderCreated",
-    "OrderPrice",
-    "OrderRequestSummary",
-    "OrderStatus",
-    "OrderUpdate",
-    "OrganizationContact",
-    "OrganizationId",
-    "OrganizationRef",
-    "OrganizationSummary",
-    "Page",
-    "PermissionDeniedError",
-    "Product",
-    "RateLimit",
-    "RateLimitError",
-    "RateLimitWait",
-    "RedirectError",
-    "RedisLimiterBackend",
-    "RequestSent",
-    "RequestStatus",
-    "ResponseError",
-    "ResponseReceived",
-    "RetryPolicy",
-    "RetryScheduled",
-    "RouteNotFoundError",
-    "ServerError",
-    "ServerPlatform",
-    "ServerPlatformRef",
-    "ShipInfo",
-    "StatusChange",
-    "StrFlag",
-    "Subaccount",
-    "SubaccountCertificate",
-    "SubaccountOrder",
-    "Subject",
-    "TransportError",
-    "UpdateStatusRequest",
-    "User",
-    "ValidationError",
-    "__version__",
-    "cancel_orders",
-    "converter",
-    "poll_orders",
-]
+from ._client import CertCentralClient as CertCentralClient
+from ._converter import converter as converter
+from ._errors import APIError as APIError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import ClientClosedError as ClientClosedError
+from ._errors import ConfigurationError as ConfigurationError
+from ._errors import DigiCertError as DigiCertError
+from ._errors import ErrorDetail as ErrorDetail
+from ._errors import NotFoundError as NotFoundError
+from ._errors import PermissionDeniedError as PermissionDeniedError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import RedirectError as RedirectError
+from ._errors import ResponseError as ResponseError
+from ._errors import RouteNotFoundError as RouteNotFoundError
+from ._errors import ServerError as ServerError
+from ._errors import TransportError as TransportError
+from ._errors import ValidationError as ValidationError
+from ._hooks import CallEnded as CallEnded
+from ._hooks import CallStarted as CallStarted
+from ._hooks import CooldownStarted as CooldownStarted
+from ._hooks import Hooks as Hooks
+from ._hooks import RateLimitWait as RateLimitWait
+from ._hooks import RequestSent as RequestSent
+from ._hooks import ResponseReceived as ResponseReceived
+from ._hooks import RetryDeclined as RetryDeclined
+from ._hooks import RetryScheduled as RetryScheduled
+from ._pipeline import DeadlineRefused as DeadlineRefused
+from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
+from ._ratelimit import RateLimit as RateLimit
+from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
+from ._retry import RetryPolicy as RetryPolicy
+from ._version import __version__ as __version__
+from .bulk import CancelJob as CancelJob
+from .bulk import CancelOutcome as CancelOutcome
+from .bulk import CancelReport as CancelReport
+from .bulk import CancelResult as CancelResult
+from .bulk import OrderUpdate as OrderUpdate
+from .bulk import OutcomeCounts as OutcomeCounts
+from .bulk import cancel_orders as cancel_orders
+from .bulk import poll_orders as poll_orders
+from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
+from .models import ORDER_STATUSES as ORDER_STATUSES
+from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+from .models import Container as Container
+from .models import ContainerRef as ContainerRef
+from .models import CustomField as CustomField
+from .models import DocumentSigningCertificate as DocumentSigningCertificate
+from .models import DocumentSigningOrder as DocumentSigningOrder
+from .models import Note as Note
+from .models import NoteRequest as NoteRequest
+from .models import Order as Order
+from .models import OrderCertificate as OrderCertificate
+from .models import OrderCreated as OrderCreated
+from .models import OrderPrice as OrderPrice
+from .models import OrderRequestSummary as OrderRequestSummary
+from .models import OrderStatus as OrderStatus
+from .models import OrganizationContact as OrganizationContact
+from .models import OrganizationId as OrganizationId
+from .models import OrganizationRef as OrganizationRef
+from .models import OrganizationSummary as OrganizationSummary
+from .models import Page as Page
+from .models import Product as Product
+from .models import RequestStatus as RequestStatus
+from .models import ServerPlatform as ServerPlatform
+from .models import ServerPlatformRef as ServerPlatformRef
+from .models import ShipInfo as ShipInfo
+from .models import StatusChange as StatusChange
+from .models import StrFlag as StrFlag
+from .models import Subaccount as Subaccount
+from .models import SubaccountCertificate as SubaccountCertificate
+from .models import SubaccountOrder as SubaccountOrder
+from .models import Subject as Subject
+from .models import UpdateStatusRequest as UpdateStatusRequest
+from .models import User as User
+from .resources._base import Listing as Listing
+
+
+def _public_names() -> list[str]:
+    """Every name imported above (the submodules that importing them binds aside)."""
+    return sorted(
+        name
+        for name, value in globals().items()
+        if not name.startswith("_") and not isinstance(value, _ModuleType)
+    )
+
+
+__all__ = [*_public_names(), "__version__"]  # pyright: ignore[reportUnsupportedDunderAll]
+
+# Classes and functions say where users import them from, in reprs, tracebacks and
+# pickles (as httpx does): digicert_async.ValidationError, not the private module.
+for _name in __all__:
+    _value = globals()[_name]
+    if callable(_value) and getattr(_value, "__module__", "").startswith(f"{__name__}."):
+        _value.__module__ = __name__

@@ -18,7 +18,7 @@ from yarl import URL
 from ._checks import check_count, check_number
 from ._decode import decode
 from ._errors import ClientClosedError, ValidationError, raise_unchained
-from ._hooks import Hooks
+from ._hooks import CallEnded, CallStarted, Events, Hooks
 from ._pipeline import (
     DEFAULT_MAX_RESPONSE_BYTES,
     Handler,
@@ -236,6 +236,7 @@ class CertCentralClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
         self.hooks = hooks if hooks is not None else Hooks()
+        self._events = Events(self.hooks)
         if not isinstance(trust_env, bool):
             raise ValidationError("trust_env", "must be True or False")
         self._trust_env = trust_env
@@ -250,10 +251,10 @@ class CertCentralClient:
         self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
             self.rate_limit,
-            self.hooks,
+            self._events,
             backend=_bind_backend(self.rate_limit, secret),
         )
-        self._retry_middleware = RetryMiddleware(self.retry, self.hooks)
+        self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
         self.subaccounts = SubaccountsResource(self)
 
@@ -338,7 +339,7 @@ class CertCentralClient:
                 "Accept": "application/json",
             },
             self.timeout,
-            self.hooks,
+            self._events,
             self._max_response_bytes,
         )
         self._handler = compose([self._retry_middleware, self._ratelimit_middleware], sender)
@@ -406,8 +407,47 @@ class CertCentralClient:
             read=read,
             call=self._calls_made,
         )
-        result: _Result = decode(await self.send(request), request)
+        events = self._events
+        if not (events.on_call_start or events.on_call_end):
+            result: _Result = decode(await self.send(request), request)
+        else:
+            result = await self._timed_call(request)
         return result
+
+    async def _timed_call(self, request: Request) -> Any:
+        """A call told as ``CallStarted`` and ``CallEnded`` events (someone listens)."""
+        events = self._events
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        if events.on_call_start:
+            events.call_started(
+                CallStarted(
+                    call=request.call, method=request.method, route=request.route, url=request.url
+                )
+            )
+        error: BaseException | None = None
+        attempts = 0
+        try:
+            response = await self.send(request)
+            attempts = response.attempts
+            return decode(response, request)
+        except BaseException as exc:
+            error = exc
+            attempts = getattr(exc, "attempts", attempts)
+            raise
+        finally:
+            if events.on_call_end:
+                events.call_ended(
+                    CallEnded(
+                        call=request.call,
+                        method=request.method,
+                        route=request.route,
+                        url=request.url,
+                        elapsed=loop.time() - started,
+                        attempts=attempts,
+                        error=error,
+                    )
+                )
 
 
 def _bind_backend(rate_limit: RateLimit, secret: _Secret) -> LimiterBackend | None:

@@ -28,7 +28,7 @@ from ._errors import (
     decode_text,
     raise_unchained,
 )
-from ._hooks import Hooks, RequestSent, ResponseReceived, logger
+from ._hooks import Events, Hooks, RequestSent, ResponseReceived
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -265,7 +265,7 @@ class HttpSender:
         session: aiohttp.ClientSession,
         headers: Mapping[str, str],
         timeout: float,
-        hooks: Hooks,
+        hooks: Hooks | Events,
         max_body: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._session = session
@@ -273,7 +273,7 @@ class HttpSender:
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._seconds = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._hooks = hooks
+        self._events = Events.of(hooks)
         self._max_body = max_body
 
     def _headers_for(self, request: Request, has_body: bool) -> Mapping[str, str]:
@@ -289,7 +289,7 @@ class HttpSender:
             if request.json is None
             else json.dumps(request.json, separators=(",", ":")).encode()
         )
-        hooks = self._hooks
+        events = self._events
         loop = asyncio.get_running_loop()
         started = loop.time()
         timeout = self._timeout
@@ -302,8 +302,16 @@ class HttpSender:
             # aiohttp rounds timeouts of 5 s or more up to a whole second; a
             # deadline is kept to the moment.
             timeout = aiohttp.ClientTimeout(total=left, ceil_threshold=math.inf)
-        if hooks.on_request:  # events are built only for someone listening
-            hooks.request_sent(RequestSent(method=method, url=url, attempt=request.attempt))
+        if events.on_request:  # events are built only for someone listening
+            events.request_sent(
+                RequestSent(
+                    method=method,
+                    url=url,
+                    attempt=request.attempt,
+                    call=request.call,
+                    route=request.route,
+                )
+            )
         failure: _Failure | None = None
         record = _CALL_RECORD.get()
         if record is not None:
@@ -352,12 +360,16 @@ class HttpSender:
                     permanent=failure.permanent,
                 )
             )
-        elapsed = loop.time() - started
-        logger.debug("%s %s -> %d in %.3f s", method, url, status, elapsed)
-        if hooks.on_response:
-            hooks.response_received(
+        if events.listens_response():
+            events.response_received(
                 ResponseReceived(
-                    method=method, url=url, attempt=request.attempt, status=status, elapsed=elapsed
+                    method=method,
+                    url=url,
+                    attempt=request.attempt,
+                    status=status,
+                    elapsed=loop.time() - started,
+                    call=request.call,
+                    route=request.route,
                 )
             )
         if oversized and 200 <= status < 300:

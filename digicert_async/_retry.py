@@ -22,7 +22,6 @@ The rules follow what DigiCert's API can safely take:
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -33,7 +32,7 @@ import attrs
 from ._checks import check_count, check_number
 from ._decode import answer_error
 from ._errors import TransportError, raise_unchained
-from ._hooks import Hooks, RetryScheduled, logger
+from ._hooks import Events, Hooks, RetryDeclined, RetryScheduled
 from ._pipeline import DeadlineRefused, Handler, Request, Response
 
 __all__ = [
@@ -253,7 +252,7 @@ class RetryMiddleware:
     def __init__(
         self,
         policy: RetryPolicy,
-        hooks: Hooks | None = None,
+        hooks: Hooks | Events | None = None,
         *,
         clock: Clock = _loop_time,
         sleep: Sleep = asyncio.sleep,
@@ -261,7 +260,7 @@ class RetryMiddleware:
         budget: RetryBudget | None = None,
     ) -> None:
         self.policy = policy
-        self._hooks = hooks if hooks is not None else Hooks()
+        self._events = Events.of(hooks)
         self._clock = clock
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
@@ -290,7 +289,6 @@ class RetryMiddleware:
                     # Not sent: the previous attempt's outcome says more than the refusal.
                     return self._give_up(previous, attempt - 1)
                 cause: BaseException = outcome
-                detail = str(outcome)
             else:
                 if classify(request, outcome) is None:
                     if outcome.status < 500:
@@ -298,7 +296,6 @@ class RetryMiddleware:
                     return outcome.with_attempts(attempt)
                 cause = answer_error(outcome, request)
                 cause.attempts = attempt
-                detail = f"{outcome.method} {outcome.url} -> HTTP {outcome.status}"
             decision = classify(request, outcome)
             if decision is None:
                 return self._give_up(outcome, attempt)
@@ -309,24 +306,29 @@ class RetryMiddleware:
             )
             why_not = self._why_not_retry(attempt, deadline, delay, decision)
             if why_not is not None:
-                logger.info("%s; giving up after %d attempt(s): %s", detail, attempt, why_not)
+                self._events.retry_declined(
+                    RetryDeclined(
+                        method=request.method,
+                        url=outcome.url,
+                        attempt=attempt,
+                        reason=why_not,
+                        cause=cause,
+                        call=request.call,
+                        route=request.route,
+                    )
+                )
                 return self._give_up(outcome, attempt)
             spent = self.budget.cost(decision)
-            logger.log(
-                logging.INFO if decision.kind == "throttled" else logging.WARNING,
-                "%s; retry %d of %d in %.2f s",
-                detail,
-                attempt,
-                policy.max_attempts - 1,
-                delay,
-            )
-            self._hooks.retry_scheduled(
+            self._events.retry_scheduled(
                 RetryScheduled(
                     method=request.method,
                     url=outcome.url,
                     attempt=attempt,
                     delay=delay,
                     cause=cause,
+                    retries=policy.max_attempts - 1,
+                    call=request.call,
+                    route=request.route,
                 )
             )
             if delay > 0.0:

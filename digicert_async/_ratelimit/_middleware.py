@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
-from .._hooks import Hooks, RateLimitWait, logger
+from .._hooks import CooldownStarted, Events, Hooks, RateLimitWait
 from .._pipeline import DeadlineRefused, Handler, Request, Response
 from ._backend import LimiterBackend, Reservation, WaitReason
 from ._memory import InMemoryLimiterBackend
@@ -113,8 +113,8 @@ class RateLimitMiddleware:
     takes no slot and leaves the queue; a slot taken for a request then cancelled
     stays spent (it may have been sent).
 
-    ``RateLimitWait`` hooks fire (and a log line is written: INFO for a cool-down,
-    DEBUG for a window) each time the head of the queue goes to sleep.
+    A ``RateLimitWait`` event is told each time the head of the queue goes to sleep,
+    and a ``CooldownStarted`` each time a 429 closes the gate.
 
     ``clock`` must be on the scale of ``Request.deadline`` (the event loop's
     monotonic time by default). Hooks and logs name the request by its ``url``.
@@ -123,7 +123,7 @@ class RateLimitMiddleware:
     def __init__(
         self,
         rate_limit: RateLimit,
-        hooks: Hooks | None = None,
+        hooks: Hooks | Events | None = None,
         *,
         backend: LimiterBackend | None = None,
         clock: Clock = _loop_time,
@@ -132,7 +132,7 @@ class RateLimitMiddleware:
         wall_clock: Clock = time.time,
     ) -> None:
         self.rate_limit = rate_limit
-        self._hooks = hooks if hooks is not None else Hooks()
+        self._events = Events.of(hooks)
         self.backend: LimiterBackend = (
             backend
             if backend is not None
@@ -196,24 +196,14 @@ class RateLimitMiddleware:
                         f"the call's deadline would pass during a {reservation.wait:.1f} s"
                         f" wait for a rate-limit slot ({reason})",
                     )
-                url = request.url
-                if reason == "cooldown":
-                    logger.info(
-                        "%s %s waits %.2f s: cool-down after HTTP 429",
-                        request.method,
-                        url,
-                        reservation.wait,
-                    )
-                else:
-                    logger.debug(
-                        "%s %s waits %.3f s for a rate-limit window slot",
-                        request.method,
-                        url,
-                        reservation.wait,
-                    )
-                self._hooks.rate_limit_wait(
+                self._events.rate_limit_wait(
                     RateLimitWait(
-                        method=request.method, url=url, delay=reservation.wait, reason=reason
+                        method=request.method,
+                        url=request.url,
+                        delay=reservation.wait,
+                        reason=reason,
+                        call=request.call,
+                        route=request.route,
                     )
                 )
                 await self._sleep(reservation.wait)
@@ -230,12 +220,15 @@ class RateLimitMiddleware:
             epoch, retry_after=retry_after, jitter=self._rng.random()
         )
         if closed_for > 0.0:
-            logger.warning(
-                "%s %s -> HTTP 429: every request of this client pauses %.2f s%s",
-                response.method,
-                response.url,
-                closed_for,
-                " (Retry-After)" if retry_after is not None else "",
+            self._events.cooldown_started(
+                CooldownStarted(
+                    method=response.method,
+                    url=response.url,
+                    delay=closed_for,
+                    retry_after=retry_after is not None,
+                    call=request.call,
+                    route=request.route,
+                )
             )
 
     def _deadline_error(self, request: Request, why: str) -> DeadlineRefused:

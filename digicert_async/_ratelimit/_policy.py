@@ -115,7 +115,7 @@ class RateLimit:
     >>> older = RateLimit(windows=[(100, 10.0), (1300, 3600.0)])
     >>> RateLimit(windows=[(0, 5.0)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    digicert_async._errors.ValidationError: rate_limit.windows[0]: must be 1 or more, got 0
+    digicert_async.ValidationError: rate_limit.windows[0]: must be 1 or more, got 0
     """
 
     windows: Sequence[tuple[int, float]] = attrs.field(

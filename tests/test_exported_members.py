@@ -1,0 +1,63 @@
+"""The public surface: exactly these names, each reporting ``digicert_async`` as its home."""
+
+from __future__ import annotations
+
+import pickle
+
+import digicert_async as dc
+
+EXPORTED = {
+    # the client and its configuration
+    "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Hooks", "Listing",
+    "converter", "__version__",
+    # errors
+    "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",
+    "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
+    "ResponseError", "ErrorDetail", "ConfigurationError", "RouteNotFoundError", "RedirectError",
+    "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError",
+    # events
+    "CallStarted", "CallEnded", "RequestSent", "ResponseReceived", "RetryScheduled",
+    "RetryDeclined", "RateLimitWait", "CooldownStarted",
+    # bulk jobs
+    "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
+    "OutcomeCounts", "OrderUpdate",
+    # models and constants
+    "DOCUMENT_SIGNING_PRODUCTS", "ORDER_STATUSES", "TERMINAL_STATUSES", "OrderStatus", "StrFlag",
+    "Container", "ContainerRef", "CustomField", "DocumentSigningCertificate",
+    "DocumentSigningOrder", "Note", "NoteRequest", "Order", "OrderCertificate", "OrderCreated",
+    "OrderPrice", "OrderRequestSummary", "OrganizationContact", "OrganizationId",
+    "OrganizationRef", "OrganizationSummary", "Page", "Product", "RequestStatus", "ServerPlatform",
+    "ServerPlatformRef", "ShipInfo", "StatusChange", "Subaccount", "SubaccountCertificate",
+    "SubaccountOrder", "Subject", "UpdateStatusRequest", "User",
+}  # fmt: skip
+
+
+def test_exactly_the_public_names_are_exported() -> None:
+    assert set(dc.__all__) == EXPORTED
+    assert len(dc.__all__) == len(EXPORTED)  # none twice
+    namespace: dict[str, object] = {}
+    exec("from digicert_async import *", namespace)
+    assert set(namespace) - {"__builtins__"} == EXPORTED
+
+
+def test_public_classes_and_functions_live_in_digicert_async() -> None:
+    for name in dc.__all__:
+        value = getattr(dc, name)
+        if callable(value):
+            assert value.__module__ == "digicert_async", name
+    assert repr(dc.ValidationError) == "<class 'digicert_async.ValidationError'>"
+
+
+def test_public_objects_survive_pickling_by_their_public_path() -> None:
+    for value in (dc.CancelOutcome.CANCELED, dc.RetryPolicy(max_attempts=2), dc.Order(id=1)):
+        assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_the_fixed_names_of_the_design_exist() -> None:
+    client = dc.CertCentralClient("key")
+    for method in ("add_note", "cancel", "update_status", "create_document_signing", "get",
+                   "list", "list_notes", "status_changes"):  # fmt: skip
+        assert callable(getattr(client.orders, method)), method
+    for method in ("get_order", "list_orders"):
+        assert callable(getattr(client.subaccounts, method)), method
+    assert client.rate_limit == dc.RateLimit()
