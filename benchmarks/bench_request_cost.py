@@ -7,8 +7,9 @@ body, ``json.loads``; a third way adds only what the client asks of aiohttp on e
 call (its User-Agent, a per-attempt timeout, redirects off). The client also structures
 the answer into an ``Order`` and runs its middleware (retry, rate limit, hooks). The
 ways run alternately for a few rounds (the order flips every round); the medians are
-reported: throughput, its ratio (target >= 0.85) and the CPU time of the client process
-per request (``time.process_time`` delta / N). The fake's CPU per request and the share of CPU time
+reported: throughput, and the CPU time of the client process per request
+(``time.process_time`` delta / N), judged by the median of the per-round ratios of the
+client's CPU time to raw aiohttp's (target <= 1.15). The fake's CPU per request and the share of CPU time
 the hypervisor stole from the VM during the measurements are printed too: on a shared
 virtual machine they explain most of the spread between rounds.
 
@@ -33,7 +34,7 @@ from _fake_process import FakeProcess
 import digicert_async as dc
 from digicert_async._client import USER_AGENT
 
-TARGET_RATIO = 0.85
+TARGET_CPU_RATIO = 1.15
 ORDERS = 1000
 CLIENT = "digicert-async"
 RAW = "raw aiohttp + json.loads"
@@ -76,7 +77,7 @@ async def measure(
 
 
 async def main(quick: bool) -> None:
-    count, concurrency, rounds = (1000, 50, 3) if quick else (5000, 50, 7)
+    count, concurrency, rounds = (1000, 50, 3) if quick else (3000, 50, 15)
     header("bench_request_cost: order reads, client vs raw aiohttp", quick)
     print(
         f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency} concurrent"
@@ -176,18 +177,22 @@ async def main(quick: bool) -> None:
     client_rate, client_cpu = medians[CLIENT]
     raw_rate, raw_cpu = medians[RAW]
     options_cpu = medians[RAW_WITH_OPTIONS][1]
-    ratio = client_rate / raw_rate
     mine, raw = results[CLIENT], results[RAW]
-    paired = statistics.median(r.elapsed / m.elapsed for m, r in zip(mine, raw, strict=True))
+    # Judged within rounds: each round's client and raw measurements ran back to back,
+    # so their ratio holds when the machine's speed drifts between rounds.
+    per_round = [m.cpu / r.cpu for m, r in zip(mine, raw, strict=True)]
+    cpu_ratio = statistics.median(per_round)
+    rate_ratio = statistics.median(r.elapsed / m.elapsed for m, r in zip(mine, raw, strict=True))
     print()
     print(
-        f"throughput ratio client/raw: {ratio:.3f} (target >= {TARGET_RATIO})"
-        f" -> {verdict(ratio >= TARGET_RATIO)} (median of the per-round ratios:"
-        f" {paired:.3f}); client CPU per request"
-        f" {client_cpu:.0f} µs vs {raw_cpu:.0f} µs raw ({client_cpu / raw_cpu:.2f}x,"
-        f" +{client_cpu - raw_cpu:.0f} µs), of which the client's request options alone"
-        f" (raw aiohttp with them: {options_cpu:.0f} µs) account for"
-        f" {options_cpu - raw_cpu:+.0f} µs"
+        f"client CPU per request / raw, median of the per-round ratios: {cpu_ratio:.3f}"
+        f" (target <= {TARGET_CPU_RATIO}) -> {verdict(cpu_ratio <= TARGET_CPU_RATIO)};"
+        f" medians {client_cpu:.0f} µs vs {raw_cpu:.0f} µs raw (+{client_cpu - raw_cpu:.0f} µs),"
+        f" of which the client's request options alone (raw aiohttp with them:"
+        f" {options_cpu:.0f} µs) account for {options_cpu - raw_cpu:+.0f} µs;"
+        f" throughput client/raw, per-round median {rate_ratio:.3f}"
+        f" (medians {client_rate:,.0f}/s vs {raw_rate:,.0f}/s); per-round CPU ratios:"
+        f" {', '.join(f'{ratio:.2f}' for ratio in per_round)}"
     )
 
 

@@ -290,6 +290,9 @@ class RetryMiddleware:
                     return self._give_up(previous, attempt - 1)
                 cause: BaseException = outcome
             else:
+                if 200 <= outcome.status < 300:  # the common case, decided at once
+                    self.budget.earn(spent)
+                    return outcome.with_attempts(attempt)
                 if classify(request, outcome) is None:
                     if outcome.status < 500:
                         self.budget.earn(spent)

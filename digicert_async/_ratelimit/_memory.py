@@ -84,6 +84,8 @@ class InMemoryLimiterBackend:
         self._clock = clock
         self._logs = tuple(SlotLog(count) for count, _ in self._windows)
         self.cooldown = Cooldown(cooldown_initial, cooldown_max)
+        # Without windows (RateLimit.disabled()) only the cool-down gate is kept.
+        self.paced = bool(self._windows)
 
     @classmethod
     def from_rate_limit(
@@ -128,6 +130,8 @@ class InMemoryLimiterBackend:
         now = self._clock()
         if self.cooldown.remaining(now) > 0.0:
             return None
+        if not self.paced:
+            return now
         if window_wait(now, self._windows, self._logs, self._margin) > 0.0:
             return None
         return self.take(now)

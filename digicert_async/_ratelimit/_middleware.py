@@ -148,22 +148,23 @@ class RateLimitMiddleware:
 
     async def __call__(self, request: Request, call_next: Handler) -> Response:
         local = self._local
-        if local is not None and self._turn.free:
-            deadline = request.deadline
-            if deadline is None or deadline > self._clock():
-                # Nobody queued, and a slot free now: no wait, so no turn to take.
-                token = local.take_if_free()
-                if token is not None:
-                    epoch = local.epoch
-                    try:
-                        response = await call_next(request)
-                    finally:
+        deadline = request.deadline
+        if local is not None and self._turn.free and (deadline is None or deadline > self._clock()):
+            # Nobody queued, and a slot free now: no wait, so no turn to take.
+            token = local.take_if_free()
+            if token is not None:
+                cooldown = local.cooldown
+                epoch = cooldown.epoch
+                try:
+                    response = await call_next(request)
+                finally:
+                    if local.paced:
                         local.move(token)
-                    if response.status == 429:
-                        await self._throttled(request, response, epoch)
-                    else:
-                        local.cooldown.succeeded(epoch)
-                    return response
+                if response.status == 429:
+                    await self._throttled(request, response, epoch)
+                else:
+                    cooldown.succeeded(epoch)
+                return response
         reservation = await self._take_slot(request)
         try:
             response = await call_next(request)
