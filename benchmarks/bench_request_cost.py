@@ -9,9 +9,9 @@ the answer into an ``Order`` and runs its middleware (retry, rate limit, hooks).
 ways run alternately for a few rounds (the order flips every round); the medians are
 reported: throughput, and the CPU time of the client process per request
 (``time.process_time`` delta / N), judged by the median of the per-round ratios of the
-client's CPU time to raw aiohttp's (target <= 1.15). The fake's CPU per request and the share of CPU time
-the hypervisor stole from the VM during the measurements are printed too: on a shared
-virtual machine they explain most of the spread between rounds.
+client's CPU time to raw aiohttp's (target <= 1.15). The fake's CPU per request and the
+share of CPU time the hypervisor stole from the VM during the measurements are printed
+too: on a shared virtual machine they explain most of the spread between rounds.
 
     python benchmarks/bench_request_cost.py [--quick]
 """
