@@ -3,12 +3,13 @@
 1. Per-acquire cost: ``reserve()`` on the in-process backend versus one Redis round trip
    (the Lua script), sequentially, with windows too large to ever wait.
 2. 4 worker processes x 100 concurrent tasks (``orders.add_note``), one API key, against
-   one ``FakeCertCentral`` (in this process) whose windows are DigiCert's shape scaled
-   down. With ``RedisLimiterBackend`` every worker shares one budget: elapsed time from
-   the first to the last arrival at the server versus the least the windows allow (the
-   greedy schedule, simulated; target <= 1.15), and the 429s (target 0). Then the same
-   run with only the in-process limiter in each worker (each paces itself to the whole
-   budget, single attempt): the overrun shows as 429s.
+   one ``FakeCertCentral`` (in a process of its own, ``_fake_process``) whose windows
+   are DigiCert's shape scaled down. With ``RedisLimiterBackend`` every worker shares
+   one budget: elapsed time from the first to the last arrival at the server versus
+   the least the windows allow (the greedy schedule, simulated; target <= 1.15), and
+   the 429s (target 0). Then the same run with only the in-process limiter in each
+   worker (each paces itself to the whole budget, single attempt): the overrun shows
+   as 429s.
 
 Redis: ``--redis-url`` or ``DIGICERT_ASYNC_TEST_REDIS_URL``, else a ``redis-server`` this
 script starts on a free loopback port (and stops).
@@ -35,10 +36,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from _common import least_possible
+from _fake_process import FakeProcess
 
 import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, RateLimit, api_key_hash
-from digicert_async.testing import FakeCertCentral
 
 THIS_FILE = os.path.abspath(__file__)
 WORKERS = 4
@@ -149,7 +150,8 @@ async def _worker(config: dict[str, Any]) -> dict[str, Any]:
 async def run_workers(
     windows: list[tuple[int, float]], margin: float, redis_url: str | None, attempts: int
 ) -> dict[str, Any]:
-    async with FakeCertCentral(rate_limits=windows, orders=10, block_seconds=1.0) as fake:
+    async with FakeProcess(rate_limits=windows, orders=10, block_seconds=1.0) as fake:
+        order_ids = await fake.ids()
         procs = []
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         for number in range(WORKERS):
@@ -163,7 +165,7 @@ async def run_workers(
                 "margin": margin,
                 "tasks": TASKS,
                 "attempts": attempts,
-                "order_ids": fake.order_ids,
+                "order_ids": order_ids,
             }
             procs.append(
                 await asyncio.create_subprocess_exec(
@@ -178,7 +180,8 @@ async def run_workers(
         for proc in procs:
             assert proc.stdout is not None
             assert (await proc.stdout.readline()).strip() == b"ready"
-        limited_before = fake.rate_limited_count
+        limited_before = (await fake.stats())["rate_limited"]
+        await fake.clear()
         started = time.monotonic()
         for proc in procs:
             assert proc.stdin is not None
@@ -189,12 +192,12 @@ async def run_workers(
             out, _ = await proc.communicate()
             reports.append(json.loads(out.decode().strip().splitlines()[-1]))
         elapsed = time.monotonic() - started
-        arrivals = sorted(r.time for r in fake.requests)
+        arrivals = sorted(at for _, _, at, _ in await fake.log())
         return {
             "elapsed": elapsed,
             "span": arrivals[-1] - arrivals[0],
             "requests": len(arrivals),
-            "http_429": fake.rate_limited_count - limited_before,
+            "http_429": (await fake.stats())["rate_limited"] - limited_before,
             "ok": sum(r["ok"] for r in reports),
             "failed": sum(r["failed"] for r in reports),
             "local": sum(r["local"] for r in reports),
