@@ -152,14 +152,32 @@ class NotFoundError(APIError):
     """HTTP 404: the order, product or route does not exist."""
 
 
-def _base_url_hint(api_root: str) -> str:
-    return (
-        f" (this does not look like DigiCert's API: check base_url, the API root, which"
-        f" should end in /services/v2; this client's is {api_root})"
-    )
+class _WrongAPIRoot(APIError):
+    # One home for what the two "base_url is wrong" errors share: the client's API
+    # root, and the hint that names it. First in their bases, so its _describe wins.
+
+    def __init__(
+        self,
+        status: int,
+        errors: list[ErrorDetail],
+        *,
+        method: str,
+        url: str,
+        body: str = "",
+        attempts: int = 1,
+        api_root: str | None = None,
+    ) -> None:
+        self.api_root = api_root if api_root is not None else url
+        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
+
+    def _describe(self) -> str:
+        return super()._describe() + (
+            " (this does not look like DigiCert's API: check base_url, the API root,"
+            f" which should end in /services/v2; this client's is {self.api_root})"
+        )
 
 
-class RouteNotFoundError(NotFoundError, ConfigurationError):
+class RouteNotFoundError(_WrongAPIRoot, NotFoundError, ConfigurationError):
     """HTTP 404 that is not DigiCert's answer about the object asked for.
 
     Either DigiCert's ``not_found|route`` or a 404 without DigiCert's JSON error body
@@ -168,46 +186,12 @@ class RouteNotFoundError(NotFoundError, ConfigurationError):
     ``/services/v2``). ``api_root`` is the client's API root.
     """
 
-    def __init__(
-        self,
-        status: int,
-        errors: list[ErrorDetail],
-        *,
-        method: str,
-        url: str,
-        body: str = "",
-        attempts: int = 1,
-        api_root: str | None = None,
-    ) -> None:
-        self.api_root = api_root if api_root is not None else url
-        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
 
-    def _describe(self) -> str:
-        return super()._describe() + _base_url_hint(self.api_root)
-
-
-class RedirectError(APIError, ConfigurationError):
+class RedirectError(_WrongAPIRoot, ConfigurationError):
     """A 3xx answer. DigiCert's API does not redirect (and redirects are never
     followed, so the key never travels elsewhere): the client's ``base_url`` points
     at something else, such as the web site. ``api_root`` is the client's API root.
     """
-
-    def __init__(
-        self,
-        status: int,
-        errors: list[ErrorDetail],
-        *,
-        method: str,
-        url: str,
-        body: str = "",
-        attempts: int = 1,
-        api_root: str | None = None,
-    ) -> None:
-        self.api_root = api_root if api_root is not None else url
-        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
-
-    def _describe(self) -> str:
-        return super()._describe() + _base_url_hint(self.api_root)
 
 
 class RateLimitError(APIError):
