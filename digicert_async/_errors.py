@@ -63,7 +63,23 @@ class ErrorDetail:
 
 
 class DigiCertError(Exception):
-    """Base class of every exception this library raises on purpose."""
+    """Base class of every exception this library raises on purpose.
+
+    Every one pickles (to cross to a worker process, say) with its attributes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own pickling replays cls(*self.args), and args holds only the
+        # message: subclasses take other (keyword-only) arguments. Rebuild from state.
+        return (_rebuild_error, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild_error(
+    cls: type[DigiCertError], args: tuple[Any, ...], state: dict[str, Any]
+) -> DigiCertError:
+    error = cls.__new__(cls, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigurationError(DigiCertError):
