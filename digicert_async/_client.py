@@ -37,7 +37,9 @@ from ._ratelimit import (
 )
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
+from .resources.certificates import CertificatesResource
 from .resources.orders import OrdersResource
+from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
@@ -257,6 +259,8 @@ class CertCentralClient:
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
         self.subaccounts = SubaccountsResource(self)
+        self.certificates = CertificatesResource(self)
+        self.requests = RequestsResource(self)
 
     @property
     def max_response_bytes(self) -> int:
