@@ -144,6 +144,32 @@ async def test_a_csr_alone_takes_the_rest_from_the_order(
 
 
 @requires_aioresponses
+@pytest.mark.parametrize(
+    "product",
+    [
+        {"name_id": "code_signing", "type": "code_signing_certificate"},
+        {"name_id": "document_signing_org_1", "type": "document_signing_certificate"},
+    ],
+)
+async def test_a_reissue_of_a_certificate_without_host_names_sends_no_common_name(
+    mocked: aioresponses, client: dc.CertCentralClient, product: dict[str, str]
+) -> None:
+    mocked.get(
+        f"{ROOT}/order/certificate/8",
+        payload={
+            "id": 8,
+            "status": "issued",
+            "product": product,
+            "certificate": {"id": 3, "common_name": "Example Inc", "signature_hash": "sha384"},
+        },
+    )
+    mocked.post(f"{ROOT}/order/certificate/8/reissue", status=201, payload={"id": 8})
+    await client.orders.reissue(8, CSR)
+    calls = [call for (method, _), calls in mocked.requests.items() for call in calls]
+    assert sent_json(calls[-1].kwargs) == {"certificate": {"csr": CSR, "signature_hash": "sha384"}}
+
+
+@requires_aioresponses
 async def test_list_reissues_and_duplicates(
     mocked: aioresponses, client: dc.CertCentralClient
 ) -> None:

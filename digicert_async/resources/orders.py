@@ -26,6 +26,7 @@ from ..models import (
     Note,
     NoteRequest,
     Order,
+    OrderCertificate,
     OrderCreated,
     ReissueCertificate,
     ReissueRequest,
@@ -114,6 +115,32 @@ def _kept_names(names: builtins.list[str] | None) -> builtins.list[str] | None:
             seen.add(name.lower())
             kept.append(name)
     return kept
+
+
+# Products whose certificates name no host: DigiCert's Reissue page says to leave
+# common_name out for them (code signing, EV code signing, document signing, VMC).
+_NO_HOST_PRODUCTS = ("code_signing", "document_signing", "vmc", "verified_mark")
+
+
+def _names_no_host(order: Order) -> bool:
+    product = order.product
+    if product is None:
+        return False
+    names = f"{product.name_id or ''} {product.type or ''}".lower()
+    return any(kind in names for kind in _NO_HOST_PRODUCTS)
+
+
+def _order_hash(order_id: int, current: OrderCertificate | None) -> str:
+    """The order's signature hash, as a reissue or duplicate sends it back."""
+    shown = None if current is None else current.signature_hash
+    signature_hash = None if shown is None else shown.lower()
+    if signature_hash not in REISSUE_SIGNATURE_HASHES:
+        raise ValidationError(
+            "request.certificate.signature_hash",
+            f"not given, and order {order_id} shows {shown!r}, which DigiCert no"
+            " longer issues with; nothing was sent",
+        )
+    return signature_hash
 
 
 def _status_filter_time(moment: datetime) -> str:
@@ -267,7 +294,9 @@ class OrdersResource:
         and the signature hash besides the CSR: whichever of ``common_name``,
         ``dns_names``, ``signature_hash`` (and ``server_platform``) is left out is taken
         from the order, which is read first (one GET; none when all three are given).
-        So a CSR alone keeps the names; ``dns_names=[]`` drops the other names.
+        So a CSR alone keeps the names; ``dns_names=[]`` drops the other names. For a
+        code signing, EV code signing, document signing or VMC order, DigiCert wants no
+        ``common_name``: none is filled in there (only the hash is).
 
         Returns DigiCert's answer: ``id`` is the order's, ``requests[0].id`` the
         approval request opened for the reissue. The POST is sent once: it is never
@@ -364,9 +393,20 @@ class OrdersResource:
         wanted = change.certificate
         if None not in (wanted.common_name, wanted.dns_names, wanted.signature_hash):
             return change
-        current = (await self.get(order_id)).certificate
+        order = await self.get(order_id)
+        current = order.certificate
         field = "request.certificate"
         common_name = wanted.common_name
+        if common_name is None and _names_no_host(order):
+            # DigiCert wants no common_name on these reissues: it is left out, not filled
+            # in, and the names with it
+            return attrs.evolve(
+                change,
+                certificate=attrs.evolve(
+                    wanted,
+                    signature_hash=wanted.signature_hash or _order_hash(order_id, current),
+                ),
+            )
         if common_name is None:
             common_name = None if current is None else current.common_name
             if common_name is None:
@@ -374,16 +414,7 @@ class OrdersResource:
                     f"{field}.common_name",
                     f"not given, and order {order_id} shows none to keep; nothing was sent",
                 )
-        signature_hash = wanted.signature_hash
-        if signature_hash is None:
-            shown = None if current is None else current.signature_hash
-            signature_hash = None if shown is None else shown.lower()
-            if signature_hash not in REISSUE_SIGNATURE_HASHES:
-                raise ValidationError(
-                    f"{field}.signature_hash",
-                    f"not given, and order {order_id} shows {shown!r}, which DigiCert no"
-                    " longer issues with; nothing was sent",
-                )
+        signature_hash = wanted.signature_hash or _order_hash(order_id, current)
         dns_names = wanted.dns_names
         if dns_names is None and current is not None:
             dns_names = _kept_names(current.dns_names)
