@@ -398,3 +398,17 @@ async def test_an_order_that_needs_approval_waits_for_its_request(
     request = await client.requests.get(placed.request_id)
     assert request.status == ("approved" if decision == "approve" else "rejected")
     assert request.processor_comment == "decided"
+
+
+async def test_a_document_signing_reissue_needs_no_common_name(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    order_id = fake.add_order("issued", product="document_signing_org_1", common_name="Ex Inc")
+    _, csr = make_csr("ignored")
+    await client.orders.reissue(order_id, csr)  # sends csr + hash only
+    sent = [r.json for r in fake.requests if r.method == "POST"]
+    assert sent == [{"certificate": {"csr": csr, "signature_hash": "sha256"}}]
+    fake.advance(ISSUE_AFTER)
+    [reissued] = await client.orders.list_reissues(order_id)
+    assert reissued.status == "issued" and reissued.common_name == "Ex Inc"
+    assert reissued.dns_names == []

@@ -2,7 +2,9 @@
 
 DigiCert's older Reissue page marks ``certificate.common_name``, ``certificate.csr`` and
 ``certificate.signature_hash`` required, and so does the fake (a client that sends a CSR
-alone must fill in the rest, as ``orders.reissue`` does from the order). Only an
+alone must fill in the rest, as ``orders.reissue`` does from the order), except
+``common_name`` on code signing, document signing and VMC orders, whose reissues carry
+none (the current page says to leave it out there). Only an
 ``issued`` order can be reissued or duplicated. The listings show DigiCert's own type
 quirks: ``archived`` is ``0`` in the reissue listing and ``"0"`` in the duplicate one,
 and the ``purchased_*`` counts are strings.
@@ -26,6 +28,7 @@ from ._state import NOTE_USER, JSONDict, OrderStore, StoredCertificate, StoredOr
 from ._state import whole_number as _whole_number
 
 SIGNATURE_HASHES = ("sha256", "sha384", "sha512")
+NO_HOST_PRODUCTS = ("code_signing", "document_signing", "vmc", "verified_mark")
 
 routes = Routes()
 
@@ -34,7 +37,7 @@ routes = Routes()
 def reissue(store: OrderStore, call: Call) -> Answer:
     order = find_order(store, call)
     data = call.json_object()
-    fields = certificate_fields(data)
+    fields = certificate_fields(data, order)
     skip_approval = data.get("skip_approval", False)
     if not isinstance(skip_approval, bool):
         raise Rejected(400, invalid("skip_approval", "skip_approval must be true or false."))
@@ -47,7 +50,7 @@ def reissue(store: OrderStore, call: Call) -> Answer:
 def duplicate(store: OrderStore, call: Call) -> Answer:
     order = find_order(store, call)
     data = call.json_object()
-    fields = certificate_fields(data)
+    fields = certificate_fields(data, order)
     _must_be_issued(order, "duplicated")
     request = store.duplicate(order, **fields, comments=_comments(data))
     return 201, {"id": order.id, "requests": [{"id": request.id, "status": request.status}]}
@@ -67,7 +70,17 @@ def list_duplicates(store: OrderStore, call: Call) -> Answer:
     return 200, {"certificates": items} if items else {}
 
 
-def certificate_fields(data: JSONDict) -> dict[str, Any]:
+def names_a_host(order: StoredOrder) -> bool:
+    """Whether the order's certificates name hosts (TLS). Code signing, document signing
+    and VMC reissues carry no ``common_name``; the order's own is kept for them."""
+    product = order.info.get("product")
+    names = ""
+    if isinstance(product, dict):
+        names = f"{product.get('name_id') or ''} {product.get('type') or ''}".lower()
+    return not any(kind in names for kind in NO_HOST_PRODUCTS)
+
+
+def certificate_fields(data: JSONDict, order: StoredOrder) -> dict[str, Any]:
     """The ``certificate`` object of a reissue or duplicate, checked: every problem found
     answers 400 at once."""
     certificate = data.get("certificate")
@@ -84,7 +97,9 @@ def certificate_fields(data: JSONDict) -> dict[str, Any]:
     ):
         problems.append(invalid("certificate.csr", "The CSR is not a PEM certificate request."))
     common_name = certificate.get("common_name")
-    if common_name is None or common_name == "":
+    if not names_a_host(order) and common_name is None:
+        common_name = str(order.info.get("certificate", {}).get("common_name") or "")
+    elif common_name is None or common_name == "":
         problems.append(required("certificate.common_name"))
     elif not non_empty_text(common_name):
         problems.append(invalid("certificate.common_name"))
@@ -109,7 +124,13 @@ def certificate_fields(data: JSONDict) -> dict[str, Any]:
         raise Rejected(400, *problems)
     return {
         "common_name": common_name,
-        "dns_names": list(dns_names) if dns_names is not None else [common_name],
+        "dns_names": (
+            list(dns_names)
+            if dns_names is not None
+            else [common_name]
+            if names_a_host(order)
+            else []
+        ),
         "csr": csr,
         "signature_hash": signature_hash,
         "server_platform_id": None if platform is None else platform["id"],
