@@ -17,6 +17,7 @@ from aioresponses import aioresponses
 import digicert_async as dc
 from digicert_async.testing import FakeCertCentral, Fault
 
+from ._served import served
 from .conftest import requires_aioresponses
 from .test_request_shapes import KEY, ROOT, assert_common_headers, only_call, sent_json
 
@@ -413,3 +414,37 @@ async def test_a_reissue_refused_by_the_fake_names_the_missing_field(
         "required_param:certificate.common_name",
         "required_param:certificate.signature_hash",
     }
+
+
+# ---------------------------------------------------------------------- reading answers
+
+
+@pytest.mark.parametrize(("item", "field", "archived"), [
+    ({"id": 1, "archived": 0}, None, False),  # the reissue listing's int
+    ({"id": 1, "archived": "0"}, None, False),  # the duplicate listing's string
+    ({"id": 1, "archived": 1}, None, True),
+    ({"id": 1, "archived": "yes"}, "certificates[0].archived", None),
+    # counts come as strings ("2"): kept as sent; a number there is not coerced
+    ({"id": 1, "purchased_dns_names": 2}, "certificates[0].purchased_dns_names", None),
+    ({"id": "1"}, "certificates[0].id", None),
+])  # fmt: skip
+async def test_listing_types_are_read_as_decided(
+    item: dict[str, Any], field: str | None, archived: bool | None
+) -> None:
+    async with served() as (server, client):
+        server.answer("GET", "/order/certificate/4/duplicate", 200, {"certificates": [item]})
+        if field is None:
+            [listed] = await client.orders.list_duplicates(4)
+            assert listed.archived is archived
+        else:
+            with pytest.raises(dc.ResponseError) as caught:
+                await client.orders.list_duplicates(4)
+            assert caught.value.field == field
+
+
+async def test_a_revocation_answer_without_an_id_is_a_response_error() -> None:
+    async with served() as (server, client):
+        server.answer("PUT", "/order/certificate/4/revoke", 201, {"type": "revoke"})
+        with pytest.raises(dc.ResponseError) as caught:
+            await client.orders.revoke(4, comments="x")
+        assert caught.value.field == "id"
