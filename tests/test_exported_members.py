@@ -29,6 +29,10 @@ EXPORTED = {
     "OrganizationRef", "OrganizationSummary", "Page", "Product", "RequestStatus", "ServerPlatform",
     "ServerPlatformRef", "ShipInfo", "StatusChange", "Subaccount", "SubaccountCertificate",
     "SubaccountOrder", "Subject", "UpdateStatusRequest", "User",
+    # around an order: reissues, duplicates, revocations, approval requests
+    "CS_PROVISIONING_METHODS", "REISSUE_SIGNATURE_HASHES", "REQUEST_STATUSES", "REQUEST_TYPES",
+    "REVOCATION_REASONS", "ApprovalRequest", "DuplicateRequest", "IssuedCertificate",
+    "ReissueCertificate", "ReissueRequest", "RevokeRequest", "UpdateRequestStatus",
 }  # fmt: skip
 
 
@@ -60,4 +64,9 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.orders, method)), method
     for method in ("get_order", "list_orders"):
         assert callable(getattr(client.subaccounts, method)), method
+    for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):
+        assert callable(getattr(client.orders, method)), method
+    assert callable(client.certificates.revoke)
+    for method in ("list", "get", "approve", "reject"):
+        assert callable(getattr(client.requests, method)), method
     assert client.rate_limit == dc.RateLimit()

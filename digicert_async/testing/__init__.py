@@ -8,6 +8,11 @@ async with FakeCertCentral(orders=20) as fake:
     ...  # point a client at fake.base_url with fake.api_key
 ```
 
+Orders move on a lifecycle clock the test controls (``FakeCertCentral(issue_after=60)``,
+``fake.advance(60)``): pending orders, reissues and duplicates are issued with real X.509
+chains (``fake.certificate(certificate_id)``), made with ``cryptography`` (the ``testing``
+extra).
+
 ``FakeCertCentral`` is imported on first use, so importing this package (as the pytest plugin
 does) does not load the aiohttp server.
 """
