@@ -58,9 +58,13 @@ from .bulk import OrderUpdate as OrderUpdate
 from .bulk import OutcomeCounts as OutcomeCounts
 from .bulk import cancel_orders as cancel_orders
 from .bulk import poll_orders as poll_orders
+from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
 from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
 from .models import ORDER_STATUSES as ORDER_STATUSES
 from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+from .models import CertificateChain as CertificateChain
+from .models import CertificatePem as CertificatePem
+from .models import ChainCertificate as ChainCertificate
 from .models import Container as Container
 from .models import ContainerRef as ContainerRef
 from .models import CustomField as CustomField

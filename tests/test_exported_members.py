@@ -22,6 +22,7 @@ EXPORTED = {
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
     "OutcomeCounts", "OrderUpdate",
     # models and constants
+    "CERTIFICATE_FORMATS", "CertificateChain", "CertificatePem", "ChainCertificate",
     "DOCUMENT_SIGNING_PRODUCTS", "ORDER_STATUSES", "TERMINAL_STATUSES", "OrderStatus", "StrFlag",
     "Container", "ContainerRef", "CustomField", "DocumentSigningCertificate",
     "DocumentSigningOrder", "Note", "NoteRequest", "Order", "OrderCertificate", "OrderCreated",

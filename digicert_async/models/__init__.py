@@ -5,6 +5,12 @@ Field names are DigiCert's JSON names. Serialization lives in
 """
 
 from ._common import OrganizationSummary, Product, StrFlag, User
+from .certificates import (
+    CERTIFICATE_FORMATS,
+    CertificateChain,
+    CertificatePem,
+    ChainCertificate,
+)
 from .document_signing import (
     DOCUMENT_SIGNING_PRODUCTS,
     ContainerRef,
@@ -37,9 +43,13 @@ from .orders import (
 from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
 
 __all__ = [
+    "CERTIFICATE_FORMATS",
     "DOCUMENT_SIGNING_PRODUCTS",
     "ORDER_STATUSES",
     "TERMINAL_STATUSES",
+    "CertificateChain",
+    "CertificatePem",
+    "ChainCertificate",
     "Container",
     "ContainerRef",
     "CustomField",

@@ -1,0 +1,149 @@
+"""``client.certificates``: one certificate of an order, by its id: its files and chain."""
+
+from __future__ import annotations
+
+import json
+
+from .._checks import check_id, describe
+from .._decode import read_model
+from .._errors import ResponseError, ValidationError, decode_text
+from .._pem import PemError, split_bundle
+from .._pipeline import Requester, Response
+from ..models.certificates import CERTIFICATE_FORMATS, CertificateChain, CertificatePem
+
+__all__ = ["CertificatesResource", "check_format"]
+
+DOWNLOAD = "/certificate/{certificate_id}/download/format/{format_type}"
+DOWNLOAD_FOR_ORDER = "/certificate/download/order/{order_id}/format/{format_type}"
+CHAIN = "/certificate/{certificate_id}/chain"
+_CHAIN = read_model(CertificateChain)
+# The format's own type first, then anything: DigiCert's JSON error bodies must stay
+# acceptable, and no server should answer 406 for a file it would have sent.
+_ACCEPT = {name: {"Accept": f"{kind}, */*;q=0.1"} for name, kind in CERTIFICATE_FORMATS.items()}
+
+
+def check_format(value: object, field: str = "format") -> str:
+    """``value`` if it is one of :data:`~digicert_async.CERTIFICATE_FORMATS`, else the
+    ``ValidationError`` listing them."""
+    if isinstance(value, str) and value in CERTIFICATE_FORMATS:
+        return value
+    shown = repr(value[:40]) if isinstance(value, str) else describe(value)
+    raise ValidationError(
+        field, f"unknown certificate format {shown}; one of {', '.join(CERTIFICATE_FORMATS)}"
+    )
+
+
+def _not_a_file(response: Response, message: str, *, keep_body: bool = True) -> ResponseError:
+    return ResponseError(
+        message,
+        method=response.method,
+        url=response.url,
+        status=response.status,
+        body=decode_text(response.body) if keep_body else "",
+    )
+
+
+def read_file(response: Response) -> bytes:
+    """A certificate file as it came, unless the 2xx body is plainly no file: empty, an
+    HTML page (a proxy or a web site answered), or a JSON document (DigiCert's errors
+    come with an error status; JSON with a 2xx is something else answering)."""
+    body = response.body
+    head = body.lstrip()[:1]
+    if not head:
+        raise _not_a_file(response, "an empty body, not a certificate file")
+    headers = response.headers
+    content_type = (headers.get("Content-Type") or headers.get("content-type") or "").lower()
+    if head == b"<" or "html" in content_type:
+        raise _not_a_file(response, "an HTML page, not a certificate file (a proxy?)")
+    if head in (b"{", b"["):
+        try:
+            json.loads(body)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            raise _not_a_file(response, "a JSON document, not a certificate file")
+    return body
+
+
+def read_pem(response: Response) -> CertificatePem:
+    """A ``pem_all`` body split into certificate, intermediates and root."""
+    body = read_file(response)
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise _not_a_file(response, "not PEM text (bytes outside ASCII)") from None
+    try:
+        certificate, intermediates, root = split_bundle(text)
+    except PemError as exc:
+        # The body is left out when it holds a key: an error is logged and shown.
+        raise _not_a_file(
+            response, f"not a PEM certificate bundle: {exc}", keep_body="PRIVATE KEY" not in text
+        ) from None
+    return CertificatePem(certificate=certificate, intermediates=intermediates, root=root)
+
+
+class CertificatesResource:
+    """Certificates: ``client.certificates``."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    async def download(self, certificate_id: int, format: str = "pem_all") -> bytes:
+        """One certificate's file, in ``format`` (one of
+        :data:`~digicert_async.CERTIFICATE_FORMATS`), as the bytes DigiCert sends: PEM
+        text, a PKCS#7 bundle or a ZIP archive.
+
+        Use it for a reissue or a duplicate, which :meth:`download_for_order` does not
+        reach. The answer is read under the client's ``max_response_bytes``; a 2xx body
+        that is empty, an HTML page or JSON is a ``ResponseError``.
+        """
+        check_id("certificate_id", certificate_id)
+        format_type = check_format(format)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD,
+            read_file,
+            path_args={"certificate_id": certificate_id, "format_type": format_type},
+            headers=_ACCEPT[format_type],
+        )
+
+    async def download_for_order(self, order_id: int, format: str = "pem_all") -> bytes:
+        """The order's active certificate, in ``format``, as :meth:`download` gives it.
+
+        DigiCert serves only the order's current certificate here: not its duplicates,
+        nor the certificates its reissues replaced.
+        """
+        check_id("order_id", order_id)
+        format_type = check_format(format)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD_FOR_ORDER,
+            read_file,
+            path_args={"order_id": order_id, "format_type": format_type},
+            headers=_ACCEPT[format_type],
+        )
+
+    async def get_pem(self, certificate_id: int) -> CertificatePem:
+        """One certificate with its chain, as PEM text split into its parts.
+
+        Downloads ``pem_all`` and tells the blocks apart by their names, whatever their
+        order: the root is the self-signed block, the certificate the one that issues
+        no other. A body that is not a bundle of certificates (a block of another
+        kind, no leaf, two roots) is a ``ResponseError``.
+        """
+        check_id("certificate_id", certificate_id)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD,
+            read_pem,
+            path_args={"certificate_id": certificate_id, "format_type": "pem_all"},
+            headers=_ACCEPT["pem_all"],
+        )
+
+    async def chain(self, certificate_id: int) -> CertificateChain:
+        """The CA certificates above a certificate, as DigiCert lists them
+        (``intermediates``, each with its ``subject_common_name`` and ``pem``)."""
+        check_id("certificate_id", certificate_id)
+        return await self._requester.call(
+            "GET", CHAIN, _CHAIN, path_args={"certificate_id": certificate_id}
+        )
