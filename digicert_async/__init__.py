@@ -59,9 +59,15 @@ from .bulk import OutcomeCounts as OutcomeCounts
 from .bulk import cancel_orders as cancel_orders
 from .bulk import poll_orders as poll_orders
 from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
+from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
 from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
 from .models import ORDER_STATUSES as ORDER_STATUSES
+from .models import REISSUE_SIGNATURE_HASHES as REISSUE_SIGNATURE_HASHES
+from .models import REQUEST_STATUSES as REQUEST_STATUSES
+from .models import REQUEST_TYPES as REQUEST_TYPES
+from .models import REVOCATION_REASONS as REVOCATION_REASONS
 from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+from .models import ApprovalRequest as ApprovalRequest
 from .models import CertificateChain as CertificateChain
 from .models import CertificatePem as CertificatePem
 from .models import ChainCertificate as ChainCertificate
@@ -70,6 +76,8 @@ from .models import ContainerRef as ContainerRef
 from .models import CustomField as CustomField
 from .models import DocumentSigningCertificate as DocumentSigningCertificate
 from .models import DocumentSigningOrder as DocumentSigningOrder
+from .models import DuplicateRequest as DuplicateRequest
+from .models import IssuedCertificate as IssuedCertificate
 from .models import Note as Note
 from .models import NoteRequest as NoteRequest
 from .models import Order as Order
@@ -84,7 +92,10 @@ from .models import OrganizationRef as OrganizationRef
 from .models import OrganizationSummary as OrganizationSummary
 from .models import Page as Page
 from .models import Product as Product
+from .models import ReissueCertificate as ReissueCertificate
+from .models import ReissueRequest as ReissueRequest
 from .models import RequestStatus as RequestStatus
+from .models import RevokeRequest as RevokeRequest
 from .models import ServerPlatform as ServerPlatform
 from .models import ServerPlatformRef as ServerPlatformRef
 from .models import ShipInfo as ShipInfo
@@ -94,6 +105,7 @@ from .models import Subaccount as Subaccount
 from .models import SubaccountCertificate as SubaccountCertificate
 from .models import SubaccountOrder as SubaccountOrder
 from .models import Subject as Subject
+from .models import UpdateRequestStatus as UpdateRequestStatus
 from .models import UpdateStatusRequest as UpdateStatusRequest
 from .models import User as User
 from .resources._base import Listing as Listing

@@ -37,7 +37,9 @@ from ._ratelimit import (
 )
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
+from .resources.certificates import CertificatesResource
 from .resources.orders import OrdersResource
+from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
@@ -257,6 +259,8 @@ class CertCentralClient:
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
         self.subaccounts = SubaccountsResource(self)
+        self.certificates = CertificatesResource(self)
+        self.requests = RequestsResource(self)
 
     @property
     def max_response_bytes(self) -> int:
@@ -390,11 +394,16 @@ class CertCentralClient:
         params: tuple[tuple[str, str], ...] = (),
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        replayable: bool | None = None,
     ) -> _Result:
         """Send ``method route`` (``route`` filled with ``path_args``) through the
         middleware chain and return the answer as ``read`` reads it (see
         ``digicert_async._decode``), or raise the documented exception. This is the
-        seam the resource methods share; prefer them."""
+        seam the resource methods share; prefer them.
+
+        ``replayable=False`` keeps the retry layer from sending it again once it may
+        have reached DigiCert, whatever the method (a PUT that creates something);
+        None lets the method decide."""
         self._calls_made += 1
         request = Request(
             method=method,
@@ -406,6 +415,7 @@ class CertCentralClient:
             json=json,
             read=read,
             call=self._calls_made,
+            replayable=replayable,
         )
         events = self._events
         if not (events.on_call_start or events.on_call_end):

@@ -66,6 +66,12 @@ class Request:
     ``read`` says how the answer is read (None: the raw ``Response``). ``call``
     numbers the calls of a client, so that the events of one call can be told apart.
 
+    ``replayable`` says whether the request may be sent again after it may have
+    reached DigiCert (a reset, a timeout, a 502/503/504): idempotency belongs to the
+    endpoint, not to the HTTP method. None (the default) lets the method decide (GET,
+    PUT, DELETE yes; POST no); an endpoint whose PUT creates something (a revoke
+    request, an approval decision) says False.
+
     A request belongs to one call. ``attempt`` and ``deadline`` are the retry
     middleware's to set before each attempt, so that the layers below it can report
     the attempt number and never wait past the deadline (a monotonic
@@ -81,6 +87,7 @@ class Request:
     json: Any = None
     read: Reader[Any] | None = None
     call: int = 0
+    replayable: bool | None = None
     attempt: int = 1
     deadline: float | None = None
     url: str = attrs.field(init=False, repr=False, eq=False)
@@ -90,6 +97,10 @@ class Request:
 
     @property
     def idempotent(self) -> bool:
+        """Whether a send that may have reached DigiCert can be repeated safely:
+        ``replayable`` when the endpoint said, else what the method implies."""
+        if self.replayable is not None:
+            return self.replayable
         return self.method in IDEMPOTENT_METHODS
 
     def for_attempt(self, attempt: int, deadline: float | None) -> Request:
@@ -205,9 +216,13 @@ class Requester(Protocol):
         params: tuple[tuple[str, str], ...] = (),
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        replayable: bool | None = None,
     ) -> _Result:
         """Send ``method route`` (``route`` filled with ``path_args``) and return the
-        answer as ``read`` reads it, or raise the documented exception."""
+        answer as ``read`` reads it, or raise the documented exception.
+
+        ``replayable=False`` marks an endpoint that must never be sent twice once it
+        may have reached DigiCert, whatever its method (see ``Request.replayable``)."""
         ...
 
 

@@ -6,9 +6,10 @@ The rules follow what DigiCert's API can safely take:
   The waiting is the rate limiter's shared cool-down gate, so this layer adds no
   backoff of its own and spends no retry budget on it (429 retries cannot add load
   beyond the paced rate; ``max_attempts`` and the deadline still bound them).
-- 502/503/504, resets and timeouts are retried only for idempotent methods
-  (GET/PUT/DELETE): a POST that may have reached the server (a new order, a new
-  note) is never sent twice.
+- 502/503/504, resets and timeouts are retried only for idempotent requests:
+  GET/PUT/DELETE unless the endpoint says otherwise (``Request.replayable``). A POST
+  that may have reached the server (a new order, a new note), or a PUT that creates
+  something (a revoke request, an approval decision), is never sent twice.
 - A request that certainly never reached the server (``TransportError`` with
   ``request_sent=False``: the connection could not be opened) is retried for every
   method.

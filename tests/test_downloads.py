@@ -85,10 +85,7 @@ async def served(**options: Any) -> AsyncIterator[tuple[FileServer, dc.CertCentr
 
 
 def certificates(client: dc.CertCentralClient) -> CertificatesResource:
-    # client.certificates is wired on the branch that brings revoke; until both meet,
-    # the resource is built on the client the same way.
-    found = getattr(client, "certificates", None)
-    return found if found is not None else CertificatesResource(client)
+    return client.certificates
 
 
 def a_zip(**files: str) -> bytes:

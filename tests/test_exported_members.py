@@ -30,6 +30,10 @@ EXPORTED = {
     "OrganizationRef", "OrganizationSummary", "Page", "Product", "RequestStatus", "ServerPlatform",
     "ServerPlatformRef", "ShipInfo", "StatusChange", "Subaccount", "SubaccountCertificate",
     "SubaccountOrder", "Subject", "UpdateStatusRequest", "User",
+    # around an order: reissues, duplicates, revocations, approval requests
+    "CS_PROVISIONING_METHODS", "REISSUE_SIGNATURE_HASHES", "REQUEST_STATUSES", "REQUEST_TYPES",
+    "REVOCATION_REASONS", "ApprovalRequest", "DuplicateRequest", "IssuedCertificate",
+    "ReissueCertificate", "ReissueRequest", "RevokeRequest", "UpdateRequestStatus",
 }  # fmt: skip
 
 
@@ -61,4 +65,10 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.orders, method)), method
     for method in ("get_order", "list_orders"):
         assert callable(getattr(client.subaccounts, method)), method
+    for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):
+        assert callable(getattr(client.orders, method)), method
+    for method in ("revoke", "download", "download_for_order", "get_pem", "chain"):
+        assert callable(getattr(client.certificates, method)), method
+    for method in ("list", "get", "approve", "reject"):
+        assert callable(getattr(client.requests, method)), method
     assert client.rate_limit == dc.RateLimit()

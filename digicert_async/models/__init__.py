@@ -40,13 +40,35 @@ from .orders import (
     StatusChange,
     UpdateStatusRequest,
 )
+from .reissues import (
+    CS_PROVISIONING_METHODS,
+    REISSUE_SIGNATURE_HASHES,
+    DuplicateRequest,
+    IssuedCertificate,
+    ReissueCertificate,
+    ReissueRequest,
+)
+from .requests import (
+    REQUEST_STATUSES,
+    REQUEST_TYPES,
+    REVOCATION_REASONS,
+    ApprovalRequest,
+    RevokeRequest,
+    UpdateRequestStatus,
+)
 from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
 
 __all__ = [
     "CERTIFICATE_FORMATS",
+    "CS_PROVISIONING_METHODS",
     "DOCUMENT_SIGNING_PRODUCTS",
     "ORDER_STATUSES",
+    "REISSUE_SIGNATURE_HASHES",
+    "REQUEST_STATUSES",
+    "REQUEST_TYPES",
+    "REVOCATION_REASONS",
     "TERMINAL_STATUSES",
+    "ApprovalRequest",
     "CertificateChain",
     "CertificatePem",
     "ChainCertificate",
@@ -55,6 +77,8 @@ __all__ = [
     "CustomField",
     "DocumentSigningCertificate",
     "DocumentSigningOrder",
+    "DuplicateRequest",
+    "IssuedCertificate",
     "Note",
     "NoteRequest",
     "Order",
@@ -69,7 +93,10 @@ __all__ = [
     "OrganizationSummary",
     "Page",
     "Product",
+    "ReissueCertificate",
+    "ReissueRequest",
     "RequestStatus",
+    "RevokeRequest",
     "ServerPlatform",
     "ServerPlatformRef",
     "ShipInfo",
@@ -79,6 +106,7 @@ __all__ = [
     "SubaccountCertificate",
     "SubaccountOrder",
     "Subject",
+    "UpdateRequestStatus",
     "UpdateStatusRequest",
     "User",
 ]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
-from .._checks import check_id
+from .._checks import check_id, describe
 from .._converter import converter
 from .._decode import read_model, read_nothing
 from .._errors import ValidationError
@@ -17,15 +18,23 @@ from .._pipeline import Requester
 from ..models import (
     DOCUMENT_SIGNING_PRODUCTS,
     ORDER_STATUSES,
+    REISSUE_SIGNATURE_HASHES,
+    ApprovalRequest,
     DocumentSigningOrder,
+    DuplicateRequest,
+    IssuedCertificate,
     Note,
     NoteRequest,
     Order,
     OrderCreated,
+    ReissueCertificate,
+    ReissueRequest,
+    ServerPlatformRef,
     StatusChange,
     UpdateStatusRequest,
 )
 from ..models._common import response_model
+from . import _revoke
 from ._base import Listing, check_page_size, listing_params
 
 __all__ = ["OrdersResource"]
@@ -48,6 +57,12 @@ class _StatusChangeList:
     orders: list[StatusChange] = attrs.field(factory=list)
 
 
+@response_model
+@attrs.frozen(kw_only=True)
+class _CertificateList:
+    certificates: list[IssuedCertificate] = attrs.field(factory=list)
+
+
 # The routes, as path templates.
 ORDERS = "/order/certificate"
 ORDER = "/order/certificate/{order_id}"
@@ -56,12 +71,49 @@ NOTES = "/order/certificate/{order_id}/note"
 NOTE = "/order/certificate/{order_id}/note/{note_id}"
 STATUS = "/order/certificate/{order_id}/status"
 STATUS_CHANGES = "/order/certificate/status-changes"
+REISSUE = "/order/certificate/{order_id}/reissue"
+DUPLICATE = "/order/certificate/{order_id}/duplicate"
+REVOKE = "/order/certificate/{order_id}/revoke"
 
 _ORDER = read_model(Order)
 _NOTE = read_model(Note)
 _NOTE_LIST = read_model(_NoteList)
 _ORDER_CREATED = read_model(OrderCreated)
 _STATUS_CHANGE_LIST = read_model(_StatusChangeList)
+_CERTIFICATE_LIST = read_model(_CertificateList)
+
+logger = logging.getLogger("digicert_async")
+
+_Change = TypeVar("_Change", ReissueRequest, DuplicateRequest)
+
+
+def _change_request(request: object, cls: type[_Change]) -> _Change:
+    """``request`` as ``cls``: the model itself, a mapping in its wire form, or a PEM
+    CSR alone (a str), each validated before anything is sent."""
+    if isinstance(request, cls):
+        return request
+    if isinstance(request, str):
+        return cls(certificate=ReissueCertificate(csr=request))
+    if isinstance(request, Mapping):
+        return converter.structure(dict(request), cls)
+    raise ValidationError(
+        "request",
+        f"must be a {cls.__name__}, a mapping or a PEM CSR (str), not {describe(request)}",
+    )
+
+
+def _kept_names(names: builtins.list[str] | None) -> builtins.list[str] | None:
+    # The order's names as DigiCert lists them, each once (the request model refuses
+    # a name listed twice, and DigiCert's own lists repeat the common name at times).
+    if names is None:
+        return None
+    seen: set[str] = set()
+    kept = []
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            kept.append(name)
+    return kept
 
 
 def _status_filter_time(moment: datetime) -> str:
@@ -200,3 +252,156 @@ class OrdersResource:
             params=(("filters[status_last_updated]", window),),
         )
         return listing.orders
+
+    # ------------------------------------------------------------------ around an order
+
+    async def reissue(
+        self, order_id: int, request: ReissueRequest | Mapping[str, Any] | str
+    ) -> OrderCreated:
+        """Reissue an order's certificate: a new certificate (a new key, from the CSR)
+        replaces the current one. The order becomes ``reissue_pending`` until DigiCert
+        issues it.
+
+        ``request`` is a :class:`~digicert_async.ReissueRequest`, its wire form as a
+        mapping, or just the PEM CSR (a str). DigiCert needs the common name, the names
+        and the signature hash besides the CSR: whichever of ``common_name``,
+        ``dns_names``, ``signature_hash`` (and ``server_platform``) is left out is taken
+        from the order, which is read first (one GET; none when all three are given).
+        So a CSR alone keeps the names; ``dns_names=[]`` drops the other names.
+
+        Returns DigiCert's answer: ``id`` is the order's, ``requests[0].id`` the
+        approval request opened for the reissue. The POST is sent once: it is never
+        repeated after it may have reached DigiCert (a reset, a timeout, a 502/503/504
+        raise instead), since a second one would reissue twice.
+        """
+        check_id("order_id", order_id)
+        change = await self._with_order_defaults(
+            order_id, _change_request(request, ReissueRequest), "reissue"
+        )
+        return await self._requester.call(
+            "POST",
+            REISSUE,
+            _ORDER_CREATED,
+            path_args={"order_id": order_id},
+            json=converter.unstructure(change),
+        )
+
+    async def duplicate(
+        self, order_id: int, request: DuplicateRequest | Mapping[str, Any] | str
+    ) -> OrderCreated:
+        """Add a duplicate certificate to an order: another certificate with the same
+        validity, for another server and key, beside the current one (which stays valid).
+
+        ``request`` is a :class:`~digicert_async.DuplicateRequest`, its wire form, or a
+        PEM CSR alone; what it leaves out of the names and hash is taken from the order
+        as for :meth:`reissue`. Sent once, like every POST. Returns the order's ``id``
+        and the approval ``requests`` opened.
+        """
+        check_id("order_id", order_id)
+        change = await self._with_order_defaults(
+            order_id, _change_request(request, DuplicateRequest), "duplicate"
+        )
+        return await self._requester.call(
+            "POST",
+            DUPLICATE,
+            _ORDER_CREATED,
+            path_args={"order_id": order_id},
+            json=converter.unstructure(change),
+        )
+
+    async def list_reissues(self, order_id: int) -> builtins.list[IssuedCertificate]:
+        """The certificates reissues of an order produced (pending ones included)."""
+        check_id("order_id", order_id)
+        listing = await self._requester.call(
+            "GET", REISSUE, _CERTIFICATE_LIST, path_args={"order_id": order_id}
+        )
+        return listing.certificates
+
+    async def list_duplicates(self, order_id: int) -> builtins.list[IssuedCertificate]:
+        """The duplicate certificates of an order."""
+        check_id("order_id", order_id)
+        listing = await self._requester.call(
+            "GET", DUPLICATE, _CERTIFICATE_LIST, path_args={"order_id": order_id}
+        )
+        return listing.certificates
+
+    async def revoke(
+        self,
+        order_id: int,
+        *,
+        comments: str | None = None,
+        revocation_reason: str | None = None,
+        skip_approval: bool = False,
+    ) -> ApprovalRequest | None:
+        """Ask DigiCert to revoke every certificate of an order (reissues and
+        duplicates included); ``client.certificates.revoke`` revokes one.
+
+        Returns the approval request DigiCert opens (``type`` ``revoke``, ``status``
+        ``pending``: an administrator approves it, see ``client.requests``), or None
+        when DigiCert revokes at once: that happens with ``skip_approval=True`` and an
+        API key with admin privileges (DigiCert then answers 204 with no body).
+        Revoking is permanent. ``revocation_reason`` is one of
+        :data:`~digicert_async.REVOCATION_REASONS` (TLS orders only; DigiCert records
+        ``unspecified`` without it); ``comments`` is kept on the approval request.
+
+        Sent once: a PUT that opens a request is never repeated after it may have
+        reached DigiCert; if its answer is lost the call raises, and the order's status
+        or ``client.requests.list(status="pending")`` tells what happened.
+        """
+        check_id("order_id", order_id)
+        return await _revoke.revoke(
+            self._requester,
+            REVOKE,
+            {"order_id": order_id},
+            comments=comments,
+            revocation_reason=revocation_reason,
+            skip_approval=skip_approval,
+        )
+
+    async def _with_order_defaults(self, order_id: int, change: _Change, what: str) -> _Change:
+        """``change`` with the names and hash it leaves out taken from the order (read
+        only when something is missing)."""
+        wanted = change.certificate
+        if None not in (wanted.common_name, wanted.dns_names, wanted.signature_hash):
+            return change
+        current = (await self.get(order_id)).certificate
+        field = "request.certificate"
+        common_name = wanted.common_name
+        if common_name is None:
+            common_name = None if current is None else current.common_name
+            if common_name is None:
+                raise ValidationError(
+                    f"{field}.common_name",
+                    f"not given, and order {order_id} shows none to keep; nothing was sent",
+                )
+        signature_hash = wanted.signature_hash
+        if signature_hash is None:
+            shown = None if current is None else current.signature_hash
+            signature_hash = None if shown is None else shown.lower()
+            if signature_hash not in REISSUE_SIGNATURE_HASHES:
+                raise ValidationError(
+                    f"{field}.signature_hash",
+                    f"not given, and order {order_id} shows {shown!r}, which DigiCert no"
+                    " longer issues with; nothing was sent",
+                )
+        dns_names = wanted.dns_names
+        if dns_names is None and current is not None:
+            dns_names = _kept_names(current.dns_names)
+        server_platform = wanted.server_platform
+        platform = None if current is None else current.server_platform
+        if server_platform is None and platform is not None and platform.id is not None:
+            try:
+                server_platform = ServerPlatformRef(id=platform.id)
+            except ValidationError:  # an id DigiCert would not take back: leave it out
+                server_platform = None
+        logger.debug(
+            "%s of order %s: names and hash not given were taken from the order", what, order_id
+        )
+        certificate = attrs.evolve(
+            wanted,
+            common_name=common_name,
+            dns_names=dns_names,
+            signature_hash=signature_hash,
+            server_platform=server_platform,
+        )
+        return attrs.evolve(change, certificate=certificate)

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import _notes, _orders, _subaccounts
+from . import _certificates, _notes, _orders, _reissues, _requests, _subaccounts
 from ._routing import (
     API_ROOT,
     Answer,
@@ -35,12 +35,19 @@ from ._routing import (
     run_endpoint,
     tidy_path,
 )
-from ._state import OrderStore
+from ._state import OrderStore, StoredCertificate
 from ._types import Fault, RecordedRequest
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
 
-ROUTES: tuple[Routes, ...] = (_orders.routes, _notes.routes, _subaccounts.routes)
+ROUTES: tuple[Routes, ...] = (
+    _orders.routes,
+    _notes.routes,
+    _subaccounts.routes,
+    _reissues.routes,
+    _certificates.routes,
+    _requests.routes,
+)
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
@@ -143,6 +150,15 @@ class FakeCertCentral:
 
     Checks run in this order for every request: API key (403), rate-limit windows and block
     (429), injected fault, then the endpoint.
+
+    Orders move on a lifecycle clock the test controls: a ``pending`` order (added, or
+    placed through the API) is issued ``issue_after`` seconds on that clock later, a
+    reissue (``reissue_pending``) gets its new certificate then, and a duplicate is issued
+    then. Only ``advance`` moves the clock, unless ``realtime=True`` (a standalone fake, a
+    demo), when it also runs with the monotonic clock; ``issue_after=None`` leaves orders
+    where they are. Each issued certificate is a real X.509 chain (a leaf signed by
+    ``intermediates`` intermediate CAs under a self-signed root), made with ``cryptography``
+    (the ``testing`` extra); ``certificate`` shows it.
     """
 
     def __init__(
@@ -159,6 +175,9 @@ class FakeCertCentral:
         slow_seconds: float = 2.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        issue_after: float | None = 60.0,
+        realtime: bool = False,
+        intermediates: int = 1,
     ) -> None:
         if api_key is not None and api_key == "":
             raise ValueError("api_key must not be empty")
@@ -188,7 +207,9 @@ class FakeCertCentral:
         self._port = port
         self._limiter = _Limiter(rate_limits, block_seconds) if rate_limits else None
         self._rng = random.Random(seed)
-        self._store = OrderStore()
+        self._store = OrderStore(
+            issue_after=issue_after, realtime=realtime, intermediates=intermediates
+        )
         self._store.seed(orders)
         self._injections: list[_Injection] = []
         self._requests: list[RecordedRequest] = []
@@ -290,13 +311,17 @@ class FakeCertCentral:
         common_name: str = "example.com",
         subaccount: bool = False,
         immediate: bool = True,
+        dns_names: list[str] | None = None,
         **extra: Any,
     ) -> int:
         """Add an order and return its id.
 
         ``subaccount=True`` places it by a subaccount (visible under ``/account/subaccount``);
         ``immediate=False`` makes that a sub-subaccount, whose view lacks certificate and
-        organization. ``extra`` keys are merged into the order-info document.
+        organization. ``dns_names`` are the certificate's names (``[common_name]`` when
+        left out). ``extra`` keys are merged into the order-info document. A ``pending``
+        order is issued ``issue_after`` seconds later on the lifecycle clock (see
+        ``advance``); an ``issued`` one has its certificate at once.
         """
         return self._store.add_order(
             status,
@@ -304,6 +329,7 @@ class FakeCertCentral:
             common_name=common_name,
             subaccount=subaccount,
             immediate=immediate,
+            dns_names=dns_names,
             extra=extra,
         )
 
@@ -316,6 +342,7 @@ class FakeCertCentral:
 
     def order(self, order_id: int) -> dict[str, Any] | None:
         """A copy of the order-info document, or ``None`` for an unknown order."""
+        self._store.tick()
         stored = self._store.orders.get(order_id)
         return None if stored is None else copy.deepcopy(stored.info)
 
@@ -328,6 +355,32 @@ class FakeCertCentral:
     def notes(self, order_id: int) -> list[dict[str, Any]]:
         """Copies of the order's notes in creation order. Raises ``KeyError`` if unknown."""
         return copy.deepcopy(self._store.orders[order_id].notes)
+
+    def advance(self, seconds: float) -> None:
+        """Move the lifecycle clock on by ``seconds`` and apply what falls due: pending
+        orders issued, reissues and duplicates issued with their new certificates."""
+        self._store.advance(seconds)
+
+    def certificate(self, certificate_id_or_serial: int | str) -> StoredCertificate | None:
+        """A copy of one certificate (an order's original, a reissue or a duplicate) by
+        its id or serial number (hex), or ``None``: its ``status``, ``serial_number``,
+        ``thumbprint``, and once issued ``pem`` (the leaf), ``chain`` (intermediates
+        nearest first, the self-signed root last) and ``pem_all``."""
+        self._store.tick()
+        found = self._store.find_certificate(str(certificate_id_or_serial))
+        return None if found is None else copy.deepcopy(found)
+
+    def certificate_ids(self, order_id: int) -> list[int]:
+        """Ids of every certificate of an order, oldest first (the original, then each
+        reissue and duplicate). Raises ``KeyError`` for an unknown order."""
+        self._store.tick()
+        return list(self._store.orders[order_id].certificate_ids)
+
+    @property
+    def root_pem(self) -> str | None:
+        """The fake's self-signed root CA (PEM), or ``None`` without ``cryptography``."""
+        authority = self._store.authority()
+        return None if authority is None else authority.root_pem
 
     def remove_order(self, order_id: int) -> None:
         """Delete an order (later requests for it get 404). Raises ``KeyError`` if unknown."""
@@ -465,6 +518,7 @@ class FakeCertCentral:
         if fault is Fault.RESET_BEFORE:
             return _Outcome(None, fault=fault)
 
+        self._store.tick()  # what fell due on the lifecycle clock happens first
         status, payload = run_endpoint(endpoint, self._store, call)
         applied = 200 <= status < 300
 

@@ -17,11 +17,11 @@ from ._routing import (
     invalid,
     non_empty_text,
     not_found,
+    page_window,
     required,
 )
 from ._state import MOUNTAIN, JSONDict, OrderStore, StoredOrder, whole_number
 
-MAX_LIMIT = 1000
 CANCELABLE = frozenset({"pending", "waiting_pickup"})
 DOCUMENT_SIGNING_PRODUCTS = ("document_signing_org_1", "document_signing_org_2")
 
@@ -150,20 +150,7 @@ def list_orders(
     """One page of orders (``offset``, ``limit``, ``sort``, ``filters[...]``), each shown by
     ``view``; with ``by_subaccount`` only the orders subaccounts placed."""
     query = call.query
-    problems: list[tuple[str, str]] = []
-    offset = limit = 0
-    try:
-        offset = int(query.get("offset", "0"))
-        if offset < 0:
-            raise ValueError
-    except ValueError:
-        problems.append(invalid("offset", "offset must be a whole number from 0."))
-    try:
-        limit = int(query.get("limit", str(MAX_LIMIT)))
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ValueError
-    except ValueError:
-        problems.append(invalid("limit", f"limit must be from 1 to {MAX_LIMIT}."))
+    offset, limit, problems = page_window(call)
     sort = query.get("sort", "id")
     descending = sort.startswith("-")
     sort_key = sort[1:] if descending else sort

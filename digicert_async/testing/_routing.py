@@ -107,6 +107,30 @@ def find_order(store: OrderStore, call: Call, *, subaccount: bool = False) -> St
     return order
 
 
+MAX_LIMIT = 1000
+
+
+def page_window(call: Call) -> tuple[int, int, list[tuple[str, str]]]:
+    """``offset`` and ``limit`` of a listing request (``limit`` at most ``MAX_LIMIT``, 1000
+    when left out), and the problems found with them (DigiCert answers those with 400)."""
+    query = call.query
+    problems: list[tuple[str, str]] = []
+    offset = limit = 0
+    try:
+        offset = int(query.get("offset", "0"))
+        if offset < 0:
+            raise ValueError
+    except ValueError:
+        problems.append(invalid("offset", "offset must be a whole number from 0."))
+    try:
+        limit = int(query.get("limit", str(MAX_LIMIT)))
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        problems.append(invalid("limit", f"limit must be from 1 to {MAX_LIMIT}."))
+    return offset, limit, problems
+
+
 Endpoint = Callable[[OrderStore, Call], Answer]
 _E = TypeVar("_E", bound=Endpoint)
 
