@@ -20,7 +20,14 @@ import binascii
 import re
 from dataclasses import dataclass
 
-__all__ = ["Block", "PemError", "certificate_names", "read_blocks", "split_bundle"]
+__all__ = [
+    "Block",
+    "PemError",
+    "certificate_names",
+    "check_pkcs7",
+    "read_blocks",
+    "split_bundle",
+]
 
 # RFC 7468: the label between the dashes; text outside the blocks is allowed.
 _BLOCK = re.compile(
@@ -28,6 +35,7 @@ _BLOCK = re.compile(
     re.DOTALL,
 )
 _BEGIN = re.compile(r"-----BEGIN [^-\n]*-----")
+_PKCS7_LABELS = frozenset({"PKCS7", "CMS"})
 _SEQUENCE = 0x30
 _INTEGER = 0x02
 _EXPLICIT_VERSION = 0xA0  # [0] EXPLICIT Version, constructed
@@ -180,3 +188,34 @@ def split_bundle(text: str) -> tuple[str, list[str], str | None]:
         issuer = parent.issuer
     chain.extend(left)
     return leaf.pem, [block.pem for block in chain], roots[0].pem if roots else None
+
+
+def check_pkcs7(data: bytes) -> None:
+    """Raise :class:`PemError` unless ``data`` is one whole DER SEQUENCE (a PKCS#7
+    ``ContentInfo``), as bytes or armored as one PEM ``PKCS7`` block.
+
+    Only the outer element is read: enough to tell a bundle cut short, or something else
+    sent in its place, from a whole one.
+    """
+    if data.lstrip()[:10] == b"-----BEGIN":
+        try:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            raise PemError("bytes outside ASCII in PEM text") from None
+        text = "\n".join(line.strip() for line in text.replace("\r\n", "\n").split("\n"))
+        blocks = list(_BLOCK.finditer(text))
+        if len(blocks) != 1 or len(_BEGIN.findall(text)) != 1:
+            raise PemError("expected one PEM PKCS7 block")
+        label, body, end_label = blocks[0].group(1), blocks[0].group(2), blocks[0].group(3)
+        if label not in _PKCS7_LABELS or end_label != label:
+            kind = f"a {label!r}" if label else "an unlabelled"
+            raise PemError(f"{kind} block, not PKCS7")
+        try:
+            data = base64.b64decode("".join(body.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise PemError("its base64 does not decode") from None
+    _, _, end = _read_tlv(data, 0, "ContentInfo")
+    if data[0] != _SEQUENCE:
+        raise PemError(f"ContentInfo: expected tag 0x30, found 0x{data[0]:02x}")
+    if end != len(data):
+        raise PemError("ContentInfo: bytes after the bundle")

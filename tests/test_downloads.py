@@ -21,7 +21,7 @@ import digicert_async as dc
 from digicert_async.resources.certificates import CertificatesResource
 
 from ._served import faithful
-from .test_downloads_pem import make_chain, real_bytes
+from .test_downloads_pem import Chain, make_chain, real_bytes
 
 API_KEY = "sekrit-devkey-0123456789"
 PEM_TYPE = "application/x-pem-file"
@@ -88,6 +88,27 @@ def certificates(client: dc.CertCentralClient) -> CertificatesResource:
     return client.certificates
 
 
+SAMPLE = make_chain(2, label="Sample")
+
+
+def p7b_of(chain: Chain, *, pem: bool = False) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    certificates = [x509.load_pem_x509_certificate(block.encode()) for block in chain.blocks]
+    return pkcs7.serialize_certificates(certificates, Encoding.PEM if pem else Encoding.DER)
+
+
+def sample(format_type: str) -> bytes:
+    """A well-formed file in ``format_type``."""
+    kind = dc.CERTIFICATE_FORMATS[format_type]
+    if kind == PEM_TYPE:
+        return SAMPLE.bundle().encode()
+    if kind == "application/zip":
+        return a_zip(**{"www_example_com.crt": SAMPLE.leaf, "TrustedRoot.crt": SAMPLE.root})
+    return p7b_of(SAMPLE)
+
+
 def a_zip(**files: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -114,7 +135,7 @@ def test_every_documented_format_is_known() -> None:
 @pytest.mark.parametrize("format_type", list(dc.CERTIFICATE_FORMATS))
 async def test_request_shapes_for_every_format(format_type: str) -> None:
     content_type = dc.CERTIFICATE_FORMATS[format_type]
-    body = f"file in {format_type}".encode()
+    body = sample(format_type)
     async with served() as (server, client):
         server.answer(f"/certificate/7/download/format/{format_type}", body, content_type)
         server.answer(f"/certificate/download/order/42/format/{format_type}", body, content_type)
@@ -133,7 +154,7 @@ async def test_the_default_format_is_pem_all_and_get_pem_and_chain_shapes() -> N
     chain = make_chain(1)
     async with served() as (server, client):
         server.answer("/certificate/7/download/format/pem_all", chain.bundle().encode())
-        server.answer("/certificate/download/order/42/format/pem_all", b"x")
+        server.answer("/certificate/download/order/42/format/pem_all", chain.leaf.encode())
         server.answer("/certificate/7/chain", {"intermediates": []}, "application/json")
         await certificates(client).download(7)
         await certificates(client).download_for_order(42)
@@ -185,7 +206,7 @@ async def test_a_bad_id_is_refused_before_sending(bad_id: Any) -> None:
 async def test_binary_and_zip_bodies_come_back_byte_for_byte() -> None:
     chain = make_chain(2)
     archive = a_zip(**{"www_example_com.crt": chain.leaf, "DigiCertCA.crt": chain.intermediates[0]})
-    binary = bytes(range(256)) * 64  # not text at all
+    binary = p7b_of(chain)  # DER: not text at all
     async with served() as (server, client):
         server.answer("/certificate/7/download/format/default", archive, "application/zip")
         server.answer("/certificate/7/download/format/p7b", binary, dc.CERTIFICATE_FORMATS["p7b"])
@@ -237,18 +258,53 @@ async def test_a_2xx_that_is_no_file_is_a_response_error(
     assert caught.value.url.endswith("/certificate/download/order/42/format/pem_all")
 
 
-async def test_a_body_that_merely_starts_like_json_is_still_a_file() -> None:
-    # Only a whole JSON document is refused; bytes that open with a brace are data.
-    body = b"{\x00\x01 binary"
+async def test_a_pkcs7_bundle_may_come_as_der_or_armored_pem() -> None:
+    armored = p7b_of(SAMPLE, pem=True)
+    assert armored.startswith(b"-----BEGIN PKCS7-----")
     async with served() as (server, client):
         server.answer(
-            "/certificate/7/download/format/cer", body, "application/x-pkcs7-certificates"
+            "/certificate/7/download/format/p7b", armored, "application/x-pkcs7-certificates"
         )
-        assert await certificates(client).download(7, format="cer") == body
+        server.answer("/certificate/7/download/format/cer", armored.replace(b"\n", b"\r\n"))
+        assert await certificates(client).download(7, format="p7b") == armored
+        assert await certificates(client).download(7, format="cer") == armored.replace(
+            b"\n", b"\r\n"
+        )
+
+
+@pytest.mark.parametrize(
+    ("format_type", "body", "says"),
+    [
+        # a brace that opens no JSON document is no JSON, but no PKCS#7 bundle either
+        ("cer", b"{\x00\x01 binary", "not a PKCS#7 bundle"),
+        ("p7b", p7b_of(SAMPLE)[:-1], "not a PKCS#7 bundle"),
+        ("p7b", p7b_of(SAMPLE) + b"\x00", "bytes after the bundle"),
+        ("p7b", SAMPLE.bundle().encode(), "one PEM PKCS7 block"),
+        ("cer", SAMPLE.leaf.encode(), "'CERTIFICATE' block, not PKCS7"),
+        ("p7b", b"\x04\x03abc", "expected tag 0x30"),
+        ("default", a_zip(x="y")[:-10], "not a ZIP archive"),
+        ("apache", SAMPLE.bundle().encode(), "not a ZIP archive"),
+        ("default_pem", a_zip(), "the archive is empty"),
+        ("pem_all", SAMPLE.bundle()[:-40].encode(), "not a PEM certificate bundle"),
+        ("pem_noroot", p7b_of(SAMPLE), "not PEM text"),
+        ("pem_nointermediate", b"certificate", "no PEM CERTIFICATE block"),
+    ],
+)
+async def test_a_file_not_in_its_format_is_a_response_error(
+    format_type: str, body: bytes, says: str
+) -> None:
+    async with served() as (server, client):
+        server.answer(
+            f"/certificate/7/download/format/{format_type}", body, "application/octet-stream"
+        )
+        with pytest.raises(dc.ResponseError, match=says) as caught:
+            await certificates(client).download(7, format=format_type)
+    assert caught.value.status == 200
 
 
 async def test_downloads_are_read_under_the_size_cap() -> None:
-    body = b"-----BEGIN CERTIFICATE-----\n" + b"A" * 20_000 + b"\n-----END CERTIFICATE-----\n"
+    # text around the blocks is allowed: a bundle made large with it
+    body = b"comment\n" * 2_500 + SAMPLE.bundle().encode()
     for call in ("download", "download_for_order"):
         async with served(max_response_bytes=len(body)) as (server, client):
             server.answer("/certificate/7/download/format/pem_all", body)

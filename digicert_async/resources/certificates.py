@@ -3,14 +3,16 @@ its serial number): revoke it, download its files, read its chain."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 
 from .._checks import check_id, describe
 from .._decode import read_model
 from .._errors import ResponseError, ValidationError, decode_text
-from .._pem import PemError, split_bundle
-from .._pipeline import Requester, Response
+from .._pem import PemError, check_pkcs7, read_blocks, split_bundle
+from .._pipeline import Reader, Requester, Response
 from ..models import ApprovalRequest
 from ..models.certificates import CERTIFICATE_FORMATS, CertificateChain, CertificatePem
 from . import _revoke
@@ -72,19 +74,67 @@ def read_file(response: Response) -> bytes:
 
 def read_pem(response: Response) -> CertificatePem:
     """A ``pem_all`` body split into certificate, intermediates and root."""
-    body = read_file(response)
-    try:
-        text = body.decode("ascii")
-    except UnicodeDecodeError:
-        raise _not_a_file(response, "not PEM text (bytes outside ASCII)") from None
+    text = _pem_text(response)
     try:
         certificate, intermediates, root = split_bundle(text)
     except PemError as exc:
-        # The body is left out when it holds a key: an error is logged and shown.
-        raise _not_a_file(
-            response, f"not a PEM certificate bundle: {exc}", keep_body="PRIVATE KEY" not in text
-        ) from None
+        raise _not_pem(response, text, exc) from None
     return CertificatePem(certificate=certificate, intermediates=intermediates, root=root)
+
+
+def _pem_text(response: Response) -> str:
+    try:
+        return read_file(response).decode("ascii")
+    except UnicodeDecodeError:
+        raise _not_a_file(response, "not PEM text (bytes outside ASCII)") from None
+
+
+def _not_pem(response: Response, text: str, problem: PemError) -> ResponseError:
+    # The body is left out when it holds a key: an error is logged and shown.
+    return _not_a_file(
+        response,
+        f"not a PEM certificate bundle: {problem}",
+        keep_body="PRIVATE KEY" not in text,
+    )
+
+
+def _read_pem_file(response: Response) -> bytes:
+    text = _pem_text(response)
+    try:
+        read_blocks(text)
+    except PemError as exc:
+        raise _not_pem(response, text, exc) from None
+    return response.body
+
+
+def _read_pkcs7_file(response: Response) -> bytes:
+    body = read_file(response)
+    try:
+        check_pkcs7(body)
+    except PemError as exc:
+        raise _not_a_file(response, f"not a PKCS#7 bundle: {exc}") from None
+    return body
+
+
+def _read_zip_file(response: Response) -> bytes:
+    body = read_file(response)
+    try:
+        # The central directory sits at the end: a cut or foreign body has none. Nothing
+        # is decompressed here.
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            if not archive.namelist():
+                raise zipfile.BadZipFile("the archive is empty")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise _not_a_file(response, f"not a ZIP archive of certificates: {exc}") from None
+    return body
+
+
+_READERS: dict[str, Reader[bytes]] = {
+    "application/x-pem-file": _read_pem_file,
+    "application/x-pkcs7-certificates": _read_pkcs7_file,
+    "application/zip": _read_zip_file,
+}
+_FILE_READERS = {name: _READERS[kind] for name, kind in CERTIFICATE_FORMATS.items()}
 
 
 # DigiCert writes serial numbers as hex (``0AE71279E5213729026AFE4BB58DE1AB``); RFC 5280
@@ -155,15 +205,19 @@ class CertificatesResource:
         text, a PKCS#7 bundle or a ZIP archive.
 
         Use it for a reissue or a duplicate, which :meth:`download_for_order` does not
-        reach. The answer is read under the client's ``max_response_bytes``; a 2xx body
-        that is empty, an HTML page or JSON is a ``ResponseError``.
+        reach. The answer is read under the client's ``max_response_bytes``. It is
+        returned as sent, once its outer form is checked, so that a body cut short or
+        something else sent in its place is a ``ResponseError``, not a broken file: PEM
+        text must be whole ``CERTIFICATE`` blocks, a PKCS#7 bundle one whole DER
+        structure (or one PEM ``PKCS7`` block), a ZIP archive must have its directory.
+        An empty body, an HTML page or JSON is a ``ResponseError`` too.
         """
         check_id("certificate_id", certificate_id)
         format_type = check_format(format)
         return await self._requester.call(
             "GET",
             DOWNLOAD,
-            read_file,
+            _FILE_READERS[format_type],
             path_args={"certificate_id": certificate_id, "format_type": format_type},
             headers=_ACCEPT[format_type],
         )
@@ -179,7 +233,7 @@ class CertificatesResource:
         return await self._requester.call(
             "GET",
             DOWNLOAD_FOR_ORDER,
-            read_file,
+            _FILE_READERS[format_type],
             path_args={"order_id": order_id, "format_type": format_type},
             headers=_ACCEPT[format_type],
         )
