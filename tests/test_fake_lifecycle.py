@@ -349,3 +349,52 @@ async def test_a_decided_request_cannot_be_decided_again(
     assert (await client.orders.get(order_id)).status == "issued"
     with pytest.raises(dc.BadRequestError):
         await client.requests.approve(approval.id)
+
+
+# ---------------------------------------------------------------------- the fake itself
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"issue_after": -1.0}, {"intermediates": 0}], ids=["issue_after", "intermediates"]
+)
+def test_bad_lifecycle_settings_are_refused(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        FakeCertCentral(**kwargs)  # type: ignore[arg-type]
+
+
+def test_advance_refuses_a_negative_step() -> None:
+    fake = FakeCertCentral()
+    with pytest.raises(ValueError):
+        fake.advance(-1)
+
+
+async def test_requests_are_listed_by_id_across_pages(
+    fake: FakeCertCentral, client: dc.CertCentralClient
+) -> None:
+    store = fake._store
+    placed = [store.new_order("ssl_basic", common_name=f"h{i}.example.com") for i in range(5)]
+    # ids past a power of ten still sort as numbers
+    store._next_request_id = 9998
+    placed += [store.new_order("ssl_basic", common_name=f"k{i}.example.com") for i in range(4)]
+    wanted = sorted(p.request_id for p in placed)
+    listed = [r.id async for r in client.requests.list(status="pending", page_size=2)]
+    assert listed == wanted
+    assert [r.id async for r in client.requests.list(status="approved")] == []
+    fake.advance(ISSUE_AFTER)  # issuance approves the new_request of each order
+    assert [r.id async for r in client.requests.list(status="pending")] == []
+    assert len([r async for r in client.requests.list(status="approved")]) == len(wanted)
+
+
+@pytest.mark.parametrize(("decision", "final"), [("approve", "issued"), ("reject", "rejected")])
+async def test_an_order_that_needs_approval_waits_for_its_request(
+    fake: FakeCertCentral, client: dc.CertCentralClient, decision: str, final: str
+) -> None:
+    placed = fake._store.new_order("ssl_basic", common_name="c.example.com", needs_approval=True)
+    fake.advance(ISSUE_AFTER * 10)
+    assert (await client.orders.get(placed.order_id)).status == "needs_approval"
+    await getattr(client.requests, decision)(placed.request_id, comment="decided")
+    fake.advance(ISSUE_AFTER)
+    assert (await client.orders.get(placed.order_id)).status == final
+    request = await client.requests.get(placed.request_id)
+    assert request.status == ("approved" if decision == "approve" else "rejected")
+    assert request.processor_comment == "decided"

@@ -284,7 +284,13 @@ async def test_every_mounted_route_reaches_its_endpoint(api: Api) -> None:
     from digicert_async.testing._fake import ROUTES
 
     order_id = api.fake.add_order(subaccount=True)
-    values = {"order_id": str(order_id), "note_id": "1", "product": "document_signing_org_1"}
+    values = {
+        "order_id": str(order_id),
+        "note_id": "1",
+        "product": "document_signing_org_1",
+        "certificate_identifier": "1",
+        "request_id": "1",
+    }
     seen = 0
     for table in ROUTES:
         for route in table:

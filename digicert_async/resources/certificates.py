@@ -145,7 +145,10 @@ _SERIAL = re.compile(r"[0-9A-Fa-f]{1,40}")
 def certificate_identifier(value: object, field: str = "certificate_id_or_serial") -> str:
     """The path segment that names a certificate: an int is its id, a str its serial
     number (hex digits, as DigiCert shows it; colons and spaces between bytes are
-    dropped, so a serial copied from ``openssl x509 -serial`` or a browser works)."""
+    dropped, so a serial copied from ``openssl x509 -serial`` or a browser works).
+
+    The path does not say which of the two it holds, so a serial made only of decimal
+    digits is ambiguous; prefer the id when both are at hand."""
     if isinstance(value, str):
         serial = re.sub(r"[:\s]", "", value)
         if not _SERIAL.fullmatch(serial):

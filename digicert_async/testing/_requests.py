@@ -40,7 +40,8 @@ def list_requests(store: OrderStore, call: Call) -> Answer:
     if problems:
         raise Rejected(400, *problems)
     selected = [r for r in store.requests.values() if status is None or r.status == status]
-    selected.sort(key=lambda r: (str(getattr(r, key)), r.id), reverse=sort.startswith("-"))
+    # each sort key holds one type (ids ints, dates datetimes), so values compare as such
+    selected.sort(key=lambda r: (getattr(r, key), r.id), reverse=sort.startswith("-"))
     items = [request_view(store, r) for r in selected[offset : offset + limit]]
     listing: JSONDict = {"page": {"total": len(selected), "limit": limit, "offset": offset}}
     if items:
