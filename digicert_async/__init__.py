@@ -54,9 +54,12 @@ from .bulk import CancelJob as CancelJob
 from .bulk import CancelOutcome as CancelOutcome
 from .bulk import CancelReport as CancelReport
 from .bulk import CancelResult as CancelResult
+from .bulk import CertificateDownload as CertificateDownload
+from .bulk import DownloadJob as DownloadJob
 from .bulk import OrderUpdate as OrderUpdate
 from .bulk import OutcomeCounts as OutcomeCounts
 from .bulk import cancel_orders as cancel_orders
+from .bulk import download_certificates as download_certificates
 from .bulk import poll_orders as poll_orders
 from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
 from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS

@@ -20,7 +20,7 @@ EXPORTED = {
     "RetryDeclined", "RateLimitWait", "CooldownStarted",
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
-    "OutcomeCounts", "OrderUpdate",
+    "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",
     # models and constants
     "CERTIFICATE_FORMATS", "CertificateChain", "CertificatePem", "ChainCertificate",
     "DOCUMENT_SIGNING_PRODUCTS", "ORDER_STATUSES", "TERMINAL_STATUSES", "OrderStatus", "StrFlag",
