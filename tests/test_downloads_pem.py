@@ -4,6 +4,7 @@ here with ``cryptography``, in any order, with CRLF or LF line ends."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import random
 from dataclasses import dataclass
@@ -15,8 +16,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from digicert_async._pem import PemError, certificate_names, read_blocks, split_bundle
+from digicert_async._pem import (
+    PemError,
+    certificate_names,
+    check_pkcs7,
+    read_blocks,
+    split_bundle,
+)
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "real"
 
@@ -277,3 +286,40 @@ def test_a_cross_signed_twin_is_kept_after_the_path() -> None:
     leaf, intermediates, root = split_bundle(chain.bundle() + twin)
     assert leaf == chain.leaf and root == chain.root
     assert intermediates == [chain.intermediates[0], twin]
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_in_a_block_are_a_certificate_or_a_pem_error(der: bytes) -> None:
+    with contextlib.suppress(PemError):
+        split_bundle(_der_block(der))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_damaged_certificate_is_a_pem_error_never_another_exception(data: st.DataObject) -> None:
+    der = bytearray(_LEAF_DER)
+    for _ in range(data.draw(st.integers(1, 4))):
+        der[data.draw(st.integers(0, len(der) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(der)))
+    try:
+        issuer, subject = certificate_names(bytes(der[:cut]))
+    except PemError:
+        return
+    assert isinstance(issuer, bytes) and isinstance(subject, bytes)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_check_pkcs7_raises_only_pem_error(data: bytes) -> None:
+    for candidate in (data, b"-----BEGIN PKCS7-----\n" + data + b"\n-----END PKCS7-----\n"):
+        with contextlib.suppress(PemError):
+            check_pkcs7(candidate)
+
+
+_LEAF_DER = x509.load_pem_x509_certificate(make_chain(1).leaf.encode()).public_bytes(
+    serialization.Encoding.DER
+)
