@@ -54,10 +54,14 @@ from .bulk import CancelJob as CancelJob
 from .bulk import CancelOutcome as CancelOutcome
 from .bulk import CancelReport as CancelReport
 from .bulk import CancelResult as CancelResult
+from .bulk import CertificateDownload as CertificateDownload
+from .bulk import DownloadJob as DownloadJob
 from .bulk import OrderUpdate as OrderUpdate
 from .bulk import OutcomeCounts as OutcomeCounts
 from .bulk import cancel_orders as cancel_orders
+from .bulk import download_certificates as download_certificates
 from .bulk import poll_orders as poll_orders
+from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
 from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
 from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
 from .models import ORDER_STATUSES as ORDER_STATUSES
@@ -67,6 +71,9 @@ from .models import REQUEST_TYPES as REQUEST_TYPES
 from .models import REVOCATION_REASONS as REVOCATION_REASONS
 from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
 from .models import ApprovalRequest as ApprovalRequest
+from .models import CertificateChain as CertificateChain
+from .models import CertificatePem as CertificatePem
+from .models import ChainCertificate as ChainCertificate
 from .models import Container as Container
 from .models import ContainerRef as ContainerRef
 from .models import CustomField as CustomField

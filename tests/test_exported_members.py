@@ -20,8 +20,9 @@ EXPORTED = {
     "RetryDeclined", "RateLimitWait", "CooldownStarted",
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
-    "OutcomeCounts", "OrderUpdate",
+    "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",
     # models and constants
+    "CERTIFICATE_FORMATS", "CertificateChain", "CertificatePem", "ChainCertificate",
     "DOCUMENT_SIGNING_PRODUCTS", "ORDER_STATUSES", "TERMINAL_STATUSES", "OrderStatus", "StrFlag",
     "Container", "ContainerRef", "CustomField", "DocumentSigningCertificate",
     "DocumentSigningOrder", "Note", "NoteRequest", "Order", "OrderCertificate", "OrderCreated",
@@ -66,7 +67,8 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.subaccounts, method)), method
     for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):
         assert callable(getattr(client.orders, method)), method
-    assert callable(client.certificates.revoke)
+    for method in ("revoke", "download", "download_for_order", "get_pem", "chain"):
+        assert callable(getattr(client.certificates, method)), method
     for method in ("list", "get", "approve", "reject"):
         assert callable(getattr(client.requests, method)), method
     assert client.rate_limit == dc.RateLimit()

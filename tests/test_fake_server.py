@@ -290,6 +290,8 @@ async def test_every_mounted_route_reaches_its_endpoint(api: Api) -> None:
         "product": "document_signing_org_1",
         "certificate_identifier": "1",
         "request_id": "1",
+        "certificate_id": "1",
+        "format_type": "pem_all",
     }
     seen = 0
     for table in ROUTES:

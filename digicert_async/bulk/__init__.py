@@ -1,4 +1,5 @@
-"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply.
+"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply, download many
+orders' certificates.
 
 Both account for every order they are given: a cancellation report lists each
 input id exactly once, even when the job is cancelled or runs out of time, and
@@ -18,6 +19,7 @@ from ._cancel import (
     cancel_orders,
 )
 from ._common import stops_a_job as stops_a_job
+from ._download import CertificateDownload, DownloadJob, download_certificates
 from ._poll import NOT_FOUND_STATUS as NOT_FOUND_STATUS  # the command line's, and the tests'
 from ._poll import UNREADABLE_LOOKS as UNREADABLE_LOOKS
 from ._poll import OrderUpdate, poll_orders
@@ -28,9 +30,12 @@ __all__ = [
     "CancelOutcome",
     "CancelReport",
     "CancelResult",
+    "CertificateDownload",
+    "DownloadJob",
     "OrderUpdate",
     "OutcomeCounts",
     "cancel_orders",
+    "download_certificates",
     "poll_orders",
 ]
 
@@ -40,9 +45,12 @@ for _public in (
     CancelOutcome,
     CancelReport,
     CancelResult,
+    CertificateDownload,
+    DownloadJob,
     OrderUpdate,
     OutcomeCounts,
     cancel_orders,
+    download_certificates,
     poll_orders,
     stops_a_job,
 ):

@@ -5,6 +5,12 @@ Field names are DigiCert's JSON names. Serialization lives in
 """
 
 from ._common import OrganizationSummary, Product, StrFlag, User
+from .certificates import (
+    CERTIFICATE_FORMATS,
+    CertificateChain,
+    CertificatePem,
+    ChainCertificate,
+)
 from .document_signing import (
     DOCUMENT_SIGNING_PRODUCTS,
     ContainerRef,
@@ -53,6 +59,7 @@ from .requests import (
 from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
 
 __all__ = [
+    "CERTIFICATE_FORMATS",
     "CS_PROVISIONING_METHODS",
     "DOCUMENT_SIGNING_PRODUCTS",
     "ORDER_STATUSES",
@@ -62,6 +69,9 @@ __all__ = [
     "REVOCATION_REASONS",
     "TERMINAL_STATUSES",
     "ApprovalRequest",
+    "CertificateChain",
+    "CertificatePem",
+    "ChainCertificate",
     "Container",
     "ContainerRef",
     "CustomField",

@@ -1,18 +1,141 @@
-"""``client.certificates``: one certificate of an order, by its id or serial number."""
+"""``client.certificates``: one certificate of an order, by its id (or, to revoke it,
+its serial number): revoke it, download its files, read its chain."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 
 from .._checks import check_id, describe
-from .._errors import ValidationError
-from .._pipeline import Requester
+from .._decode import read_model
+from .._errors import ResponseError, ValidationError, decode_text
+from .._pem import PemError, check_pkcs7, read_blocks, split_bundle
+from .._pipeline import Reader, Requester, Response
 from ..models import ApprovalRequest
+from ..models.certificates import CERTIFICATE_FORMATS, CertificateChain, CertificatePem
 from . import _revoke
 
-__all__ = ["CertificatesResource", "certificate_identifier"]
+__all__ = ["CertificatesResource", "certificate_identifier", "check_format"]
 
 REVOKE = "/certificate/{certificate_identifier}/revoke"
+DOWNLOAD = "/certificate/{certificate_id}/download/format/{format_type}"
+DOWNLOAD_FOR_ORDER = "/certificate/download/order/{order_id}/format/{format_type}"
+CHAIN = "/certificate/{certificate_id}/chain"
+_CHAIN = read_model(CertificateChain)
+# The format's own type first, then anything: DigiCert's JSON error bodies must stay
+# acceptable, and no server should answer 406 for a file it would have sent.
+_ACCEPT = {name: {"Accept": f"{kind}, */*;q=0.1"} for name, kind in CERTIFICATE_FORMATS.items()}
+
+
+def check_format(value: object, field: str = "format") -> str:
+    """``value`` if it is one of :data:`~digicert_async.CERTIFICATE_FORMATS`, else the
+    ``ValidationError`` listing them."""
+    if isinstance(value, str) and value in CERTIFICATE_FORMATS:
+        return value
+    shown = repr(value[:40]) if isinstance(value, str) else describe(value)
+    raise ValidationError(
+        field, f"unknown certificate format {shown}; one of {', '.join(CERTIFICATE_FORMATS)}"
+    )
+
+
+def _not_a_file(response: Response, message: str, *, keep_body: bool = True) -> ResponseError:
+    return ResponseError(
+        message,
+        method=response.method,
+        url=response.url,
+        status=response.status,
+        body=decode_text(response.body) if keep_body else "",
+    )
+
+
+def read_file(response: Response) -> bytes:
+    """A certificate file as it came, unless the 2xx body is plainly no file: empty, an
+    HTML page (a proxy or a web site answered), or a JSON document (DigiCert's errors
+    come with an error status; JSON with a 2xx is something else answering)."""
+    body = response.body
+    head = body.lstrip()[:1]
+    if not head:
+        raise _not_a_file(response, "an empty body, not a certificate file")
+    headers = response.headers
+    content_type = (headers.get("Content-Type") or headers.get("content-type") or "").lower()
+    if head == b"<" or "html" in content_type:
+        raise _not_a_file(response, "an HTML page, not a certificate file (a proxy?)")
+    if head in (b"{", b"["):
+        try:
+            json.loads(body)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            raise _not_a_file(response, "a JSON document, not a certificate file")
+    return body
+
+
+def read_pem(response: Response) -> CertificatePem:
+    """A ``pem_all`` body split into certificate, intermediates and root."""
+    text = _pem_text(response)
+    try:
+        certificate, intermediates, root = split_bundle(text)
+    except PemError as exc:
+        raise _not_pem(response, text, exc) from None
+    return CertificatePem(certificate=certificate, intermediates=intermediates, root=root)
+
+
+def _pem_text(response: Response) -> str:
+    try:
+        return read_file(response).decode("ascii")
+    except UnicodeDecodeError:
+        raise _not_a_file(response, "not PEM text (bytes outside ASCII)") from None
+
+
+def _not_pem(response: Response, text: str, problem: PemError) -> ResponseError:
+    # The body is left out when it holds a key: an error is logged and shown.
+    return _not_a_file(
+        response,
+        f"not a PEM certificate bundle: {problem}",
+        keep_body="PRIVATE KEY" not in text,
+    )
+
+
+def _read_pem_file(response: Response) -> bytes:
+    text = _pem_text(response)
+    try:
+        read_blocks(text)
+    except PemError as exc:
+        raise _not_pem(response, text, exc) from None
+    return response.body
+
+
+def _read_pkcs7_file(response: Response) -> bytes:
+    body = read_file(response)
+    try:
+        check_pkcs7(body)
+    except PemError as exc:
+        raise _not_a_file(response, f"not a PKCS#7 bundle: {exc}") from None
+    return body
+
+
+def _read_zip_file(response: Response) -> bytes:
+    body = read_file(response)
+    try:
+        # The central directory sits at the end: a cut or foreign body has none. Nothing
+        # is decompressed here.
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            if not archive.namelist():
+                raise zipfile.BadZipFile("the archive is empty")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        raise _not_a_file(response, f"not a ZIP archive of certificates: {exc}") from None
+    return body
+
+
+_READERS: dict[str, Reader[bytes]] = {
+    "application/x-pem-file": _read_pem_file,
+    "application/x-pkcs7-certificates": _read_pkcs7_file,
+    "application/zip": _read_zip_file,
+}
+_FILE_READERS = {name: _READERS[kind] for name, kind in CERTIFICATE_FORMATS.items()}
+
 
 # DigiCert writes serial numbers as hex (``0AE71279E5213729026AFE4BB58DE1AB``); RFC 5280
 # caps them at 20 octets.
@@ -77,4 +200,68 @@ class CertificatesResource:
             comments=comments,
             revocation_reason=revocation_reason,
             skip_approval=skip_approval,
+        )
+
+    async def download(self, certificate_id: int, format: str = "pem_all") -> bytes:
+        """One certificate's file, in ``format`` (one of
+        :data:`~digicert_async.CERTIFICATE_FORMATS`), as the bytes DigiCert sends: PEM
+        text, a PKCS#7 bundle or a ZIP archive.
+
+        Use it for a reissue or a duplicate, which :meth:`download_for_order` does not
+        reach. The answer is read under the client's ``max_response_bytes``. It is
+        returned as sent, once its outer form is checked, so that a body cut short or
+        something else sent in its place is a ``ResponseError``, not a broken file: PEM
+        text must be whole ``CERTIFICATE`` blocks, a PKCS#7 bundle one whole DER
+        structure (or one PEM ``PKCS7`` block), a ZIP archive must have its directory.
+        An empty body, an HTML page or JSON is a ``ResponseError`` too.
+        """
+        check_id("certificate_id", certificate_id)
+        format_type = check_format(format)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD,
+            _FILE_READERS[format_type],
+            path_args={"certificate_id": certificate_id, "format_type": format_type},
+            headers=_ACCEPT[format_type],
+        )
+
+    async def download_for_order(self, order_id: int, format: str = "pem_all") -> bytes:
+        """The order's active certificate, in ``format``, as :meth:`download` gives it.
+
+        DigiCert serves only the order's current certificate here: not its duplicates,
+        nor the certificates its reissues replaced.
+        """
+        check_id("order_id", order_id)
+        format_type = check_format(format)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD_FOR_ORDER,
+            _FILE_READERS[format_type],
+            path_args={"order_id": order_id, "format_type": format_type},
+            headers=_ACCEPT[format_type],
+        )
+
+    async def get_pem(self, certificate_id: int) -> CertificatePem:
+        """One certificate with its chain, as PEM text split into its parts.
+
+        Downloads ``pem_all`` and tells the blocks apart by their names, whatever their
+        order: the root is the self-signed block, the certificate the one that issues
+        no other. A body that is not a bundle of certificates (a block of another
+        kind, no leaf, two roots) is a ``ResponseError``.
+        """
+        check_id("certificate_id", certificate_id)
+        return await self._requester.call(
+            "GET",
+            DOWNLOAD,
+            read_pem,
+            path_args={"certificate_id": certificate_id, "format_type": "pem_all"},
+            headers=_ACCEPT["pem_all"],
+        )
+
+    async def chain(self, certificate_id: int) -> CertificateChain:
+        """The CA certificates above a certificate, as DigiCert lists them
+        (``intermediates``, each with its ``subject_common_name`` and ``pem``)."""
+        check_id("certificate_id", certificate_id)
+        return await self._requester.call(
+            "GET", CHAIN, _CHAIN, path_args={"certificate_id": certificate_id}
         )

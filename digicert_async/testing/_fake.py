@@ -23,7 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from . import _certificates, _notes, _orders, _reissues, _requests, _subaccounts
+from . import _certificates, _downloads, _notes, _orders, _reissues, _requests, _subaccounts
+from ._downloads import FileBody
 from ._routing import (
     API_ROOT,
     Answer,
@@ -47,6 +48,7 @@ ROUTES: tuple[Routes, ...] = (
     _reissues.routes,
     _certificates.routes,
     _requests.routes,
+    _downloads.routes,
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
@@ -125,6 +127,8 @@ def _json_response(answer: Answer) -> web.Response:
     status, payload = answer
     if payload is None:
         return web.Response(status=status)
+    if isinstance(payload, FileBody):  # a certificate file, not JSON
+        return web.Response(status=status, body=payload.data, content_type=payload.content_type)
     return web.Response(
         status=status, body=json.dumps(payload).encode(), content_type="application/json"
     )
@@ -529,6 +533,13 @@ class FakeCertCentral:
         # Body faults spoil the body, never the verdict: an error stays an error, and a
         # 204 becomes a 200 so that there is a body to spoil.
         spoiled_status = 200 if status == 204 else status
+        if fault is Fault.TRUNCATED_JSON and isinstance(payload, FileBody):
+            response = web.Response(
+                status=spoiled_status,
+                body=payload.data[: len(payload.data) // 2],
+                content_type=payload.content_type,
+            )
+            return _Outcome(response, applied, fault)
         if fault is Fault.TRUNCATED_JSON:
             text = json.dumps(payload if payload is not None else {"status": "ok"}).encode()
             response = web.Response(
