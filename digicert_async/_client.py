@@ -38,6 +38,7 @@ from ._ratelimit import (
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
 from .resources.orders import OrdersResource
+from .resources.products import ProductsResource
 from .resources.subaccounts import SubaccountsResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
@@ -256,6 +257,7 @@ class CertCentralClient:
         )
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
+        self.products = ProductsResource(self)
         self.subaccounts = SubaccountsResource(self)
 
     @property

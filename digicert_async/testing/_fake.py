@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import _notes, _orders, _subaccounts
+from . import _notes, _orders, _products, _subaccounts
 from ._routing import (
     API_ROOT,
     Answer,
@@ -40,7 +40,12 @@ from ._types import Fault, RecordedRequest
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
 
-ROUTES: tuple[Routes, ...] = (_orders.routes, _notes.routes, _subaccounts.routes)
+ROUTES: tuple[Routes, ...] = (
+    _orders.routes,
+    _notes.routes,
+    _subaccounts.routes,
+    _products.routes,
+)
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
