@@ -10,8 +10,12 @@ from __future__ import annotations
 import base64
 import copy
 import logging
+import re
+import subprocess
+import sys
 import textwrap
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +27,8 @@ from digicert_async.testing import FakeCertCentral, Fault
 from ._served import faithful, served
 from .conftest import load_seed
 from .test_real_bodies import REAL, real_file
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 # --------------------------------------------------------------------------- a CSR
 
@@ -866,3 +872,27 @@ def test_without_multi_year_plans_the_certificate_years_bound_the_order() -> Non
             today=date(2026, 11, 30),
         )
     assert caught.value.field == "validity_years"
+
+
+def test_the_readme_ordering_example_runs_as_a_script(tmp_path: Path) -> None:
+    text = README.read_text(encoding="utf-8")
+    example = re.findall(r"```python\n(.*?)```", text[text.index("## Ordering") :], re.S)[0]
+    script = tmp_path / "ordering.py"
+    script.write_text(example)
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "Basic OV: hashes ['sha256', 'sha384', 'sha512'], plans of [1, 2, 3] years"
+    assert re.fullmatch(r"order \d+: request \d+ is pending", lines[1])
+    assert lines[2] == (
+        "refused before sending: certificate.common_name: ssl_plus does not allow a wildcard"
+        " ('*.example.com')"
+    )
+    # the CSR in the README is a real one: it passes the same check the call makes
+    csr = re.search(r'CSR = """(.*?)"""', example, re.S)
+    assert csr is not None
+    dc.converter.structure(
+        {"certificate": {"csr": csr.group(1), "signature_hash": "sha256"}}, dc.CertificateOrder
+    )

@@ -382,7 +382,10 @@ def _check_validity(
 
 
 def _tls_cap(today: date) -> int:
-    """The CA/Browser Forum's longest public TLS validity on ``today``, in days."""
+    """The CA/Browser Forum's longest public TLS validity on ``today``, in days.
+
+    Written again rather than imported from the client's checks: the fake stands in for
+    DigiCert, and a test of those checks against it must not pass by construction."""
     for start, days in (
         (date(2029, 3, 15), 47),
         (date(2027, 3, 15), 100),
