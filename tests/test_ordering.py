@@ -25,7 +25,7 @@ from digicert_async.models.certificate_order import check_for_product, tls_valid
 from digicert_async.testing import FakeCertCentral, Fault
 
 from ._served import faithful, served
-from .conftest import load_seed
+from .conftest import load_seed, requires_aioresponses
 from .test_real_bodies import REAL, real_file
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -896,3 +896,30 @@ def test_the_readme_ordering_example_runs_as_a_script(tmp_path: Path) -> None:
     dc.converter.structure(
         {"certificate": {"csr": csr.group(1), "signature_hash": "sha256"}}, dc.CertificateOrder
     )
+
+
+@requires_aioresponses
+async def test_the_wire_request_of_create_and_products() -> None:
+    from aioresponses import aioresponses
+
+    from .test_request_shapes import KEY, ROOT, assert_common_headers, sent_json
+
+    async with dc.CertCentralClient(api_key=KEY, rate_limit=dc.RateLimit.disabled()) as client:
+        with aioresponses() as mocked:
+            mocked.post(f"{ROOT}/order/certificate/ssl_ev_basic", status=201, payload=CREATED)
+            mocked.get(f"{ROOT}/product", payload={"products": []})
+            mocked.get(f"{ROOT}/product/ssl_ev_basic", payload={"name_id": "ssl_ev_basic"})
+            await client.orders.create("ssl_ev_basic", ov_order())
+            await client.products.list()
+            await client.products.get("ssl_ev_basic")
+            calls = [(key, call) for key, calls in mocked.requests.items() for call in calls]
+    assert [(method, str(url)) for (method, url), _ in calls] == [
+        ("POST", f"{ROOT}/order/certificate/ssl_ev_basic"),
+        ("GET", f"{ROOT}/product"),
+        ("GET", f"{ROOT}/product/ssl_ev_basic"),
+    ]
+    (_, post), (_, listing), (_, one) = calls
+    assert sent_json(post.kwargs) == ov_order()
+    assert_common_headers(post.kwargs, with_body=True)
+    assert_common_headers(listing.kwargs, with_body=False)
+    assert_common_headers(one.kwargs, with_body=False)
