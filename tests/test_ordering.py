@@ -19,9 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import digicert_async as dc
-from digicert_async.models.certificate_order import check_for_product, tls_validity_cap
+from digicert_async.models.certificate_order import check_csr, check_for_product, tls_validity_cap
+from digicert_async.resources.orders import _certificate_order
 from digicert_async.testing import FakeCertCentral, Fault
 
 from ._served import faithful, served
@@ -923,3 +926,67 @@ async def test_the_wire_request_of_create_and_products() -> None:
     assert_common_headers(post.kwargs, with_body=True)
     assert_common_headers(listing.kwargs, with_body=False)
     assert_common_headers(one.kwargs, with_body=False)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+_FIELDS = st.sampled_from(
+    [
+        "certificate",
+        "organization",
+        "validity_years",
+        "validity_days",
+        "custom_expiration_date",
+        "order_validity",
+        "renewal_of_order_id",
+        "dcv_method",
+        "payment_method",
+        "ship_info",
+        "custom_fields",
+        "organization_contact",
+    ]
+)
+_CERTIFICATE_FIELDS = st.sampled_from(
+    ["common_name", "dns_names", "emails", "csr", "signature_hash", "cert_validity", "individual"]
+)
+
+
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(text=st.text(max_size=200), raw=st.binary(max_size=200))
+def test_any_csr_text_is_accepted_or_a_validation_error(text: str, raw: bytes) -> None:
+    for candidate in (text, pem(raw), pem(raw).replace("\n", "\r\n"), CSR[: len(text)]):
+        try:
+            check_csr("certificate.csr", candidate)
+        except dc.ValidationError as error:
+            assert error.field == "certificate.csr"
+
+
+@settings(
+    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    top=st.dictionaries(_FIELDS, _JSON, max_size=3),
+    certificate=st.dictionaries(_CERTIFICATE_FIELDS, _JSON, max_size=3),
+    product=st.sampled_from([*sorted(dc.ORDER_PRODUCTS), "ssl_future_product"]),
+)
+def test_any_order_mapping_is_accepted_or_a_validation_error(
+    top: dict[str, Any], certificate: dict[str, Any], product: str
+) -> None:
+    body = ov_order()
+    body.update(top)
+    if isinstance(body.get("certificate"), dict):
+        body["certificate"] = {**body["certificate"], **certificate}
+    try:
+        order = _certificate_order(body)
+        check_for_product(order, product, today=date(2026, 11, 30))
+    except dc.ValidationError:
+        pass
