@@ -205,7 +205,8 @@ class OrdersResource:
         CSR is required. ``check_product=True`` reads them first (one ``GET``).
 
         Document signing products (``document_signing_org_1``/``_2``) take a
-        :class:`DocumentSigningOrder` and go to :meth:`create_document_signing`.
+        :class:`DocumentSigningOrder` and go to :meth:`create_document_signing`, which
+        checks them by their own table (``product`` and ``check_product`` do not apply).
         A product identifier not among ``dc.ORDER_PRODUCTS`` is sent with the checks
         every order gets. The order is sent once: a POST is never re-sent unless the
         first attempt certainly did not reach DigiCert.
