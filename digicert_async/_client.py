@@ -39,6 +39,7 @@ from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
 from .resources.certificates import CertificatesResource
 from .resources.orders import OrdersResource
+from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
 
@@ -258,6 +259,7 @@ class CertCentralClient:
         )
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
+        self.products = ProductsResource(self)
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)

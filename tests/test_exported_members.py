@@ -34,6 +34,11 @@ EXPORTED = {
     "CS_PROVISIONING_METHODS", "REISSUE_SIGNATURE_HASHES", "REQUEST_STATUSES", "REQUEST_TYPES",
     "REVOCATION_REASONS", "ApprovalRequest", "DuplicateRequest", "IssuedCertificate",
     "ReissueCertificate", "ReissueRequest", "RevokeRequest", "UpdateRequestStatus",
+    # ordering any product, and the products
+    "DCV_METHODS", "ORDER_PRODUCTS", "PAYMENT_METHODS", "SIGNATURE_HASHES", "CertificateOrder",
+    "CertificateDetails", "CertValidity", "OrderValidity", "Individual", "OrderContact",
+    "OrderOrganization", "OrderShipInfo", "ProductDetails", "SignatureHashTypes", "HashType",
+    "CaCert",
 }  # fmt: skip
 
 
@@ -61,8 +66,10 @@ def test_public_objects_survive_pickling_by_their_public_path() -> None:
 def test_the_fixed_names_of_the_design_exist() -> None:
     client = dc.CertCentralClient("key")
     for method in ("add_note", "cancel", "update_status", "create_document_signing", "get",
-                   "list", "list_notes", "status_changes"):  # fmt: skip
+                   "list", "list_notes", "status_changes", "create"):  # fmt: skip
         assert callable(getattr(client.orders, method)), method
+    for method in ("list", "get"):
+        assert callable(getattr(client.products, method)), method
     for method in ("get_order", "list_orders"):
         assert callable(getattr(client.subaccounts, method)), method
     for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):

@@ -465,7 +465,7 @@ async def test_order_document_signing_validation(api: Api) -> None:
     status, body, _ = await api.call("POST", path, json=email)
     assert codes(body) == ["required_param:certificate.csr", "required_param:organization.name"]
 
-    status, body, _ = await api.call("POST", "/order/certificate/ssl_basic", json=SEED3_BODY)
+    status, body, _ = await api.call("POST", "/order/certificate/no_such_product", json=SEED3_BODY)
     assert (status, codes(body)) == (404, ["not_found|product"])
     assert api.fake.order_ids == []
     assert not any(record.applied for record in api.fake.requests)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import attrs
 
 from .._checks import check_id, describe
-from .._converter import converter
+from .._converter import WireConverter, converter, make_converter
 from .._decode import read_model, read_nothing
 from .._errors import ValidationError
 from .._pipeline import Requester
@@ -20,6 +21,7 @@ from ..models import (
     ORDER_STATUSES,
     REISSUE_SIGNATURE_HASHES,
     ApprovalRequest,
+    CertificateOrder,
     DocumentSigningOrder,
     DuplicateRequest,
     IssuedCertificate,
@@ -28,6 +30,7 @@ from ..models import (
     Order,
     OrderCertificate,
     OrderCreated,
+    ProductDetails,
     ReissueCertificate,
     ReissueRequest,
     ServerPlatformRef,
@@ -35,8 +38,10 @@ from ..models import (
     UpdateStatusRequest,
 )
 from ..models._common import response_model
+from ..models.certificate_order import check_for_product
 from . import _revoke
 from ._base import Listing, check_page_size, listing_params
+from .products import PRODUCT, check_name_id, read_product
 
 __all__ = ["OrdersResource"]
 
@@ -156,6 +161,28 @@ def _check_aware(value: object, field: str) -> datetime:
     return value
 
 
+@functools.cache
+def _strict_converter() -> WireConverter:
+    # An order given as a mapping is read with unknown keys refused, at every depth: a
+    # key the model does not know would otherwise be dropped without a word.
+    return make_converter(strict=True)
+
+
+def _today() -> date:
+    """The UTC date the validity schedule is read on."""
+    return datetime.now(timezone.utc).date()
+
+
+def _certificate_order(order: object) -> CertificateOrder:
+    if isinstance(order, CertificateOrder):
+        return order
+    if not isinstance(order, Mapping):
+        raise ValidationError(
+            "order", f"must be a CertificateOrder or a mapping, not {type(order).__name__}"
+        )
+    return _strict_converter().structure(dict(order), CertificateOrder)
+
+
 class OrdersResource:
     """Certificate orders: ``client.orders``."""
 
@@ -228,6 +255,71 @@ class OrdersResource:
         body = converter.unstructure(order)
         return await self._requester.call(
             "POST", CREATE, _ORDER_CREATED, path_args={"product": product}, json=body
+        )
+
+    async def create(
+        self,
+        product_name_id: str,
+        order: CertificateOrder | DocumentSigningOrder | Mapping[str, Any],
+        *,
+        product: ProductDetails | None = None,
+        check_product: bool = False,
+    ) -> OrderCreated:
+        """Order a certificate of any product (``POST /order/certificate/{product_name_id}``).
+
+        ``order`` is a :class:`CertificateOrder` or the request body as a mapping (its
+        keys DigiCert's; one the model does not know is a ``ValidationError`` rather than
+        dropped). It is checked before anything is sent: the CSR's PEM and DER, the
+        signature hash, duplicate ``dns_names``, ``dcv_method`` and ``payment_method``,
+        and what the product requires (a wildcard only where it is allowed, a CSR,
+        an organization, the validity). Validity follows DigiCert's precedence
+        (``custom_expiration_date``, then ``validity_days``, then ``validity_years``,
+        a WARNING logged for each one overridden); a certificate asked for longer than
+        the cap (the product's, else the CA/Browser Forum's schedule for public TLS:
+        200 days from 2026-03-15, 100 from 2027-03-15, 47 from 2029-03-15) is logged
+        as a WARNING and sent: DigiCert shortens it rather than refusing it.
+
+        ``product`` (a :class:`ProductDetails` from ``client.products``) checks the
+        order against the product's details too: allowed hashes, validity, whether a
+        CSR is required. ``check_product=True`` reads them first (one ``GET``).
+
+        Document signing products (``document_signing_org_1``/``_2``) take a
+        :class:`DocumentSigningOrder` and go to :meth:`create_document_signing`, which
+        checks them by their own table (``product`` and ``check_product`` do not apply).
+        A product identifier not among ``dc.ORDER_PRODUCTS`` is sent with the checks
+        every order gets. The order is sent once: a POST is never re-sent unless the
+        first attempt certainly did not reach DigiCert.
+        """
+        check_name_id("product_name_id", product_name_id)
+        if product_name_id in DOCUMENT_SIGNING_PRODUCTS:
+            if isinstance(order, CertificateOrder):
+                raise ValidationError(
+                    "order", f"{product_name_id} takes a DocumentSigningOrder (document signing)"
+                )
+            return await self.create_document_signing(order, product_name_id)
+        if isinstance(order, DocumentSigningOrder):
+            raise ValidationError(
+                "order", f"a DocumentSigningOrder is for document signing, not {product_name_id}"
+            )
+        if product is not None and not isinstance(product, ProductDetails):
+            raise ValidationError(
+                "product", f"must be a ProductDetails, not {type(product).__name__}"
+            )
+        if product is not None and product.name_id != product_name_id:
+            raise ValidationError(
+                "product", f"describes {product.name_id!r}, not {product_name_id!r}"
+            )
+        if not isinstance(check_product, bool):
+            raise ValidationError("check_product", "must be True or False")
+        certificate_order = _certificate_order(order)
+        if product is None and check_product:
+            product = await self._requester.call(
+                "GET", PRODUCT, read_product, path_args={"name_id": product_name_id}
+            )
+        check_for_product(certificate_order, product_name_id, product, today=_today())
+        body = converter.unstructure(certificate_order)
+        return await self._requester.call(
+            "POST", CREATE, _ORDER_CREATED, path_args={"product": product_name_id}, json=body
         )
 
     async def get(self, order_id: int) -> Order:

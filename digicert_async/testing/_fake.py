@@ -23,7 +23,16 @@ from typing import Any
 
 from aiohttp import web
 
-from . import _certificates, _downloads, _notes, _orders, _reissues, _requests, _subaccounts
+from . import (
+    _certificates,
+    _downloads,
+    _notes,
+    _orders,
+    _products,
+    _reissues,
+    _requests,
+    _subaccounts,
+)
 from ._downloads import FileBody
 from ._routing import (
     API_ROOT,
@@ -49,6 +58,7 @@ ROUTES: tuple[Routes, ...] = (
     _certificates.routes,
     _requests.routes,
     _downloads.routes,
+    _products.routes,
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
