@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import digicert_async as dc
 from digicert_async.models.certificate_order import check_csr, check_for_product, tls_validity_cap
-from digicert_async.resources.orders import _certificate_order
+from digicert_async.resources.orders import _request_model
 from digicert_async.testing import FakeCertCentral, Fault
 
 from ._served import faithful, served
@@ -258,7 +258,8 @@ async def test_document_signing_products_go_to_create_document_signing() -> None
         await client.orders.create("document_signing_org_2", seed)
         with pytest.raises(dc.ValidationError) as caught:
             await client.orders.create("document_signing_org_1", ov_order())
-        assert caught.value.field == "subject"  # checked as a DocumentSigningOrder
+        # Read strictly as a DocumentSigningOrder: a key of the OV order it does not know.
+        assert caught.value.field == "certificate.common_name"
         with pytest.raises(dc.ValidationError, match="DocumentSigningOrder") as typed:
             await client.orders.create(
                 "document_signing_org_1", dc.converter.structure(ov_order(), dc.CertificateOrder)
@@ -986,7 +987,32 @@ def test_any_order_mapping_is_accepted_or_a_validation_error(
     if isinstance(body.get("certificate"), dict):
         body["certificate"] = {**body["certificate"], **certificate}
     try:
-        order = _certificate_order(body)
+        order = _request_model(body, dc.CertificateOrder, "order")
         check_for_product(order, product, today=date(2026, 11, 30))
     except dc.ValidationError:
         pass
+
+
+async def test_a_request_mapping_with_a_key_its_model_does_not_know_is_refused() -> None:
+    # Every request given as a mapping is read strictly: a misspelt key is named, not
+    # dropped, and nothing is sent.
+    seed = load_seed("document_signing_request")
+    csr = {"csr": ov_order()["certificate"]["csr"]}
+    async with served() as (server, client):
+        calls = {
+            "commonname": client.orders.create("ssl_basic", {**ov_order(), "commonname": "x"}),
+            "validity_yaers": client.orders.create_document_signing(
+                {**seed, "validity_yaers": 2}, product="document_signing_org_2"
+            ),
+            "certificate.commonname": client.orders.reissue(
+                100001, {"certificate": {**csr, "commonname": "x"}}
+            ),
+            "certificate.dns_name": client.orders.duplicate(
+                100001, {"certificate": {**csr, "dns_name": ["x"]}}
+            ),
+        }
+        for field, call in calls.items():
+            with pytest.raises(dc.ValidationError) as caught:
+                await call
+            assert caught.value.field == field
+        assert server.bodies == []

@@ -90,22 +90,31 @@ _CERTIFICATE_LIST = read_model(_CertificateList)
 
 logger = logging.getLogger("digicert_async")
 
+_RequestModel = TypeVar(
+    "_RequestModel", CertificateOrder, DocumentSigningOrder, ReissueRequest, DuplicateRequest
+)
+
+
+def _request_model(value: object, cls: type[_RequestModel], field: str) -> _RequestModel:
+    """``value`` as the request model ``cls``: the model itself, or its wire form as a
+    mapping, validated before anything is sent."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, Mapping):
+        # Read with unknown keys refused, at every depth: a misspelt key would
+        # otherwise be dropped without a word and the request sent without it.
+        return _strict_converter().structure(dict(value), cls)
+    raise ValidationError(field, f"must be a {cls.__name__} or a mapping, not {describe(value)}")
+
+
 _Change = TypeVar("_Change", ReissueRequest, DuplicateRequest)
 
 
 def _change_request(request: object, cls: type[_Change]) -> _Change:
-    """``request`` as ``cls``: the model itself, a mapping in its wire form, or a PEM
-    CSR alone (a str), each validated before anything is sent."""
-    if isinstance(request, cls):
-        return request
+    """A reissue or duplicate request; a str is a PEM CSR alone."""
     if isinstance(request, str):
         return cls(certificate=ReissueCertificate(csr=request))
-    if isinstance(request, Mapping):
-        return converter.structure(dict(request), cls)
-    raise ValidationError(
-        "request",
-        f"must be a {cls.__name__}, a mapping or a PEM CSR (str), not {describe(request)}",
-    )
+    return _request_model(request, cls, "request")
 
 
 def _kept_names(names: builtins.list[str] | None) -> builtins.list[str] | None:
@@ -163,24 +172,12 @@ def _check_aware(value: object, field: str) -> datetime:
 
 @functools.cache
 def _strict_converter() -> WireConverter:
-    # An order given as a mapping is read with unknown keys refused, at every depth: a
-    # key the model does not know would otherwise be dropped without a word.
     return make_converter(strict=True)
 
 
 def _today() -> date:
     """The UTC date the validity schedule is read on."""
     return datetime.now(timezone.utc).date()
-
-
-def _certificate_order(order: object) -> CertificateOrder:
-    if isinstance(order, CertificateOrder):
-        return order
-    if not isinstance(order, Mapping):
-        raise ValidationError(
-            "order", f"must be a CertificateOrder or a mapping, not {type(order).__name__}"
-        )
-    return _strict_converter().structure(dict(order), CertificateOrder)
 
 
 class OrdersResource:
@@ -248,11 +245,7 @@ class OrdersResource:
             raise ValidationError(
                 "product", f"must be one of {', '.join(DOCUMENT_SIGNING_PRODUCTS)}, not {product!r}"
             )
-        if not isinstance(order, DocumentSigningOrder):
-            if not isinstance(order, Mapping):
-                raise ValidationError("order", "must be a DocumentSigningOrder or a mapping")
-            order = converter.structure(dict(order), DocumentSigningOrder)
-        body = converter.unstructure(order)
+        body = converter.unstructure(_request_model(order, DocumentSigningOrder, "order"))
         return await self._requester.call(
             "POST", CREATE, _ORDER_CREATED, path_args={"product": product}, json=body
         )
@@ -311,7 +304,7 @@ class OrdersResource:
             )
         if not isinstance(check_product, bool):
             raise ValidationError("check_product", "must be True or False")
-        certificate_order = _certificate_order(order)
+        certificate_order = _request_model(order, CertificateOrder, "order")
         if product is None and check_product:
             product = await self._requester.call(
                 "GET", PRODUCT, read_product, path_args={"name_id": product_name_id}
