@@ -15,6 +15,7 @@ import digicert_async as dc
 from digicert_async.cli import main
 
 from .test_cli import run_cli
+from .test_ordering import ov_order
 
 
 class FakeServer:
@@ -105,6 +106,22 @@ async def test_the_cli_runs_against_the_fake_server(server: FakeServer) -> None:
     assert code == 0, err
 
 
+async def test_an_order_placed_on_the_fake_server_is_issued_by_itself() -> None:
+    started = await _start("--orders", "0", "--issue-after", "0.5")
+    try:
+        async with dc.CertCentralClient(started.api_key, base_url=started.base_url) as client:
+            created = await client.orders.create("ssl_basic", ov_order())
+            assert (await client.orders.get(created.id)).status == "pending"
+            for _ in range(100):  # its clock is the real one: the order is due in 0.5 s
+                await asyncio.sleep(0.1)
+                if (await client.orders.get(created.id)).status == "issued":
+                    break
+            assert (await client.orders.get(created.id)).status == "issued"
+    finally:
+        started.process.kill()
+        await started.process.wait()
+
+
 async def test_a_port_in_use_exits_2(server: FakeServer) -> None:
     port = server.base_url.split(":")[2].split("/")[0]
     process = await asyncio.create_subprocess_exec(
@@ -118,7 +135,14 @@ async def test_a_port_in_use_exits_2(server: FakeServer) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--port", "65536"], ["--port", "http"], ["--orders", "-1"], ["--orders", "100001"]],
+    [
+        ["--port", "65536"],
+        ["--port", "http"],
+        ["--orders", "-1"],
+        ["--orders", "100001"],
+        ["--issue-after", "-1"],
+        ["--issue-after", "soon"],
+    ],
 )
 def test_fake_server_usage_errors_exit_2(argv: list[str]) -> None:
     assert main(["fake-server", *argv]) == 2

@@ -247,3 +247,17 @@ async def test_document_signing_still_orders_through_its_route(
     ):
         stored = fake.order(created.id)
         assert stored is not None and stored["product"]["name_id"] == product
+
+
+async def test_an_order_placed_through_the_api_follows_the_lifecycle_clock() -> None:
+    async with FakeCertCentral(orders=0, rate_limits=None, issue_after=30) as fake:
+        async with dc.CertCentralClient(fake.api_key, base_url=fake.base_url) as client:
+            created = await client.orders.create("ssl_basic", ov_order())
+            assert (await client.orders.get(created.id)).status == "pending"
+            fake.advance(29)
+            assert (await client.orders.get(created.id)).status == "pending"
+            fake.advance(2)
+            issued = await client.orders.get(created.id)
+    assert issued.status == "issued"
+    assert issued.certificate is not None and issued.certificate.id is not None
+    assert issued.certificate.serial_number

@@ -41,7 +41,10 @@ def _id_ranges(ids: Sequence[int]) -> str:
 async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
     from ..testing import FakeCertCentral  # the server this command runs
 
-    fake = FakeCertCentral(orders=args.orders, port=args.port)
+    # Its own clock runs: orders placed or reissued against it are issued by themselves.
+    fake = FakeCertCentral(
+        orders=args.orders, port=args.port, issue_after=args.issue_after, realtime=True
+    )
     try:
         await fake.start()
     except OSError as exc:

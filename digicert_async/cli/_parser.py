@@ -256,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
         help="run the fake CertCentral on loopback until stopped, to try the commands on",
         description="Serve the bundled fake CertCentral (orders with statuses, notes,\n"
-        "cancellation rules and DigiCert's rate limits) on 127.0.0.1 until Ctrl-C or\n"
+        "cancellation rules, orders issued a few seconds after they are placed or\n"
+        "reissued, and DigiCert's rate limits) on 127.0.0.1 until Ctrl-C or\n"
         "SIGTERM. stdout gets two lines, 'base_url: URL' (ending in /services/v2) and\n"
         "'api_key: KEY' (the fake's own key, made up at start); stderr tells how to try it.",
         epilog="exit status: 0 once stopped by Ctrl-C or SIGTERM; 2 when the port cannot be had.",
@@ -274,5 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=100,
         metavar="N",
         help="orders to start with, in a mix of statuses (default: 100)",
+    )
+    fake_server.add_argument(
+        "--issue-after",
+        type=_positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds after which an order placed or reissued is issued (default: 5)",
     )
     return parser
