@@ -23,7 +23,7 @@ from ._routing import (
     page_window,
     required,
 )
-from ._state import MOUNTAIN, JSONDict, OrderStore, StoredOrder, whole_number
+from ._state import MOUNTAIN, JSONDict, NewOrder, OrderStore, StoredOrder, whole_number
 
 CANCELABLE = frozenset({"pending", "waiting_pickup"})
 DOCUMENT_SIGNING_PRODUCTS = ("document_signing_org_1", "document_signing_org_2")
@@ -126,14 +126,7 @@ def order_document_signing(store: OrderStore, call: Call) -> Answer:
     if problems:
         raise Rejected(400, *problems)
 
-    organization = data["organization"]
-    new_organization: int | None = None
-    if "id" in organization:
-        org_id: int = organization["id"]
-        org_name = store.organizations.get(org_id, f"Organization {org_id}")
-    else:
-        org_name = str(organization["name"])
-        org_id = new_organization = store.new_organization(org_name)
+    (org_id, org_name), new_organization = _organization(store, data["organization"])
     subject = data["subject"]
     use_org = data.get("use_org_as_common_name", True) is not False
     common_name = org_name if use_org else str(subject["name"])
@@ -146,15 +139,7 @@ def order_document_signing(store: OrderStore, call: Call) -> Answer:
         skip_approval=data.get("skip_approval") is True,
         comments=data.get("comments"),
     )
-    answer: JSONDict = {
-        "id": placed.order_id,
-        "requests": [{"id": placed.request_id, "status": placed.request_status}],
-    }
-    if placed.certificate_id is not None:
-        answer["certificate_id"] = placed.certificate_id
-    if new_organization is not None:
-        answer["organization"] = {"id": new_organization}
-    return 201, answer
+    return 201, _created(placed, new_organization)
 
 
 @dataclass(frozen=True)
@@ -403,13 +388,7 @@ def _place_order(
     new_organization: int | None = None
     org: tuple[int, str] | None = None
     if isinstance(organization, dict):
-        if "id" in organization:
-            org_id: int = organization["id"]
-            org = (org_id, store.organizations.get(org_id, f"Organization {org_id}"))
-        else:
-            name = str(organization["name"])
-            new_organization = store.new_organization(name)
-            org = (new_organization, name)
+        org, new_organization = _organization(store, organization)
     common_name = certificate.get("common_name") or (certificate.get("emails") or [""])[0]
     dns_names = list(certificate.get("dns_names") or [])
     extra: JSONDict = {
@@ -445,6 +424,23 @@ def _place_order(
     if validity is not None:
         # What DigiCert will issue: the request, shortened to the cap.
         details["cert_validity"] = {"days": validity.certificate_days}
+    return _created(placed, new_organization)
+
+
+def _organization(store: OrderStore, organization: JSONDict) -> tuple[tuple[int, str], int | None]:
+    """The order's organization as (id, name), and its id again when the order made it
+    (an organization given by its details rather than its id)."""
+    if "id" in organization:
+        org_id: int = organization["id"]
+        return (org_id, store.organizations.get(org_id, f"Organization {org_id}")), None
+    name = str(organization["name"])
+    new_organization = store.new_organization(name)
+    return (new_organization, name), new_organization
+
+
+def _created(placed: NewOrder, new_organization: int | None) -> JSONDict:
+    """DigiCert's answer to an order placed: its id, its request, the certificate's id when
+    it was approved at once, and the organization's when the order made one."""
     answer: JSONDict = {
         "id": placed.order_id,
         "requests": [{"id": placed.request_id, "status": placed.request_status}],
