@@ -104,6 +104,13 @@ async def test_mixed_ids_get_exactly_the_right_outcome(fake: FakeCertCentral) ->
             assert sent["common_name"] == now["certificate"]["common_name"]
             assert sent["signature_hash"] == now["certificate"]["signature_hash"]
             assert reissues_made(fake, result.order_id) == 1
+            # the certificate it replaces is the one the order had before
+            original = fake.certificate(fake.certificate_ids(result.order_id)[0])
+            assert result.replaced is not None and original is not None
+            assert result.replaced.id == original.id
+            assert result.to_json()["replaced_certificate"]["serial_number"] == (
+                original.serial_number
+            )
         else:
             assert result.status == status and now["status"] == status
             assert not reissue_posts(fake, result.order_id)

@@ -27,7 +27,7 @@ from .._errors import (
     ValidationError,
 )
 from .._pipeline import CallRecord, record_call
-from ..models import Order, OrderStatus, ReissueCertificate, ReissueRequest
+from ..models import Order, OrderCertificate, OrderStatus, ReissueCertificate, ReissueRequest
 from ..models._csr import check_csr
 from ..models.document_signing import ServerPlatformRef
 from ..models.reissues import REISSUE_SIGNATURE_HASHES
@@ -82,6 +82,11 @@ class ReissueResult:
     ``uncertain`` is True for a ``reissued`` order settled by reading it back (its
     answer was lost, or a rerun found a reissue pending): the pending reissue found may
     be this run's or an earlier one's.
+
+    ``replaced`` is the certificate the order showed when it was read, before its
+    reissue was sent (``reissued`` and ``unknown`` orders): once the order is ``issued``
+    again, a certificate other than this one is the reissued one, and this one means the
+    reissue did not happen (DigiCert rejected it, say).
     """
 
     order_id: int
@@ -90,6 +95,7 @@ class ReissueResult:
     status: str | None = None
     error: BaseException | None = attrs.field(default=None, eq=False)
     uncertain: bool = False
+    replaced: OrderCertificate | None = attrs.field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the command line prints one per order)."""
@@ -102,7 +108,23 @@ class ReissueResult:
             line["uncertain"] = True
         if self.error is not None:
             line["error"] = f"{type(self.error).__name__}: {self.error}"
+        replaced = certificate_identity(self.replaced)
+        if replaced:
+            line["replaced_certificate"] = replaced
         return line
+
+
+def certificate_identity(certificate: OrderCertificate | None) -> dict[str, Any]:
+    """What tells one certificate from another: its id, serial number and thumbprint
+    (those the order shows)."""
+    if certificate is None:
+        return {}
+    shown = {
+        "id": certificate.id,
+        "serial_number": certificate.serial_number,
+        "thumbprint": certificate.thumbprint,
+    }
+    return {key: value for key, value in shown.items() if value is not None}
 
 
 @attrs.frozen
@@ -218,6 +240,7 @@ class ReissueJob:
         self._client = client
         self._check_pending = bool(check_pending)
         self._posts: dict[int, CallRecord] = {}  # what each order's POST did on the wire
+        self._read: dict[int, OrderCertificate | None] = {}  # each certificate before
         self._runner = JobRunner(
             list(self._csrs),
             attempt=self._reissue_one,
@@ -246,6 +269,12 @@ class ReissueJob:
         return self._runner.stream()
 
     async def _reissue_one(self, order_id: int, sends: CallRecord) -> ReissueResult:
+        result = await self._read_and_reissue(order_id, sends)
+        if result.outcome in (ReissueOutcome.REISSUED, ReissueOutcome.UNKNOWN):
+            return attrs.evolve(result, replaced=self._read.get(order_id))
+        return result
+
+    async def _read_and_reissue(self, order_id: int, sends: CallRecord) -> ReissueResult:
         what = f"order {order_id}: reissue"
         try:
             order = await read_back(lambda: self._client.orders.get(order_id), what=what)
@@ -257,6 +286,7 @@ class ReissueJob:
                 if sends.sends == 0:
                     return _not_attempted(order_id)
             return ReissueResult(order_id, ReissueOutcome.FAILED, error=failed.error)
+        self._read[order_id] = order.certificate
         status = order.status
         if self._check_pending:
             found = await self._pending_reissue(order_id, status)
@@ -373,7 +403,7 @@ class ReissueJob:
         error: BaseException = (
             TimeoutError(message) if cut is Cut.DEADLINE else asyncio.CancelledError(message)
         )
-        return ReissueResult(order_id, outcome, error=error)
+        return ReissueResult(order_id, outcome, error=error, replaced=self._read.get(order_id))
 
 
 def _not_attempted(order_id: int) -> ReissueResult:
