@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from ._commands import run_job_command
 from ._demo import cmd_demo
 from ._fake_server import cmd_fake_server
+from ._fleet import run_fleet_command
 from ._parser import build_parser
 from ._terminal import (
     API_KEY_ENV,
@@ -44,9 +45,16 @@ from ._terminal import (
 
 __all__ = ["API_KEY_ENV", "main"]
 
+
+def _poll(args: argparse.Namespace) -> int:
+    return run_fleet_command(args) if args.then_download else run_job_command(args)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "cancel": run_job_command,
-    "poll": run_job_command,
+    "poll": _poll,
+    "reissue": run_fleet_command,
+    "download": run_fleet_command,
     "demo": cmd_demo,
     "fake-server": cmd_fake_server,
 }
