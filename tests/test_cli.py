@@ -411,11 +411,14 @@ async def test_without_tqdm_a_hint_replaces_the_bar(fake: FakeCertCentral, tmp_p
 # --------------------------------------------------------------------------- demo
 
 
-async def test_demo_runs_both_jobs_and_exits_0() -> None:
+async def test_demo_runs_every_job_and_exits_0() -> None:
     run = await run_cli("demo", "--orders", "24", api_key=None, timeout=30)
     assert run.code == 0, run.stdout + run.stderr
     text = run.stdout
-    assert "== 1/2  Bulk cancellation" in text and "== 2/2  Polling" in text
+    assert "== 1/3  Bulk cancellation" in text and "== 2/3  Polling" in text
+    assert "== 3/3  Replace a fleet" in text
+    assert "reissue: reissued=12, not_reissuable=1" in text
+    assert "12 of 12 orders replaced with a new certificate" in text
     assert "Check: every outcome as expected." in text
     assert "canceled              8" in text and "not_found             3" in text
     assert "8 of 8 orders reached a terminal status" in text

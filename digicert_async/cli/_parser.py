@@ -339,10 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         formatter_class=formatter,
-        help="run both jobs against an embedded fake server (no key, no network)",
+        help="run the jobs against an embedded fake server (no key, no network)",
         description="Start the embedded fake CertCentral with rate limits on (DigiCert's\n"
-        "windows, five times faster), cancel a mixed set of ids concurrently, then poll new\n"
-        "orders while a background task issues them. Takes about ten seconds.",
+        "windows, five times faster), cancel a mixed set of ids concurrently, poll new\n"
+        "orders while a background task issues them, then replace a fleet: reissue orders,\n"
+        "poll until they are issued again, download the new certificates. Takes about ten\n"
+        "seconds.",
     )
     demo.add_argument(
         "--orders",
