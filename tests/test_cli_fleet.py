@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shlex
+import shutil
 import signal
+import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,8 @@ from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_cli import MISSING_ID, _spawn, run_cli
-from .test_fleet import CSR, reissue_posts, reissues_made
+from .test_cli_readme import _blocks
+from .test_fleet import CSR, reissue_posts, reissues_made, x509
 
 
 def jsonl(rows: Sequence[dict[str, Any]]) -> str:
@@ -292,3 +298,69 @@ async def test_reissue_then_poll_downloads_only_new_certificates(tmp_path: Path)
         assert statuses[-1]["status"] == "issued" and statuses[-1]["reissued"] is False
         assert "the reissue did not happen" in polled.stderr
         assert "downloaded=3" in polled.stderr
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="the README's commands use openssl")
+async def test_the_readme_replace_a_fleet_commands_run_as_written(tmp_path: Path) -> None:
+    server_block, commands = _blocks("bash", after="## Replace a fleet")[:2]
+    port = str(_free_port())
+    server_args = shlex.split(server_block.strip())
+    assert server_args[:2] == ["digicert-async", "fake-server"] and "8080" in server_args
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "digicert_async",
+        *[port if arg == "8080" else arg for arg in server_args[1:]],
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        printed = {}
+        for _ in range(2):
+            line = await asyncio.wait_for(server.stdout.readline(), 15)
+            name, _, value = line.decode().strip().partition(": ")
+            printed[name] = value
+        # `digicert-async` as the reader's shell finds it: this interpreter's module
+        shim = tmp_path / "bin" / "digicert-async"
+        shim.parent.mkdir()
+        shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m digicert_async "$@"\n')
+        shim.chmod(0o755)
+        script = commands.replace("8080", port).replace(
+            "export DIGICERT_API_KEY=...", f"export DIGICERT_API_KEY={printed['api_key']}"
+        )
+        env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+        run = await asyncio.create_subprocess_exec(
+            "bash", "-euo", "pipefail", "-c", script,
+            cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(run.communicate(), 120)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 15)
+    assert run.returncode == 0, err.decode()
+    reissued = [
+        json.loads(line)["order_id"]
+        for line in (tmp_path / "reissued.jsonl").read_text().splitlines()
+        if json.loads(line)["outcome"] == "reissued"
+    ]
+    assert reissued  # the fake's mix holds issued orders
+    assert sorted(out.decode().split()) == sorted(f"{i}.pem" for i in reissued)  # `ls certs`
+    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+    for order_id in reissued:
+        leaf = x509.load_pem_x509_certificate((tmp_path / "certs" / f"{order_id}.pem").read_bytes())
+        key = serialization.load_pem_private_key(
+            (tmp_path / "keys" / f"{order_id}.key").read_bytes(), password=None
+        )
+        # the downloaded certificate is the new one: it holds the key made for it
+        assert leaf.public_key() == key.public_key()
