@@ -332,3 +332,34 @@ async def test_a_refused_key_stops_the_job(fake: FakeCertCentral) -> None:
     assert report.counts[Outcome.NOT_ATTEMPTED] >= 25
     assert sorted(report.resume_ids()) == sorted(ids)
     assert not [r for r in fake.requests if r.method == "POST"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome", "uncertain"),
+    [
+        # applied, answer spoilt: read back as reissue_pending
+        (Fault.TRUNCATED_JSON, Outcome.REISSUED, True),
+        (Fault.MALFORMED_JSON, Outcome.REISSUED, True),
+        (Fault.RESET_AFTER, Outcome.REISSUED, True),
+        # refused with an answer: nothing applied, a later run may send it
+        (Fault.INTERNAL_ERROR, Outcome.FAILED, False),
+        # a gateway's 502 may hide an applied POST; here none landed, so it stays unknown
+        (Fault.BAD_GATEWAY, Outcome.UNKNOWN, False),
+        # a 429 applies nothing and is retried: this run did it, the answer says so
+        (Fault.RATE_LIMITED, Outcome.REISSUED, False),
+    ],
+)
+async def test_each_answer_to_the_post_is_settled_honestly(
+    fake: FakeCertCentral, fault: Fault, outcome: Outcome, uncertain: bool
+) -> None:
+    order_id = fake.add_order("issued")
+    fake.inject(fault, method="POST", path_contains=f"/{order_id}/reissue")
+    async with client_for(fake) as client:
+        report = await dc.reissue_orders(client, {order_id: CSR})
+    (result,) = report.results
+    assert (result.outcome, result.uncertain) == (outcome, uncertain), result
+    assert (result.request_id is not None) == (outcome is Outcome.REISSUED and not uncertain)
+    assert (result.error is not None) == (outcome in (Outcome.FAILED, Outcome.UNKNOWN))
+    assert reissues_made(fake, order_id) == (1 if outcome is Outcome.REISSUED else 0)
+    assert sum(1 for p in reissue_posts(fake, order_id) if p.applied) <= 1
+    assert (order_id in report.resume_ids()) == (outcome is Outcome.FAILED)

@@ -1,13 +1,13 @@
-"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply, download many
-orders' certificates.
+"""Bulk jobs: cancel or reissue many orders concurrently, poll many orders cheaply,
+download many orders' certificates.
 
 Each accounts for every order it is given: a cancellation or reissue report lists
 each input id exactly once, even when the job is cancelled or runs out of time, and
 the poller tracks each id until it reaches a wanted status or the deadline.
 
 The jobs run on one runner (``_runner``: concurrency, deadline, interruption,
-streaming, accounting); each job is a module on top of it (``_cancel``, ``_reissue``, ``_poll``,
-``_download``); ``_outcomes`` holds what the reporting jobs share.
+streaming, accounting); each job is a module on top of it (``_cancel``, ``_reissue``,
+``_poll``, ``_download``); ``_outcomes`` holds what the reporting jobs share.
 """
 
 from ._cancel import (

@@ -340,7 +340,7 @@ class ReissueJob:
         # A 2xx whose body could not be read was applied; an answer lost (a reset, a
         # timeout, a gateway's 502/504) may have been.
         lost = post.maybe_applied_unseen or (
-            isinstance(error, ResponseError) and getattr(error, "method", None) == "POST"
+            isinstance(error, ResponseError) and error.method == "POST"
         )
         if stops_a_job(error):
             self._runner.stop(error)
