@@ -436,7 +436,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"digicert-async {__version__}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"], ["fake-server"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["cancel"], ["poll"], ["demo"], ["fake-server"], ["reissue"], ["download"]],
+)
 def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "usage: digicert-async" in capsys.readouterr().out
@@ -460,6 +463,9 @@ def test_cancel_help_documents_exit_status(capsys: pytest.CaptureFixture[str]) -
         ["poll", "ids.txt", "--until", " , "],
         ["poll", "ids.txt", "--interval", "soon"],
         ["demo", "--orders", "0"],
+        ["download", "ids.txt"],  # --out is required
+        ["download", "ids.txt", "--out", "certs", "--format", "pfx"],
+        ["reissue", "in.jsonl", "--concurrency", "0"],
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -364,3 +364,39 @@ async def test_the_readme_replace_a_fleet_commands_run_as_written(tmp_path: Path
         )
         # the downloaded certificate is the new one: it holds the key made for it
         assert leaf.public_key() == key.public_key()
+
+
+async def test_download_resume_file_lists_the_orders_without_a_file(tmp_path: Path) -> None:
+    async with FakeCertCentral(rate_limits=None, issue_after=None) as fake:
+        issued = fake.add_order("issued")
+        pending = fake.add_order("pending")
+        resume = tmp_path / "left.txt"
+        ids = tmp_path / "ids.txt"
+        ids.write_text(f"{issued}\n{pending}\n{MISSING_ID}\n")
+        out = tmp_path / "certs"
+        run = await run_cli(
+            "download", str(ids), "--out", str(out), "--format", "default",
+            "--resume-file", str(resume), "--base-url", fake.base_url, api_key=fake.api_key,
+        )  # fmt: skip
+        assert run.code == 1
+        assert resume.read_text() == f"{pending}\n{MISSING_ID}\n"
+        assert [p.name for p in out.iterdir()] == [f"{issued}.zip"]
+        assert (out / f"{issued}.zip").read_bytes()[:2] == b"PK"
+        assert "2 orders without a file" in run.stderr and str(resume) in run.stderr
+
+
+async def test_poll_then_download_of_plain_ids_downloads_what_is_issued(tmp_path: Path) -> None:
+    async with FakeCertCentral(rate_limits=None, issue_after=0.5, realtime=True) as fake:
+        ids = [fake.add_order("pending") for _ in range(3)]
+        out = tmp_path / "certs"
+        run = await run_cli(
+            "poll", "-", "--until", "issued", "--interval", "0.2", "--deadline", "10",
+            "--then-download", str(out), "--format", "pem_noroot",
+            "--base-url", fake.base_url, api_key=fake.api_key,
+            stdin="".join(f"{i}\n" for i in ids),
+        )  # fmt: skip
+        assert run.code == 0, run.stderr
+        assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}.pem" for i in ids)
+        saved = [line for line in run.lines if "outcome" in line]
+        assert sorted(line["order_id"] for line in saved) == sorted(ids)
+        assert {line["outcome"] for line in saved} == {"downloaded"}
