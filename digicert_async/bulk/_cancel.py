@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -15,7 +15,14 @@ from .._errors import AuthenticationError, DigiCertError, NotFoundError, Permiss
 from .._pipeline import CallRecord
 from ..models import OrderStatus
 from ._common import check_deadline, check_order_ids, stops_a_job
-from ._outcomes import OutcomeCounts, OutcomeReport, ReadBackFailed, describe_counts, read_back
+from ._outcomes import (
+    OutcomeCounts,
+    OutcomeReport,
+    ReadBackFailed,
+    ReportingJob,
+    describe_counts,
+    read_back,
+)
 from ._runner import Cut, JobRunner
 
 __all__ = [
@@ -109,7 +116,7 @@ class CancelReport(OutcomeReport[CancelOutcome]):
         return super().resume_ids()
 
 
-class CancelJob:
+class CancelJob(ReportingJob[CancelResult, CancelReport]):
     """A running bulk cancellation: ``await`` it for the report, or ``async for`` it
     to receive each :class:`CancelResult` as it completes.
 
@@ -144,21 +151,13 @@ class CancelJob:
             summary=lambda: describe_counts(self.report.counts),
         )
 
-    @property
-    def report(self) -> CancelReport:
-        """The report as of now: every id, those not finished as not_attempted."""
-        runner = self._runner
-        return CancelReport(runner.results(), dict(runner.duplicates), runner.stopped_by)
-
-    def __await__(self) -> Generator[Any, None, CancelReport]:
-        return self._run_to_report().__await__()
-
-    async def _run_to_report(self) -> CancelReport:
-        await self._runner.run()
-        return self.report
-
-    def __aiter__(self) -> AsyncIterator[CancelResult]:
-        return self._runner.stream()
+    def _make_report(
+        self,
+        results: list[CancelResult],
+        duplicates: Mapping[int, int],
+        stopped_by: DigiCertError | None,
+    ) -> CancelReport:
+        return CancelReport(results, duplicates, stopped_by)
 
     async def _cancel_one(self, order_id: int, sends: CallRecord) -> CancelResult:
         try:

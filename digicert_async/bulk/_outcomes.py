@@ -1,23 +1,34 @@
 """What the jobs that account for an outcome per order share: the counts, the report's
-questions (which ids had an outcome, which a later run should be given), and reading an
-order back to settle an answer that did not say what happened."""
+questions (which ids had an outcome, which a later run should be given), the job's
+faces (awaited for the report, iterated for the results), and reading an order back to
+settle an answer that did not say what happened."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
-from typing import ClassVar, Generic, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .._errors import AuthenticationError, DigiCertError, NotFoundError, PermissionDeniedError
 from ._common import logger, stops_a_job
+from ._runner import JobRunner
 
-__all__ = ["OutcomeCounts", "OutcomeReport", "ReadBackFailed", "describe_counts", "read_back"]
+__all__ = [
+    "OutcomeCounts",
+    "OutcomeReport",
+    "ReadBackFailed",
+    "ReportingJob",
+    "describe_counts",
+    "read_back",
+]
 
 Outcome = TypeVar("Outcome", bound=enum.Enum)
 Outcome_co = TypeVar("Outcome_co", bound=enum.Enum, covariant=True)
 T = TypeVar("T")
+Result = TypeVar("Result")
+Report = TypeVar("Report")
 
 _READ_BACK_TRIES = 3
 _READ_BACK_PAUSE = 0.25  # seconds, times the try number
@@ -74,6 +85,38 @@ class OutcomeReport(Generic[Outcome]):
         """Ids a later run should retry (see the report's class)."""
         retried = self._RETRIED
         return [r.order_id for r in self._outcome_results if r.outcome in retried]
+
+
+class ReportingJob(Generic[Result, Report]):
+    """A running job with a report: ``await`` it for the report, or ``async for`` it to
+    receive each result as it completes. The job class sets ``_runner`` and says how a
+    report is made of the runner's account (:meth:`_make_report`)."""
+
+    _runner: JobRunner[Result]
+
+    def _make_report(
+        self,
+        results: list[Result],
+        duplicates: Mapping[int, int],
+        stopped_by: DigiCertError | None,
+    ) -> Report:
+        raise NotImplementedError
+
+    @property
+    def report(self) -> Report:
+        """The report as of now: every id, those not finished as not_attempted."""
+        runner = self._runner
+        return self._make_report(runner.results(), dict(runner.duplicates), runner.stopped_by)
+
+    def __await__(self) -> Generator[Any, None, Report]:
+        return self._run_to_report().__await__()
+
+    async def _run_to_report(self) -> Report:
+        await self._runner.run()
+        return self.report
+
+    def __aiter__(self) -> AsyncIterator[Result]:
+        return self._runner.stream()
 
 
 def describe_counts(counts: OutcomeCounts[Outcome]) -> str:

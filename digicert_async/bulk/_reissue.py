@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -33,7 +33,14 @@ from ..models.document_signing import ServerPlatformRef
 from ..models.reissues import REISSUE_SIGNATURE_HASHES
 from ..resources.orders import _kept_names, _names_no_host
 from ._common import check_deadline, check_order_ids, stops_a_job
-from ._outcomes import OutcomeCounts, OutcomeReport, ReadBackFailed, describe_counts, read_back
+from ._outcomes import (
+    OutcomeCounts,
+    OutcomeReport,
+    ReadBackFailed,
+    ReportingJob,
+    describe_counts,
+    read_back,
+)
 from ._runner import Cut, JobRunner
 
 __all__ = [
@@ -215,7 +222,7 @@ def _request_for(order: Order, csr: str) -> ReissueRequest | str:
     return ReissueRequest(certificate=certificate)
 
 
-class ReissueJob:
+class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
     """A running bulk reissue: ``await`` it for the :class:`ReissueReport`, or
     ``async for`` it to receive each :class:`ReissueResult` as it completes.
 
@@ -252,21 +259,13 @@ class ReissueJob:
             summary=lambda: describe_counts(self.report.counts),
         )
 
-    @property
-    def report(self) -> ReissueReport:
-        """The report as of now: every id, those not finished as not_attempted."""
-        runner = self._runner
-        return ReissueReport(runner.results(), dict(runner.duplicates), runner.stopped_by)
-
-    def __await__(self) -> Generator[Any, None, ReissueReport]:
-        return self._run_to_report().__await__()
-
-    async def _run_to_report(self) -> ReissueReport:
-        await self._runner.run()
-        return self.report
-
-    def __aiter__(self) -> AsyncIterator[ReissueResult]:
-        return self._runner.stream()
+    def _make_report(
+        self,
+        results: list[ReissueResult],
+        duplicates: Mapping[int, int],
+        stopped_by: DigiCertError | None,
+    ) -> ReissueReport:
+        return ReissueReport(results, duplicates, stopped_by)
 
     async def _reissue_one(self, order_id: int, sends: CallRecord) -> ReissueResult:
         result = await self._read_and_reissue(order_id, sends)
