@@ -58,9 +58,14 @@ from .bulk import CertificateDownload as CertificateDownload
 from .bulk import DownloadJob as DownloadJob
 from .bulk import OrderUpdate as OrderUpdate
 from .bulk import OutcomeCounts as OutcomeCounts
+from .bulk import ReissueJob as ReissueJob
+from .bulk import ReissueOutcome as ReissueOutcome
+from .bulk import ReissueReport as ReissueReport
+from .bulk import ReissueResult as ReissueResult
 from .bulk import cancel_orders as cancel_orders
 from .bulk import download_certificates as download_certificates
 from .bulk import poll_orders as poll_orders
+from .bulk import reissue_orders as reissue_orders
 from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
 from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
 from .models import DCV_METHODS as DCV_METHODS

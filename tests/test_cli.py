@@ -411,11 +411,14 @@ async def test_without_tqdm_a_hint_replaces_the_bar(fake: FakeCertCentral, tmp_p
 # --------------------------------------------------------------------------- demo
 
 
-async def test_demo_runs_both_jobs_and_exits_0() -> None:
+async def test_demo_runs_every_job_and_exits_0() -> None:
     run = await run_cli("demo", "--orders", "24", api_key=None, timeout=30)
     assert run.code == 0, run.stdout + run.stderr
     text = run.stdout
-    assert "== 1/2  Bulk cancellation" in text and "== 2/2  Polling" in text
+    assert "== 1/3  Bulk cancellation" in text and "== 2/3  Polling" in text
+    assert "== 3/3  Replace a fleet" in text
+    assert "reissue: reissued=12, not_reissuable=1" in text
+    assert "12 of 12 orders replaced with a new certificate" in text
     assert "Check: every outcome as expected." in text
     assert "canceled              8" in text and "not_found             3" in text
     assert "8 of 8 orders reached a terminal status" in text
@@ -433,7 +436,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"digicert-async {__version__}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [[], ["cancel"], ["poll"], ["demo"], ["fake-server"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["cancel"], ["poll"], ["demo"], ["fake-server"], ["reissue"], ["download"]],
+)
 def test_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "usage: digicert-async" in capsys.readouterr().out
@@ -457,6 +463,9 @@ def test_cancel_help_documents_exit_status(capsys: pytest.CaptureFixture[str]) -
         ["poll", "ids.txt", "--until", " , "],
         ["poll", "ids.txt", "--interval", "soon"],
         ["demo", "--orders", "0"],
+        ["download", "ids.txt"],  # --out is required
+        ["download", "ids.txt", "--out", "certs", "--format", "pfx"],
+        ["reissue", "in.jsonl", "--concurrency", "0"],
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

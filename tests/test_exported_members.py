@@ -21,6 +21,7 @@ EXPORTED = {
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
     "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",
+    "reissue_orders", "ReissueJob", "ReissueOutcome", "ReissueReport", "ReissueResult",
     # models and constants
     "CERTIFICATE_FORMATS", "CertificateChain", "CertificatePem", "ChainCertificate",
     "DOCUMENT_SIGNING_PRODUCTS", "ORDER_STATUSES", "TERMINAL_STATUSES", "OrderStatus", "StrFlag",

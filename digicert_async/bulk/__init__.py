@@ -1,12 +1,13 @@
-"""Bulk jobs: cancel many orders concurrently, poll many orders cheaply, download many
-orders' certificates.
+"""Bulk jobs: cancel or reissue many orders concurrently, poll many orders cheaply,
+download many orders' certificates.
 
-Both account for every order they are given: a cancellation report lists each
-input id exactly once, even when the job is cancelled or runs out of time, and
+Each accounts for every order it is given: a cancellation or reissue report lists
+each input id exactly once, even when the job is cancelled or runs out of time, and
 the poller tracks each id until it reaches a wanted status or the deadline.
 
 The jobs run on one runner (``_runner``: concurrency, deadline, interruption,
-streaming, accounting); each job is a module on top of it (``_cancel``, ``_poll``).
+streaming, accounting); each job is a module on top of it (``_cancel``, ``_reissue``,
+``_poll``, ``_download``); ``_outcomes`` holds what the reporting jobs share.
 """
 
 from ._cancel import (
@@ -23,9 +24,18 @@ from ._download import CertificateDownload, DownloadJob, download_certificates
 from ._poll import NOT_FOUND_STATUS as NOT_FOUND_STATUS  # the command line's, and the tests'
 from ._poll import UNREADABLE_LOOKS as UNREADABLE_LOOKS
 from ._poll import OrderUpdate, poll_orders
+from ._reissue import (
+    REISSUABLE_STATUSES,
+    ReissueJob,
+    ReissueOutcome,
+    ReissueReport,
+    ReissueResult,
+    reissue_orders,
+)
 
 __all__ = [
     "CANCELABLE_STATUSES",
+    "REISSUABLE_STATUSES",
     "CancelJob",
     "CancelOutcome",
     "CancelReport",
@@ -34,9 +44,14 @@ __all__ = [
     "DownloadJob",
     "OrderUpdate",
     "OutcomeCounts",
+    "ReissueJob",
+    "ReissueOutcome",
+    "ReissueReport",
+    "ReissueResult",
     "cancel_orders",
     "download_certificates",
     "poll_orders",
+    "reissue_orders",
 ]
 
 # The jobs report this module as theirs, as before it became a package.
@@ -52,6 +67,11 @@ for _public in (
     cancel_orders,
     download_certificates,
     poll_orders,
+    ReissueJob,
+    ReissueOutcome,
+    ReissueReport,
+    ReissueResult,
+    reissue_orders,
     stops_a_job,
 ):
     _public.__module__ = __name__

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections import Counter
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 
@@ -15,7 +14,15 @@ from .._client import CertCentralClient
 from .._errors import AuthenticationError, DigiCertError, NotFoundError, PermissionDeniedError
 from .._pipeline import CallRecord
 from ..models import OrderStatus
-from ._common import check_deadline, check_order_ids, logger, stops_a_job
+from ._common import check_deadline, check_order_ids, stops_a_job
+from ._outcomes import (
+    OutcomeCounts,
+    OutcomeReport,
+    ReadBackFailed,
+    ReportingJob,
+    describe_counts,
+    read_back,
+)
 from ._runner import Cut, JobRunner
 
 __all__ = [
@@ -29,8 +36,6 @@ __all__ = [
 ]
 
 CANCELABLE_STATUSES = frozenset({OrderStatus.PENDING, OrderStatus.WAITING_PICKUP})
-_READ_BACK_TRIES = 3
-_READ_BACK_PAUSE = 0.25  # seconds, times the try number
 _INTERRUPTED_IN_FLIGHT = "interrupted while the cancel request was in flight (it may have landed)"
 _DEADLINE_IN_FLIGHT = (
     "the job's deadline passed while the cancel request was in flight (it may have landed)"
@@ -49,16 +54,6 @@ class CancelOutcome(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-class OutcomeCounts(dict[CancelOutcome, int]):
-    """Outcome -> number of orders. A plain dict that prints its outcomes by value; it
-    can be indexed by the outcome or its string (``counts["canceled"]``)."""
-
-    def __repr__(self) -> str:
-        return "{" + ", ".join(f"{outcome.value!r}: {n}" for outcome, n in self.items()) + "}"
-
-    __str__ = __repr__
 
 
 @attrs.frozen
@@ -90,7 +85,7 @@ class CancelResult:
 
 
 @attrs.frozen
-class CancelReport:
+class CancelReport(OutcomeReport[CancelOutcome]):
     """Every input id exactly once, in input order, with its outcome.
 
     ``duplicates`` maps an id given more than once to how many extra times it
@@ -104,31 +99,24 @@ class CancelReport:
     duplicates: Mapping[int, int] = attrs.field(factory=dict)
     stopped_by: DigiCertError | None = attrs.field(default=None, eq=False)
 
+    _OUTCOMES: ClassVar[type[enum.Enum]] = CancelOutcome
+    # Not attempted, or failed for any reason.
+    _RETRIED: ClassVar[frozenset[enum.Enum]] = frozenset(
+        {CancelOutcome.NOT_ATTEMPTED, CancelOutcome.FAILED}
+    )
+
     @property
-    def counts(self) -> OutcomeCounts:
+    def counts(self) -> OutcomeCounts[CancelOutcome]:
         """Outcome -> number of orders, every outcome present (zero included); it prints
         as ``{'canceled': 812, 'already_canceled': 3, ...}``."""
-        tally = Counter(result.outcome for result in self.results)
-        return OutcomeCounts({outcome: tally.get(outcome, 0) for outcome in CancelOutcome})
-
-    @property
-    def complete(self) -> bool:
-        """True when every order has a final outcome (none failed or left out)."""
-        return not self.resume_ids()
-
-    def ids(self, outcome: CancelOutcome) -> list[int]:
-        return [r.order_id for r in self.results if r.outcome is outcome]
+        return super().counts
 
     def resume_ids(self) -> list[int]:
         """Ids a later run should retry: not attempted, or failed for any reason."""
-        return [
-            r.order_id
-            for r in self.results
-            if r.outcome in (CancelOutcome.NOT_ATTEMPTED, CancelOutcome.FAILED)
-        ]
+        return super().resume_ids()
 
 
-class CancelJob:
+class CancelJob(ReportingJob[CancelResult, CancelReport]):
     """A running bulk cancellation: ``await`` it for the report, or ``async for`` it
     to receive each :class:`CancelResult` as it completes.
 
@@ -160,24 +148,16 @@ class CancelJob:
             concurrency=concurrency,
             deadline=deadline,
             name="cancel",
-            summary=lambda: _describe_counts(self.report.counts),
+            summary=lambda: describe_counts(self.report.counts),
         )
 
-    @property
-    def report(self) -> CancelReport:
-        """The report as of now: every id, those not finished as not_attempted."""
-        runner = self._runner
-        return CancelReport(runner.results(), dict(runner.duplicates), runner.stopped_by)
-
-    def __await__(self) -> Generator[Any, None, CancelReport]:
-        return self._run_to_report().__await__()
-
-    async def _run_to_report(self) -> CancelReport:
-        await self._runner.run()
-        return self.report
-
-    def __aiter__(self) -> AsyncIterator[CancelResult]:
-        return self._runner.stream()
+    def _make_report(
+        self,
+        results: list[CancelResult],
+        duplicates: Mapping[int, int],
+        stopped_by: DigiCertError | None,
+    ) -> CancelReport:
+        return CancelReport(results, duplicates, stopped_by)
 
     async def _cancel_one(self, order_id: int, sends: CallRecord) -> CancelResult:
         try:
@@ -198,27 +178,17 @@ class CancelJob:
     async def _settle(
         self, order_id: int, cancel_error: DigiCertError, *, lost: bool
     ) -> CancelResult:
-        # The read-back decides what the report says, so it gets a few more tries
-        # than one call's retry policy gives (which never retries a 500, say).
-        for read in range(1, _READ_BACK_TRIES + 1):
-            try:
-                order = await self._client.orders.get(order_id)
-            except DigiCertError as exc:
-                if stops_a_job(exc):
-                    self._runner.stop(exc)
-                    return CancelResult(order_id, CancelOutcome.FAILED, error=cancel_error)
-                if isinstance(exc, NotFoundError):
-                    return CancelResult(order_id, CancelOutcome.NOT_FOUND)
-                if isinstance(exc, (AuthenticationError, PermissionDeniedError)):
-                    return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
-                if read == _READ_BACK_TRIES:
-                    logger.warning(
-                        "order %s: cancel failed and reading it back failed too", order_id
-                    )
-                    return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
-                await asyncio.sleep(_READ_BACK_PAUSE * read)
-            else:
-                break
+        try:
+            order = await read_back(
+                lambda: self._client.orders.get(order_id), what=f"order {order_id}: cancel failed"
+            )
+        except NotFoundError:
+            return CancelResult(order_id, CancelOutcome.NOT_FOUND)
+        except ReadBackFailed as failed:
+            if failed.stops:
+                self._runner.stop(failed.error)
+                return CancelResult(order_id, CancelOutcome.FAILED, error=cancel_error)
+            return CancelResult(order_id, CancelOutcome.FAILED, error=failed.error)
         status = order.status
         if status == OrderStatus.CANCELED:
             # When no attempt of this run may have been applied unseen (each was
@@ -253,10 +223,6 @@ def _cut_short(order_id: int, cut: Cut) -> CancelResult:
         else asyncio.CancelledError(_INTERRUPTED_IN_FLIGHT)
     )
     return CancelResult(order_id, CancelOutcome.FAILED, error=error)
-
-
-def _describe_counts(counts: Mapping[CancelOutcome, int]) -> str:
-    return ", ".join(f"{outcome.value}={n}" for outcome, n in counts.items() if n)
 
 
 def cancel_orders(

@@ -1,8 +1,12 @@
-"""The ``digicert-async`` command line: bulk cancel and poll from the shell, and a demo.
+"""The ``digicert-async`` command line: bulk cancel, poll, reissue and download from the
+shell, and a demo.
 
-``cancel`` and ``poll`` read order ids (a file or stdin, one per line), run the bulk
-job of :mod:`digicert_async.bulk` and write one JSON line per order on stdout; a
-summary (and, on a terminal, a progress bar) goes to stderr. ``demo`` runs both jobs
+``cancel``, ``poll`` and ``download`` read order ids (a file or stdin, one per line),
+``reissue`` JSON lines with each order's CSR (or a directory of ``<order_id>.csr``
+files); each runs a bulk job of :mod:`digicert_async.bulk` and writes one JSON line per
+order on stdout; a summary (and, on a terminal, a progress bar) goes to stderr. ``poll
+--then-download DIR`` downloads the orders issued with a new certificate once the
+polling ends. ``demo`` runs the jobs
 against the embedded fake server, so it needs neither a key nor a network;
 ``fake-server`` serves that fake until stopped, to try the other commands on.
 
@@ -13,7 +17,8 @@ is still reported and the resume file written, with exit status 130 or 143.
 
 The package's modules: ``_parser`` (the arguments), ``_files`` (the ids in, the resume
 file out), ``_terminal`` (output, exit statuses, signals), ``_commands`` (``cancel`` and
-``poll``, on one skeleton), ``_demo`` and ``_fake_server``.
+``poll``, on one skeleton), ``_fleet`` (``reissue``, ``download``, ``poll
+--then-download``, on the same skeleton), ``_demo`` and ``_fake_server``.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from collections.abc import Callable, Sequence
 from ._commands import run_job_command
 from ._demo import cmd_demo
 from ._fake_server import cmd_fake_server
+from ._fleet import run_fleet_command
 from ._parser import build_parser
 from ._terminal import (
     API_KEY_ENV,
@@ -44,9 +50,16 @@ from ._terminal import (
 
 __all__ = ["API_KEY_ENV", "main"]
 
+
+def _poll(args: argparse.Namespace) -> int:
+    return run_fleet_command(args) if args.then_download else run_job_command(args)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "cancel": run_job_command,
-    "poll": run_job_command,
+    "poll": _poll,
+    "reissue": run_fleet_command,
+    "download": run_fleet_command,
     "demo": cmd_demo,
     "fake-server": cmd_fake_server,
 }

@@ -31,7 +31,7 @@ from .. import (
     poll_orders,
 )
 from ..bulk import NOT_FOUND_STATUS
-from ._files import read_ids, write_resume_file
+from ._files import read_ids, write_file_atomically, write_resume_file
 from ._terminal import (
     API_KEY_ENV,
     EXIT_INCOMPLETE,
@@ -100,6 +100,7 @@ class Ending:
     left: Sequence[int]  # the ids for the resume file
     unfinished: bool  # some order never got its turn (with a deadline: the deadline's doing)
     lines: Sequence[Mapping[str, Any]] = ()  # JSON lines of the orders the job never gave
+    resume_text: str | None = None  # the resume file's text, when it is not the ids in `left`
 
 
 class JobCommand(abc.ABC, Generic[Item]):
@@ -173,7 +174,10 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         status = EXIT_OK if ending.complete and failure is None else EXIT_INCOMPLETE
         if args.resume_file:
             try:
-                write_resume_file(args.resume_file, ending.left)
+                if ending.resume_text is not None:
+                    write_file_atomically(args.resume_file, ending.resume_text)
+                else:
+                    write_resume_file(args.resume_file, ending.left)
             except OSError as exc:
                 say(f"{PROG} {job.name}: cannot write {args.resume_file}: {exc}")
                 status = EXIT_INCOMPLETE

@@ -1,6 +1,7 @@
-"""``digicert-async demo``: both bulk jobs against the embedded fake CertCentral, with
-narration on stdout, so it needs neither a key nor a network. The one module of the
-command line that runs the test kit (``fake-server`` aside, which serves it)."""
+"""``digicert-async demo``: the bulk jobs against the embedded fake CertCentral, with
+narration on stdout, so it needs neither a key nor a network: cancel, poll, then replace
+a fleet (reissue, poll until issued, download). The one module of the command line that
+runs the test kit (``fake-server`` aside, which serves it)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .. import TERMINAL_STATUSES, CertCentralClient, RateLimit, cancel_orders, poll_orders
+from .. import (
+    TERMINAL_STATUSES,
+    CertCentralClient,
+    RateLimit,
+    ReissueOutcome,
+    cancel_orders,
+    download_certificates,
+    poll_orders,
+    reissue_orders,
+)
 from .._version import __version__
 from ._terminal import (
     API_KEY_ENV,
@@ -95,7 +105,7 @@ async def _demo_cancel(
         statuses[order_id] = None
     concurrency = 20
 
-    show.section("1/2  Bulk cancellation: cancel_orders(client, ids, note=..., concurrency=20)")
+    show.section("1/3  Bulk cancellation: cancel_orders(client, ids, note=..., concurrency=20)")
     mix = Counter(s for s in statuses.values() if s is not None)
     show.say(f"The fake holds {plural(len(existing), 'order')}: {counts_text(dict(mix))}.")
     show.say(
@@ -186,7 +196,7 @@ async def _demo_poll(
     ids = [
         fake.add_order("pending", common_name=f"poll{n}.example.com") for n in range(1, count + 1)
     ]
-    show.section(f"2/2  Polling: poll_orders(client, ids, interval={interval})")
+    show.section(f"2/3  Polling: poll_orders(client, ids, interval={interval})")
     show.say(
         f"Placed {count} new pending orders ({ids[0]}..{ids[-1]}). A background task plays the"
         f" CA and issues one every {step} s; the poll waits for a terminal status"
@@ -227,12 +237,99 @@ async def _demo_poll(
     return reached == count and not interrupts.interrupted
 
 
+def _demo_csr() -> str:
+    """A PEM certificate request for the fleet's reissues: a real one when
+    ``cryptography`` (the ``testing`` extra) is there, else the smallest block the
+    client's check takes (the fake reads no more of it)."""
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        return "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n"
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fleet.example.com")])
+    request = x509.CertificateSigningRequestBuilder().subject_name(name).sign(key, hashes.SHA256())
+    return request.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+async def _demo_fleet(
+    show: _DemoOutput,
+    fake: FakeCertCentral,
+    client: CertCentralClient,
+    interrupts: Interrupts,
+) -> bool:
+    count, tick, interval = 12, 0.3, 0.3
+    ids = [fake.add_order("issued", common_name=f"web{n}.example.com") for n in range(count)]
+    not_issued = fake.add_order("pending", common_name="new.example.com")
+    before = {i: fake.certificate(fake.certificate_ids(i)[-1]) for i in ids}
+    show.section(
+        "3/3  Replace a fleet: reissue_orders, then poll_orders until issued,"
+        " then download_certificates"
+    )
+    show.say(
+        f"{count} issued orders ({ids[0]}..{ids[-1]}) get a new key: each is reissued with a"
+        f" new CSR; order {not_issued} is not issued yet, so it cannot be. A background task"
+        " plays the CA and issues the reissues about a second later."
+    )
+    fake.clear_requests()
+    started = time.monotonic()
+    csr = _demo_csr()
+    csrs = {order_id: csr for order_id in [*ids, not_issued]}
+    reissued: list[int] = []
+    downloaded: dict[int, bytes] = {}
+
+    async def play_ca() -> None:
+        while True:
+            await asyncio.sleep(tick)
+            fake.advance(15.0)  # the fake issues a reissue 60 of its seconds after it
+
+    async def replace() -> None:
+        report = await reissue_orders(client, csrs, concurrency=20)
+        reissued.extend(report.ids(ReissueOutcome.REISSUED))
+        show.say(
+            f"  {time.monotonic() - started:5.1f} s  reissue: "
+            + counts_text({o.value: n for o, n in report.counts.items()})
+        )
+        for result in report.results[:2]:
+            show.detail(f"    {json.dumps(result.to_json())[:140]}")
+        issued = 0
+        async for update in poll_orders(client, reissued, until="issued", interval=interval):
+            if update.status == "issued":
+                issued += 1
+        show.say(f"  {time.monotonic() - started:5.1f} s  poll: {issued} issued again")
+        async for item in download_certificates(client, reissued, format="pem_all"):
+            if item.data is not None:
+                downloaded[item.order_id] = item.data
+        show.say(f"  {time.monotonic() - started:5.1f} s  download: {len(downloaded)} files")
+
+    ca = asyncio.ensure_future(play_ca())
+    try:
+        await interrupts.run(replace())
+    finally:
+        ca.cancel()
+        await asyncio.gather(ca, return_exceptions=True)
+    elapsed = time.monotonic() - started
+    new = 0
+    for order_id, data in downloaded.items():
+        old = before[order_id]
+        if old is None or data.decode("ascii", "replace") != old.pem_all:
+            new += 1
+    show.say(
+        f"{new} of {count} orders replaced with a new certificate in {elapsed:.1f} s, with"
+        f" {len(fake.requests)} requests (a read and a reissue per order, the polling,"
+        " a download per order)."
+    )
+    return new == count == len(reissued) and not interrupts.interrupted
+
+
 async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
     from ..testing import FakeCertCentral  # here only: cancel and poll never load the kit
 
     show = _DemoOutput(quiet=args.quiet)
     started = time.monotonic()
-    show.say(f"{PROG} {__version__} demo: both bulk jobs against the embedded fake CertCentral")
+    show.say(f"{PROG} {__version__} demo: the bulk jobs against the embedded fake CertCentral")
     async with FakeCertCentral(
         orders=args.orders, rate_limits=DEMO_WINDOWS, block_seconds=1.0
     ) as fake:
@@ -247,23 +344,28 @@ async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int
             rate_limit=RateLimit(windows=DEMO_WINDOWS),
         ) as client:
             cancel_ok = await _demo_cancel(args, show, fake, client, interrupts)
-            poll_ok = False
+            poll_ok = fleet_ok = False
             if not interrupts.interrupted:
                 poll_ok = await _demo_poll(show, fake, client, interrupts)
+            if not interrupts.interrupted:
+                fleet_ok = await _demo_fleet(show, fake, client, interrupts)
     elapsed = time.monotonic() - started
     if interrupts.interrupted:
         show.section(f"Interrupted after {elapsed:.1f} s")
         return interrupts.exit_status
-    verdict = "both jobs accounted for every order" if cancel_ok and poll_ok else "problems above"
+    all_ok = cancel_ok and poll_ok and fleet_ok
+    verdict = "every job accounted for every order" if all_ok else "problems above"
     show.section(f"Done in {elapsed:.1f} s: {verdict}")
     show.detail(
         f"Against the real API: export {API_KEY_ENV}=...; then"
         f" `{PROG} cancel ids.txt --note 'why' > results.jsonl`"
-        f" or `{PROG} poll ids.txt --until issued`."
+        f" or `{PROG} poll ids.txt --until issued`;"
+        f" `{PROG} reissue fleet.jsonl > reissued.jsonl` then"
+        f" `{PROG} poll reissued.jsonl --until issued --then-download certs`."
     )
-    return EXIT_OK if cancel_ok and poll_ok else EXIT_INCOMPLETE
+    return EXIT_OK if all_ok else EXIT_INCOMPLETE
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """``demo``: the exit status is 0 when both jobs accounted for every order."""
+    """``demo``: the exit status is 0 when every job accounted for every order."""
     return run_command(lambda interrupts: _demo_command(args, interrupts))

@@ -86,13 +86,17 @@ def _umask() -> int:
     return mask
 
 
-def write_file_atomically(path: str, text: str) -> None:
-    """Replace ``path`` with a file holding ``text`` (UTF-8), all at once.
+def write_file_atomically(path: str, data: str | bytes, *, replace: bool = True) -> None:
+    """Put a file holding ``data`` (text as UTF-8) at ``path``, all at once.
 
-    The text goes to a new file made in the same directory (created exclusively, under a
+    The data goes to a new file made in the same directory (created exclusively, under a
     random name, so nothing planted there is opened), which is then renamed over
     ``path``. A rename replaces a symlink at ``path`` instead of writing through it, and
     a reader of ``path`` sees the old file or the complete new one, never part of it.
+
+    With ``replace=False`` an existing ``path`` (a symlink too) is left alone and
+    ``FileExistsError`` raised: the new file is linked in under its name, which fails
+    when the name is taken, rather than renamed over it.
     """
     directory, name = os.path.split(os.path.abspath(path))
     descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
@@ -101,11 +105,16 @@ def write_file_atomically(path: str, text: str) -> None:
         # mode of a new file instead.
         with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
             os.fchmod(descriptor, 0o666 & ~_umask())
-        with open(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        content = data.encode("utf-8") if isinstance(data, str) else data
+        with open(descriptor, "wb") as handle:
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # FileExistsError when the name is taken
+            os.unlink(temporary)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

@@ -8,7 +8,7 @@ import platform
 
 import aiohttp
 
-from .. import ORDER_STATUSES, TERMINAL_STATUSES, ValidationError
+from .. import CERTIFICATE_FORMATS, ORDER_STATUSES, TERMINAL_STATUSES, ValidationError
 from .._checks import check_statuses
 from .._version import __version__
 from ._terminal import PROG
@@ -76,12 +76,13 @@ def _status_set(text: str) -> frozenset[str]:
 
 
 _DESCRIPTION = """\
-Bulk jobs on DigiCert CertCentral (Services API v2): cancel or watch many orders at once,
-paced to DigiCert's rate limits (100 requests per 5 s, 1000 per 3 min).
+Bulk jobs on DigiCert CertCentral (Services API v2): cancel, watch, reissue or download
+many orders at once, paced to DigiCert's rate limits (100 requests per 5 s, 1000 per 3 min).
 
-`cancel` and `poll` read order ids from IDS_FILE or stdin, one per line (blank lines and
-# comments ignored), and write one JSON line per order on stdout; a summary, and on a
-terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KEY."""
+`cancel`, `poll` and `download` read order ids from IDS_FILE or stdin, one per line (blank
+lines and # comments ignored), `reissue` JSON lines with each order's CSR; each writes one
+JSON line per order on stdout; a summary, and on a terminal a progress bar, go to stderr.
+The API key is read from $DIGICERT_API_KEY."""
 
 _EPILOG = """\
 examples:
@@ -121,6 +122,58 @@ tells how many orders got there and how many are left; --resume-file PATH receiv
 ids left)."""
 
 
+def _add_concurrency(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help=f"{what} (default: 20); the rate limit paces them anyway",
+    )
+
+
+def _add_file_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=sorted(CERTIFICATE_FORMATS),
+        default="pem_all",
+        metavar="FORMAT",
+        help=f"{prefix}the certificate format, one of DigiCert's: "
+        f"{', '.join(sorted(CERTIFICATE_FORMATS))} (default: pem_all)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help=f"{prefix}replace a file that exists already"
+    )
+
+
+_REISSUE_EPILOG = """\
+output: one JSON line per order:
+  {"order_id": 123, "outcome": "reissued", "request_id": 9001, "status": "reissue_pending",
+   "replaced_certificate": {"id": 5001, "serial_number": "0A1B...", "thumbprint": "..."}}
+outcomes: reissued (request_id: the approval request opened); not_reissuable (the order's
+status is given: only issued orders are reissued); not_found; failed (with "error": nothing
+was applied); not_attempted (deadline hit or interrupted); unknown (the request may have
+landed but its answer was lost, and reading the order back did not tell).
+
+exit status: 0 when every order has a final outcome; 1 when any is failed, not_attempted or
+unknown; 2 bad usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM.
+
+--resume-file PATH receives the input lines of the failed and not_attempted orders (give PATH
+as INPUT to resume). Never resend unknown ones as they are: run them with --check-pending.
+Then `poll --until issued --then-download DIR` with this output as its IDS_FILE waits for
+the new certificates and downloads them."""
+
+_DOWNLOAD_EPILOG = """\
+output: one JSON line per order:
+  {"order_id": 123, "outcome": "downloaded", "path": "certs/123.pem", "bytes": 5512}
+outcomes: downloaded; exists (a file was there already: left alone, see --force); failed
+(with "error": not issued yet, not found...); not_attempted (deadline hit or interrupted).
+
+exit status: 0 when every order has its file (downloaded or existing); 1 otherwise; 2 bad
+usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM. --resume-file PATH receives the ids
+without a file."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``digicert-async`` argument parser."""
     formatter = argparse.RawDescriptionHelpFormatter
@@ -138,14 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     commands.required = True
 
-    job = argparse.ArgumentParser(add_help=False)
-    job.add_argument(
+    ids = argparse.ArgumentParser(add_help=False)
+    ids.add_argument(
         "ids_file",
         nargs="?",
         metavar="IDS_FILE",
         help="file of order ids, one per line; '-' or omitted: read stdin (when it is not"
         " a terminal)",
     )
+    job = argparse.ArgumentParser(add_help=False)
     job.add_argument(
         "--deadline",
         type=_positive_seconds,
@@ -187,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancel = commands.add_parser(
         "cancel",
-        parents=[job],
+        parents=[ids, job],
         formatter_class=formatter,
         help="cancel many orders concurrently",
         description="Cancel the given orders (pending and waiting_pickup ones can be), with a\n"
@@ -208,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     default_until = ",".join(sorted(TERMINAL_STATUSES))
     poll = commands.add_parser(
         "poll",
-        parents=[job],
+        parents=[ids, job],
         formatter_class=formatter,
         help="watch many orders until they reach a status",
         description="Report each status change of the given orders until every one is in an\n"
@@ -231,13 +285,66 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between looks (default: 60)",
     )
 
+    poll.add_argument(
+        "--then-download",
+        metavar="DIR",
+        help="once the polling ends, download the orders issued with a new certificate into"
+        " DIR, as `download --out DIR` does (IDS_FILE may be `reissue`'s output: an order"
+        " issued again with the certificate it had before is not downloaded)",
+    )
+    _add_file_options(poll, "with --then-download: ")
+
+    reissue = commands.add_parser(
+        "reissue",
+        parents=[job],
+        formatter_class=formatter,
+        help="reissue many orders, each with its new CSR",
+        description="Reissue the given orders, each with its own CSR, keeping the names and\n"
+        "hash each order's certificate has. Only issued orders can be reissued; each\n"
+        "order is read first, and its reissue request is sent once, never again.",
+        epilog=_REISSUE_EPILOG,
+    )
+    reissue.add_argument(
+        "ids_file",
+        nargs="?",
+        metavar="INPUT",
+        help='JSON lines {"order_id": 123, "csr": "-----BEGIN CERTIFICATE REQUEST-----..."},'
+        " or a directory of <order_id>.csr files; '-' or omitted: JSON lines on stdin",
+    )
+    reissue.add_argument(
+        "--check-pending",
+        action="store_true",
+        help="list each order's reissues first and send only where none is pending (for"
+        " orders a run reported unknown)",
+    )
+    _add_concurrency(reissue, "orders worked on at once")
+
+    download = commands.add_parser(
+        "download",
+        parents=[ids, job],
+        formatter_class=formatter,
+        help="download many orders' certificates, one file per order",
+        description="Download each order's current certificate into --out DIR as\n"
+        "<order_id>.<ext> (the format's extension: .pem, .cer, .p7b, or .zip for the ZIP\n"
+        "formats). Each file appears whole or not at all; an existing file is left alone\n"
+        "unless --force.",
+        epilog=_DOWNLOAD_EPILOG,
+    )
+    download.add_argument(
+        "--out", required=True, metavar="DIR", help="the directory to write into (made if needed)"
+    )
+    _add_file_options(download, "")
+    _add_concurrency(download, "downloads in flight at once")
+
     demo = commands.add_parser(
         "demo",
         formatter_class=formatter,
-        help="run both jobs against an embedded fake server (no key, no network)",
+        help="run the jobs against an embedded fake server (no key, no network)",
         description="Start the embedded fake CertCentral with rate limits on (DigiCert's\n"
-        "windows, five times faster), cancel a mixed set of ids concurrently, then poll new\n"
-        "orders while a background task issues them. Takes about ten seconds.",
+        "windows, five times faster), cancel a mixed set of ids concurrently, poll new\n"
+        "orders while a background task issues them, then replace a fleet: reissue orders,\n"
+        "poll until they are issued again, download the new certificates. Takes about ten\n"
+        "seconds.",
     )
     demo.add_argument(
         "--orders",
