@@ -62,7 +62,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .._checks import check_number
 from .._errors import DigiCertError, ValidationError
 from .._hooks import logger
-from ._backend import LimiterBackend, Reservation
+from ._backend import LimiterBackend, PaceState, Reservation
 from ._memory import InMemoryLimiterBackend
 from ._policy import LimiterBackendFactory, RateLimit
 
@@ -431,7 +431,14 @@ class RedisKeyLimiter:
             return Reservation(wait, "cooldown", int(epoch))
         return Reservation(wait, "window", int(epoch))
 
-    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
+    async def throttled(
+        self,
+        epoch: int,
+        *,
+        retry_after: float | None,
+        jitter: float,
+        usage: float | None = None,
+    ) -> float:
         if self.available:
             throttled_script = self._connected()[1]
             remote_epoch = epoch if epoch >= 0 else self._remote_epoch
@@ -502,6 +509,13 @@ class RedisKeyLimiter:
         self._scripts = None
         if client is not None and self._owns_client:
             await client.aclose()
+
+    @property
+    def pace_step(self) -> int:
+        return self._local.pace_step
+
+    def pace(self) -> PaceState:
+        return self._local.pace()
 
     # -- the local fallback -----------------------------------------------------------------
 
