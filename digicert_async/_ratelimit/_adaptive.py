@@ -26,12 +26,21 @@ from collections.abc import Sequence
 
 import attrs
 
-__all__ = ["CLIMB_WINDOWS", "CUT", "DEEPEST", "FLOOR", "Pacing", "climb_seconds", "scale_windows"]
+__all__ = [
+    "CLIMB_WINDOWS",
+    "CUT",
+    "DEEPEST",
+    "FLOOR",
+    "Pacing",
+    "climb_seconds",
+    "scale_windows",
+    "spacing",
+]
 
 # After a 429 the rate is 80% of the usage that was refused: low enough to leave the
 # limit behind even when another consumer's share wobbles, high enough that a cut costs
 # little when the refused level was just past the limit.
-CUT = 0.8
+CUT = 0.9
 # One signal lowers the refused level to half the rate in force at most: a 429 met while
 # using little of the rate says another consumer (or a new limit) took the key's budget,
 # not by how much; halving per signal still reaches any share in a few signals.
@@ -64,6 +73,24 @@ def scale_windows(
     """
     # The epsilon keeps 200 * 0.505 at 101 whatever the float rounding gave.
     return tuple((max(1, math.floor(count * scale + 1e-9)), period) for count, period in windows)
+
+
+def spacing(windows: Sequence[tuple[int, float]]) -> tuple[int, float]:
+    """The window of one request that spreads sends at the pace of the fastest of
+    ``windows`` (learned ones): enforced beside them while a cut is in force and one
+    of them is at least half full.
+
+    Rolling windows send in bursts: slots taken together free up together, one period
+    later. A burst that a lowered limit refuses is refused whole (every request sent
+    before the first 429 came back), so while the client probes for the limit near
+    it, its sends are spread instead, and a probe past the limit costs one refusal,
+    not a burst. The windows' counts stay the same, so does the rate; a client far
+    below its learned windows still sends at once.
+
+    >>> spacing([(14, 1.0), (72, 10.0)])
+    (1, 0.07142857142857142)
+    """
+    return (1, min(period / count for count, period in windows))
 
 
 def _band(scale: float) -> int:

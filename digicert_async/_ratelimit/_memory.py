@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from typing import overload
 
-from ._adaptive import Pacing, climb_seconds, scale_windows
+from ._adaptive import Pacing, climb_seconds, scale_windows, spacing
 from ._backend import PaceState, Reservation
 from ._cooldown import Cooldown
 from ._policy import Clock, RateLimit, convert_windows, window_wait
@@ -149,11 +149,23 @@ class InMemoryLimiterBackend:
         scale = pacing.scale(self._clock())
         return PaceState(scale_windows(self._windows, scale), scale, pacing.lowered, shared)
 
-    def _in_force(self, now: float) -> tuple[tuple[int, float], ...]:
+    def _window_wait(self, now: float) -> float:
         pacing = self.pacing
         if pacing is None or pacing.at_ceiling:
-            return self._windows
-        return pacing.windows(self._windows, now)
+            return window_wait(now, self._windows, self._logs, self._margin)
+        windows = pacing.windows(self._windows, now)
+        wait = window_wait(now, windows, self._logs, self._margin)
+        if wait > 0.0 or pacing.at_ceiling or not self._crowded(now, windows):
+            return wait
+        # Every log holds every slot, so any one has the last send for the spacing.
+        return window_wait(now, (spacing(windows),), (self._logs[0],), self._margin)
+
+    def _crowded(self, now: float, windows: tuple[tuple[int, float], ...]) -> bool:
+        """Some window in force is at least half full: sends are spread (see spacing)."""
+        return any(
+            2 * log.count_after(now - span) >= count
+            for (log, span, _), (count, _) in zip(self._spans, windows, strict=True)
+        )
 
     def reserve_now(self) -> Reservation:
         """:meth:`reserve`, synchronously."""
@@ -162,7 +174,7 @@ class InMemoryLimiterBackend:
         gate = self.cooldown.remaining(now)
         if gate > 0.0:
             return Reservation(gate, "cooldown", epoch)
-        wait = window_wait(now, self._in_force(now), self._logs, self._margin)
+        wait = self._window_wait(now)
         if wait > 0.0:
             return Reservation(wait, "window", epoch)
         token = self.take(now)
@@ -176,7 +188,7 @@ class InMemoryLimiterBackend:
             return None
         if not self.paced:
             return now
-        if window_wait(now, self._in_force(now), self._logs, self._margin) > 0.0:
+        if self._window_wait(now) > 0.0:
             return None
         return self.take(now)
 

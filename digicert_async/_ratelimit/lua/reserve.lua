@@ -37,12 +37,30 @@ end
 -- window_wait (_policy.py) on scale_windows (_adaptive.py): the count-th most recent slot
 -- of each window must have left it.
 local wait = 0
+local gap = nil
+local crowded = false
 for i = 1, n do
   local count = tonumber(ARGV[4 + 2 * i])
-  if scale < 1 then count = math.max(1, math.floor(count * scale + 1e-9)) end
+  local span = tonumber(ARGV[5 + 2 * i])
+  if scale < 1 then
+    count = math.max(1, math.floor(count * scale + 1e-9))
+    if gap == nil or span / count < gap then gap = span / count end
+    if 2 * redis.call('ZCOUNT', KEYS[1], '(' .. num(now - span), '+inf') >= count then
+      crowded = true
+    end
+  end
   local entry = redis.call('ZRANGE', KEYS[1], -count, -count, 'WITHSCORES')
   if entry[2] then
-    local free = tonumber(entry[2]) + tonumber(ARGV[5 + 2 * i]) - now
+    local free = tonumber(entry[2]) + span - now
+    if free > wait then wait = free end
+  end
+end
+-- spacing (_adaptive.py): while a cut is in force and a window is half full, one send
+-- per the fastest window's pace.
+if wait <= 0 and crowded then
+  local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  if last[2] then
+    local free = math.ceil(tonumber(last[2]) + gap - now)
     if free > wait then wait = free end
   end
 end
