@@ -114,13 +114,17 @@ class LimiterBackend(Protocol):
         """The learned rate as this process last saw it (no I/O)."""
         ...
 
-    async def release(self, reservation: Reservation) -> None:
+    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
         """The request of this slot is over (answered, failed or cancelled).
 
         From now on the slot counts from this moment rather than from when it was
         taken: DigiCert counts a request when it arrives, which is somewhere between
         the two, and only the later bound is safe whatever the connection set-up,
         the network or a busy event loop delayed.
+
+        A backend that adapts its rate forgets the slot of a request ``refused``
+        (HTTP 429) instead: the server did not serve it. Should the server count
+        refusals all the same, the 429 that follows lowers the learned rate.
         """
         ...
 

@@ -60,6 +60,12 @@ class SlotLog(Sequence[float]):
         self._times.append(now)
         self._trim()
 
+    def drop(self, taken_at: float) -> None:
+        """The slot taken at ``taken_at`` no longer counts (if it still did)."""
+        index = bisect.bisect_left(self._times, taken_at)
+        if index < len(self._times) and self._times[index] == taken_at:
+            del self._times[index]
+
     def _trim(self) -> None:
         excess = len(self._times) - self._capacity
         if excess > 0:
@@ -215,9 +221,22 @@ class InMemoryLimiterBackend:
     async def reserve(self) -> Reservation:
         return self.reserve_now()
 
-    async def release(self, reservation: Reservation) -> None:
+    def drop(self, taken_at: float) -> None:
+        """The request of the slot taken at ``taken_at`` was refused: it no longer counts."""
+        for log in self._logs:
+            log.drop(taken_at)
+
+    def finish(self, taken_at: float, refused: bool) -> None:
+        """The request of the slot taken at ``taken_at`` is over: :meth:`move` it, or
+        with adaptive pacing :meth:`drop` it if it was refused (HTTP 429)."""
+        if refused and self.pacing is not None:
+            self.drop(taken_at)
+        else:
+            self.move(taken_at)
+
+    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
         if isinstance(reservation.token, float):
-            self.move(reservation.token)
+            self.finish(reservation.token, refused)
 
     async def throttled(
         self,

@@ -168,9 +168,12 @@ class RateLimitMiddleware:
                         self._tell_pace()
                 try:
                     response = await call_next(request)
-                finally:
+                except BaseException:
                     if local.paced:
                         local.move(token)
+                    raise
+                if local.paced:
+                    local.finish(token, response.status == 429)
                 if response.status == 429:
                     await self._throttled(request, response, epoch, usage)
                 else:
@@ -181,8 +184,10 @@ class RateLimitMiddleware:
             self._tell_pace()
         try:
             response = await call_next(request)
-        finally:
+        except BaseException:
             await self.backend.release(reservation)
+            raise
+        await self.backend.release(reservation, refused=response.status == 429)
         if response.status == 429:
             await self._throttled(request, response, reservation.epoch, reservation.usage)
         else:

@@ -513,17 +513,18 @@ class RedisKeyLimiter:
                 return
         await self._local.succeeded(self._local_epoch_of(epoch))
 
-    async def release(self, reservation: Reservation) -> None:
+    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
         token = reservation.token
         if not isinstance(token, tuple):
             return
         taken_at, member = token
-        self._local.move(taken_at)
+        self._local.finish(taken_at, refused)
         if member is None or not self.available:
             return
         ttl_ms = math.ceil(self._longest * 1000) + 1000
+        drop = 1 if refused and self._adaptive else 0
         try:
-            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms])
+            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms, drop])
         except self._unavailable_errors() as exc:
             self._went_down(exc)  # never raises: the request is over already
 
