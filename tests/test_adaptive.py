@@ -335,3 +335,39 @@ async def test_against_a_fake_with_the_right_windows_nothing_is_refused() -> Non
         pacer = await _read_all(fake, True, 60)
         assert fake.rate_limited_count == 0
         assert pacer.windows == pacer.configured and pacer.lowered == 0
+
+
+# -- a refused request's slot ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+async def test_a_refused_requests_slot_is_freed_only_by_adaptive_pacing(adaptive: bool) -> None:
+    backend = InMemoryLimiterBackend.from_rate_limit(
+        dc.RateLimit(windows=[(3, 1.0)], safety_margin=0.0, adaptive=adaptive), lambda: 5.0
+    )
+    taken = [await backend.reserve() for _ in range(3)]
+    await backend.release(taken[0], refused=True)
+    for reservation in taken[1:]:
+        await backend.release(reservation)
+    after = await backend.reserve()
+    if adaptive:  # the server did not serve it: its slot is free again
+        assert after.wait == 0.0
+    else:  # today's pacer counts every send
+        assert after.reason == "window" and after.wait == pytest.approx(1.0)
+
+
+# -- the command line's summary ----------------------------------------------------------------
+
+
+async def test_the_cli_summary_names_the_learned_rate_only_when_it_differs() -> None:
+    from digicert_async.cli._terminal import pace_summary
+
+    _, middleware = await _paced_run(True)
+    pacer = dc.Pacer(middleware)
+    [line] = pace_summary(pacer, "cancel")
+    assert line.startswith("digicert-async cancel: pacing learned from ")
+    assert f"{pacer.throttled} HTTP 429s" in line
+    count, period = pacer.windows[0]
+    assert f"{count}/{period:g} s" in line and "of the configured 20/1 s, 100/10 s" in line
+    fresh = RateLimitMiddleware(dc.RateLimit(windows=[(20, 1.0)]))
+    assert pace_summary(dc.Pacer(fresh), "poll") == []

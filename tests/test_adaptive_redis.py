@@ -143,3 +143,25 @@ async def test_adaptive_off_on_redis_stores_no_learned_rate(
         assert b"peak" not in await raw.hgetall(limiter.state_key)
     finally:
         await limiter.aclose()
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+async def test_a_refused_requests_slot_leaves_the_shared_log_only_when_adaptive(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+    raw: Any,  # noqa: F811
+    adaptive: bool,
+) -> None:
+    factory = dc.RedisLimiterBackend(redis_url, key_prefix=prefix)
+    limit = dc.RateLimit(windows=[(3, 30.0)], adaptive=adaptive, backend=factory)
+    limiter = factory.for_key("k", limit)
+    try:
+        taken = [await limiter.reserve() for _ in range(3)]
+        await limiter.release(taken[0], refused=True)
+        for reservation in taken[1:]:
+            await limiter.release(reservation)
+        assert await raw.zcard(limiter.log_key) == (2 if adaptive else 3)
+        after = await limiter.reserve()
+        assert (after.wait == 0.0) is adaptive
+    finally:
+        await limiter.aclose()

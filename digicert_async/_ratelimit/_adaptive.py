@@ -10,7 +10,9 @@ is at the ceiling again.
 
 The rate is a *scale* of the configured windows: at 0.5, ``(100, 5 s)`` becomes
 ``(50, 5 s)``. Scaling every window's count (never its period) keeps each window's
-shape: a longer period at the full count would still let a whole burst through.
+shape: a longer period at the full count would still let a whole burst through. While a
+cut is in force the backends also spread sends near the limit (:func:`spacing`) and
+forget the slot of a refused request (the server did not serve it).
 
 :class:`Pacing` is pure, like :class:`~._cooldown.Cooldown`: every transition is told
 what time it is. The in-memory backend and the Redis backend's local fallback keep
@@ -37,9 +39,10 @@ __all__ = [
     "spacing",
 ]
 
-# After a 429 the rate is 80% of the usage that was refused: low enough to leave the
-# limit behind even when another consumer's share wobbles, high enough that a cut costs
-# little when the refused level was just past the limit.
+# After a 429 the rate is 90% of the usage that was refused: the usage is measured, so the
+# limit is just below it, and a deeper cut would cost throughput for the whole climb back;
+# a limit further down still is found by the next signal (sends near the limit are spread
+# while a cut is in force, so one more signal costs one refusal, see spacing).
 CUT = 0.9
 # One signal lowers the refused level to half the rate in force at most: a 429 met while
 # using little of the rate says another consumer (or a new limit) took the key's budget,
