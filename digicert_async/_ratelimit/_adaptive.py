@@ -133,7 +133,7 @@ class Pacing:
     >>> pacing = Pacing(climb=20.0)
     >>> pacing.throttled(100.0, fresh=True, streak=False, usage=0.5)
     >>> round(pacing.scale(100.0), 3), round(pacing.scale(120.0), 3), pacing.scale(130.0)
-    (0.4, 0.5, 1.0)
+    (0.45, 0.5, 1.0)
     """
 
     climb: float
@@ -212,7 +212,7 @@ def level(peak: float, since_cut: float, climb: float) -> float:
     """The scale ``since_cut`` seconds after a cut below ``peak`` (rule 2).
 
     >>> [round(level(0.5, t, 10.0), 4) for t in (0.0, 5.0, 10.0, 12.5, 15.0)]
-    [0.4, 0.4875, 0.5, 0.5625, 1.0]
+    [0.45, 0.4938, 0.5, 0.5625, 1.0]
     """
     x = max(0.0, since_cut) / climb if climb > 0.0 else math.inf
     if x < 1.0:

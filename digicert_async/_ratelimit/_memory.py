@@ -210,7 +210,13 @@ class InMemoryLimiterBackend:
     def _usage(self, now: float) -> float:
         """The fullest window's share of its configured count, this slot included: the
         level a 429 for this slot's request would say is too much."""
-        return max(log.count_after(now - span) / count for log, span, count in self._spans)
+        # On every slot taken while adaptive: a plain loop, no generator.
+        most = 0.0
+        for log, span, count in self._spans:
+            share = log.count_after(now - span) / count
+            if share > most:
+                most = share
+        return most
 
     def move(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` is over: it counts from now on."""
