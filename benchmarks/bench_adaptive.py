@@ -27,7 +27,10 @@ the windows less the other consumer's share, 17/1 s and 70/10 s; for C, the most
 the windows allow in 90 s over the reads done); in C the client's rate in the last 10 s
 at least 80% of the restored limit (8 reads/s).
 
-    python benchmarks/bench_adaptive.py [--quick] [--redis-url redis://127.0.0.1:6379/0]
+    python benchmarks/bench_adaptive.py [--quick] [--cases ABCD] [--redis-url URL]
+
+``--cases`` picks cases; ``BENCH_DEBUG=1`` prints when each 429 came (seconds from the
+first arrival); ``BENCH_ADAPTIVE_ONLY=1`` skips the fixed pacer (for tuning, not figures).
 """
 
 from __future__ import annotations
