@@ -8,7 +8,9 @@ key and the control URL. The child exits when its stdin closes, so it never outl
 the benchmark.
 
 Control endpoints (JSON): ``GET /stats``, ``GET /log?start=N``, ``POST /clear``,
-``GET /ids?status=S``, ``POST /set_status`` ``{"ids": [...], "status": S, "ago": s}``.
+``GET /ids?status=S``, ``POST /set_status`` ``{"ids": [...], "status": S, "ago": s}``,
+``POST /set_windows`` ``{"windows": [[count, seconds], ...]}`` (the enforced windows from
+now on; the arrivals seen and a block in progress carry over).
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ class FakeControl:
 
     async def set_status(self, ids: Sequence[int], status: str, ago: float | None = None) -> None:
         await self._control("POST", "/set_status", {"ids": list(ids), "status": status, "ago": ago})
+
+    async def set_windows(self, windows: Sequence[tuple[int, float]]) -> None:
+        """Enforce ``windows`` from now on (a fake started with rate limits only)."""
+        await self._control("POST", "/set_windows", {"windows": [list(w) for w in windows]})
 
 
 class FakeProcess(FakeControl):
@@ -242,12 +248,30 @@ async def _serve(config: dict[str, Any]) -> None:
             fake.set_status(order_id, body["status"], at=at)
         return web.json_response(len(body["ids"]))
 
+    async def set_windows(request: web.Request) -> web.Response:
+        from collections import deque
+
+        from digicert_async.testing._fake import _Limiter
+
+        body = await request.json()
+        old = fake._limiter
+        if old is None:
+            raise web.HTTPConflict(text="the fake was started without rate limits")
+        # A new limiter on the new windows that remembers the old one's arrivals and
+        # block, as a server whose limits change under load would.
+        new = _Limiter([tuple(w) for w in body["windows"]], old.block_seconds)
+        new._arrivals = deque(old._arrivals, maxlen=new._arrivals.maxlen)
+        new._blocked_until = old._blocked_until
+        fake._limiter = new
+        return web.json_response(new.windows)
+
     control = web.Application()
     control.router.add_get("/stats", stats)
     control.router.add_get("/log", log)
     control.router.add_post("/clear", clear)
     control.router.add_get("/ids", ids)
     control.router.add_post("/set_status", set_status)
+    control.router.add_post("/set_windows", set_windows)
     runner = web.AppRunner(control, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

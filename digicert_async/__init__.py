@@ -39,6 +39,7 @@ from ._hooks import CallEnded as CallEnded
 from ._hooks import CallStarted as CallStarted
 from ._hooks import CooldownStarted as CooldownStarted
 from ._hooks import Hooks as Hooks
+from ._hooks import PaceChanged as PaceChanged
 from ._hooks import RateLimitWait as RateLimitWait
 from ._hooks import RequestSent as RequestSent
 from ._hooks import ResponseReceived as ResponseReceived
@@ -46,6 +47,7 @@ from ._hooks import RetryDeclined as RetryDeclined
 from ._hooks import RetryScheduled as RetryScheduled
 from ._pipeline import DeadlineRefused as DeadlineRefused
 from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
+from ._ratelimit import Pacer as Pacer
 from ._ratelimit import RateLimit as RateLimit
 from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
 from ._retry import RetryPolicy as RetryPolicy

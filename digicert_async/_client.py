@@ -30,6 +30,7 @@ from ._pipeline import (
 )
 from ._ratelimit import (
     LimiterBackend,
+    Pacer,
     RateLimit,
     RateLimitMiddleware,
     api_key_hash,
@@ -263,6 +264,13 @@ class CertCentralClient:
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
+
+    @property
+    def pacer(self) -> Pacer:
+        """The rate limiter as it is now: the windows in force (with adaptive pacing,
+        learned from 429s below ``rate_limit.windows``) and the 429s seen. A live view;
+        ``rate_limit`` stays the configuration as given."""
+        return Pacer(self._ratelimit_middleware)
 
     @property
     def max_response_bytes(self) -> int:

@@ -28,6 +28,7 @@ __all__ = [
     "CooldownStarted",
     "Events",
     "Hooks",
+    "PaceChanged",
     "RateLimitWait",
     "RequestSent",
     "ResponseReceived",
@@ -149,6 +150,24 @@ class CooldownStarted:
     route: str = ""
 
 
+@attrs.frozen(kw_only=True)
+class PaceChanged:
+    """The rate the client allows itself moved by a step: a 429 lowered it (``lowered``),
+    or calm let it climb across a tenth of the configured rate or back to it.
+
+    ``windows`` are the ``(requests, seconds)`` pairs in force now, ``configured`` those
+    of ``RateLimit.windows`` (the ceiling), ``scale`` the share of the configured counts
+    allowed (1.0: back at the configuration). ``shared`` says whether the rate is the one
+    every process of the API key shares (a shared backend that answers).
+    """
+
+    windows: tuple[tuple[int, float], ...]
+    configured: tuple[tuple[int, float], ...]
+    scale: float
+    lowered: bool
+    shared: bool = False
+
+
 _Event = TypeVar("_Event")
 
 
@@ -175,6 +194,7 @@ class Hooks:
     on_call_end: Sequence[Callable[[CallEnded], object]] = ()
     on_retry_declined: Sequence[Callable[[RetryDeclined], object]] = ()
     on_cooldown: Sequence[Callable[[CooldownStarted], object]] = ()
+    on_pace_change: Sequence[Callable[[PaceChanged], object]] = ()
 
     def request_sent(self, event: RequestSent) -> None:
         _dispatch(self.on_request, event)
@@ -247,6 +267,20 @@ def _log_cooldown(event: CooldownStarted) -> None:
     )
 
 
+def _log_pace(event: PaceChanged) -> None:
+    windows = ", ".join(f"{count}/{period:g} s" for count, period in event.windows)
+    if event.scale >= 1.0:
+        logger.info("pacing is back at the configured rate: %s", windows)
+    else:
+        logger.info(
+            "pacing %s to %.0f%% of the configured rate%s: %s",
+            "lowered" if event.lowered else "raised",
+            event.scale * 100.0,
+            " after HTTP 429" if event.lowered else "",
+            windows,
+        )
+
+
 def _throttled(cause: BaseException) -> bool:
     return getattr(cause, "status", None) == 429
 
@@ -257,8 +291,8 @@ class Events:
 
     ``listens_*`` say whether an event is worth building at all: the per-attempt ones
     come on every request, and nobody may want them (no hook, and the log's level
-    above DEBUG). The rarer ones (retries, waits, cool-downs) are always built: the log
-    writes them at INFO or WARNING.
+    above DEBUG). The rarer ones (retries, waits, cool-downs, steps of the learned rate)
+    are always built: the log writes them at INFO or WARNING.
     """
 
     __slots__ = (
@@ -266,6 +300,7 @@ class Events:
         "on_call_end",
         "on_call_start",
         "on_cooldown",
+        "on_pace_change",
         "on_rate_limit_wait",
         "on_request",
         "on_response",
@@ -284,6 +319,7 @@ class Events:
         self.on_retry_declined = (*hooks.on_retry_declined, _log_retry_declined)
         self.on_rate_limit_wait = (*hooks.on_rate_limit_wait, _log_wait)
         self.on_cooldown = (*hooks.on_cooldown, _log_cooldown)
+        self.on_pace_change = (*hooks.on_pace_change, _log_pace)
 
     @classmethod
     def of(cls, hooks: Hooks | Events | None) -> Events:
@@ -316,3 +352,6 @@ class Events:
 
     def cooldown_started(self, event: CooldownStarted) -> None:
         _dispatch(self.on_cooldown, event)
+
+    def pace_changed(self, event: PaceChanged) -> None:
+        _dispatch(self.on_pace_change, event)

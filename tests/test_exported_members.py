@@ -8,7 +8,8 @@ import digicert_async as dc
 
 EXPORTED = {
     # the client and its configuration
-    "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Hooks", "Listing",
+    "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Pacer", "Hooks",
+    "Listing",
     "converter", "__version__",
     # errors
     "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",
@@ -17,7 +18,7 @@ EXPORTED = {
     "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError",
     # events
     "CallStarted", "CallEnded", "RequestSent", "ResponseReceived", "RetryScheduled",
-    "RetryDeclined", "RateLimitWait", "CooldownStarted",
+    "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged",
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
     "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",

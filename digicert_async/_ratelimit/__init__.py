@@ -12,6 +12,9 @@ From pure to I/O:
   clock or state of their own;
 - ``_cooldown``: :class:`Cooldown`, the 429 state machine (gate, epoch, streak),
   pure, with the time passed in;
+- ``_adaptive``: :class:`Pacing`, the rate learned from 429s (the configured windows
+  are a ceiling), pure, fed by the same transitions (a 429 that begins a cool-down)
+  and handing the backends the windows they pass to :func:`window_wait`;
 - ``_backend``: what a :class:`LimiterBackend` is (``reserve``, ``release``,
   ``throttled``, ``succeeded``);
 - ``_memory``: :class:`InMemoryLimiterBackend`, the state in this process (the
@@ -19,18 +22,24 @@ From pure to I/O:
 - ``_redis`` and ``lua/``: :class:`RedisLimiterBackend`, one key's state in Redis,
   shared by processes, through Lua scripts shipped as package files;
 - ``_middleware``: :class:`RateLimitMiddleware`, the step of the request chain that
-  queues requests in arrival order, sleeps, and feeds answers back to the backend.
-
-Pacing that adapts to the 429s it meets belongs beside ``_cooldown``: pure, fed
-by the same transitions (a 429 that begins a cool-down, a success), handing the
-backends the windows they pass to :func:`window_wait`.
+  queues requests in arrival order, sleeps, and feeds answers back to the backend;
+- ``_pacer``: :class:`Pacer`, ``client.pacer``, the live view of what is in force.
 """
 
-from ._backend import LimiterBackend, Reservation, WaitReason, api_key_hash, close_backend
+from ._adaptive import Pacing, climb_seconds, scale_windows
+from ._backend import (
+    LimiterBackend,
+    PaceState,
+    Reservation,
+    WaitReason,
+    api_key_hash,
+    close_backend,
+)
 from ._cooldown import Cooldown
 from ._memory import InMemoryLimiterBackend, SlotLog
 from ._middleware import RateLimitMiddleware
 from ._middleware import _FifoTurn as _FifoTurn  # the tests' handle on the queue
+from ._pacer import Pacer
 from ._policy import (
     Clock,
     LimiterBackendFactory,
@@ -49,6 +58,9 @@ __all__ = [
     "LimiterBackend",
     "LimiterBackendFactory",
     "LimiterUnavailableError",
+    "PaceState",
+    "Pacer",
+    "Pacing",
     "RateLimit",
     "RateLimitMiddleware",
     "RedisKeyLimiter",
@@ -58,8 +70,10 @@ __all__ = [
     "WaitReason",
     "api_key_hash",
     "bind_backend",
+    "climb_seconds",
     "close_backend",
     "cooldown_delay",
     "parse_retry_after",
+    "scale_windows",
     "window_wait",
 ]

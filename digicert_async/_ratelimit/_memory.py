@@ -1,5 +1,5 @@
-"""The limiter state of one process: a sliding log of send times per window, and the
-429 cool-down (:class:`~._cooldown.Cooldown`).
+"""The limiter state of one process: a sliding log of send times per window, the 429
+cool-down (:class:`~._cooldown.Cooldown`) and the learned rate (:class:`~._adaptive.Pacing`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import overload
 
-from ._backend import Reservation
+from ._adaptive import Pacing, climb_seconds, scale_windows, spacing
+from ._backend import PaceState, Reservation
 from ._cooldown import Cooldown
 from ._policy import Clock, RateLimit, convert_windows, window_wait
 
@@ -46,6 +47,10 @@ class SlotLog(Sequence[float]):
         self._times.append(now)
         self._trim()
 
+    def count_after(self, start: float) -> int:
+        """How many slots count from a time after ``start``."""
+        return len(self._times) - bisect.bisect_right(self._times, start)
+
     def move(self, taken_at: float, now: float) -> None:
         """The slot taken at ``taken_at`` counts from ``now`` on."""
         index = bisect.bisect_left(self._times, taken_at)
@@ -54,6 +59,12 @@ class SlotLog(Sequence[float]):
         # else: trimmed away by newer slots already; counting it again from now is right
         self._times.append(now)
         self._trim()
+
+    def drop(self, taken_at: float) -> None:
+        """The slot taken at ``taken_at`` no longer counts (if it still did)."""
+        index = bisect.bisect_left(self._times, taken_at)
+        if index < len(self._times) and self._times[index] == taken_at:
+            del self._times[index]
 
     def _trim(self) -> None:
         excess = len(self._times) - self._capacity
@@ -68,6 +79,9 @@ class InMemoryLimiterBackend:
     last ``count`` slot times). ``clock`` is any monotonic clock in seconds. The
     Redis backend keeps one of these, on a fraction of the windows, for when Redis
     is unavailable.
+
+    With ``adaptive`` (and windows to adapt), the windows are a ceiling: 429s lower
+    the counts in force and calm lets them climb back (:class:`~._adaptive.Pacing`).
     """
 
     def __init__(
@@ -78,14 +92,24 @@ class InMemoryLimiterBackend:
         *,
         cooldown_initial: float = 1.0,
         cooldown_max: float = 60.0,
+        adaptive: bool = False,
     ) -> None:
         self._windows = convert_windows(windows)
         self._margin = safety_margin
         self._clock = clock
         self._logs = tuple(SlotLog(count) for count, _ in self._windows)
+        self._spans = tuple(
+            (log, period * (1.0 + safety_margin), float(count))
+            for log, (count, period) in zip(self._logs, self._windows, strict=True)
+        )
         self.cooldown = Cooldown(cooldown_initial, cooldown_max)
         # Without windows (RateLimit.disabled()) only the cool-down gate is kept.
         self.paced = bool(self._windows)
+        self.pacing: Pacing | None = (
+            Pacing(climb_seconds(self._windows)) if adaptive and self.paced else None
+        )
+        # The usage of the last slot taken (see _usage), read by the middleware at once.
+        self.usage: float | None = None
 
     @classmethod
     def from_rate_limit(
@@ -97,6 +121,7 @@ class InMemoryLimiterBackend:
             clock,
             cooldown_initial=rate_limit.cooldown_initial,
             cooldown_max=rate_limit.cooldown_max,
+            adaptive=rate_limit.adaptive,
         )
 
     @property
@@ -108,9 +133,45 @@ class InMemoryLimiterBackend:
     def epoch(self) -> int:
         return self.cooldown.epoch
 
+    @property
+    def configured(self) -> tuple[tuple[int, float], ...]:
+        """The windows as configured: the ceiling of the learned ones."""
+        return self._windows
+
     def gate_remaining(self) -> float:
         """Seconds until the cool-down gate reopens (0.0 when open)."""
         return self.cooldown.remaining(self._clock())
+
+    @property
+    def pace_step(self) -> int:
+        pacing = self.pacing
+        return 0 if pacing is None else pacing.step
+
+    def pace(self, *, shared: bool = False) -> PaceState:
+        """The learned rate now."""
+        pacing = self.pacing
+        if pacing is None or pacing.at_ceiling:
+            return PaceState(self._windows, 1.0, 0 if pacing is None else pacing.lowered, shared)
+        scale = pacing.scale(self._clock())
+        return PaceState(scale_windows(self._windows, scale), scale, pacing.lowered, shared)
+
+    def _window_wait(self, now: float) -> float:
+        pacing = self.pacing
+        if pacing is None or pacing.at_ceiling:
+            return window_wait(now, self._windows, self._logs, self._margin)
+        windows = pacing.windows(self._windows, now)
+        wait = window_wait(now, windows, self._logs, self._margin)
+        if wait > 0.0 or pacing.at_ceiling or not self._crowded(now, windows):
+            return wait
+        # Every log holds every slot, so any one has the last send for the spacing.
+        return window_wait(now, (spacing(windows),), (self._logs[0],), self._margin)
+
+    def _crowded(self, now: float, windows: tuple[tuple[int, float], ...]) -> bool:
+        """Some window in force is at least half full: sends are spread (see spacing)."""
+        return any(
+            2 * log.count_after(now - span) >= count
+            for (log, span, _), (count, _) in zip(self._spans, windows, strict=True)
+        )
 
     def reserve_now(self) -> Reservation:
         """:meth:`reserve`, synchronously."""
@@ -119,10 +180,11 @@ class InMemoryLimiterBackend:
         gate = self.cooldown.remaining(now)
         if gate > 0.0:
             return Reservation(gate, "cooldown", epoch)
-        wait = window_wait(now, self._windows, self._logs, self._margin)
+        wait = self._window_wait(now)
         if wait > 0.0:
             return Reservation(wait, "window", epoch)
-        return Reservation(0.0, None, epoch, self.take(now))
+        token = self.take(now)
+        return Reservation(0.0, None, epoch, token, self.usage)
 
     def take_if_free(self) -> float | None:
         """A slot now, if the gate is open and every window has room (its token for
@@ -132,7 +194,7 @@ class InMemoryLimiterBackend:
             return None
         if not self.paced:
             return now
-        if window_wait(now, self._windows, self._logs, self._margin) > 0.0:
+        if self._window_wait(now) > 0.0:
             return None
         return self.take(now)
 
@@ -141,7 +203,20 @@ class InMemoryLimiterBackend:
         elsewhere: by the shared store); its token for :meth:`move`."""
         for log in self._logs:
             log.take(now)
+        if self.pacing is not None:
+            self.usage = self._usage(now)
         return now
+
+    def _usage(self, now: float) -> float:
+        """The fullest window's share of its configured count, this slot included: the
+        level a 429 for this slot's request would say is too much."""
+        # On every slot taken while adaptive: a plain loop, no generator.
+        most = 0.0
+        for log, span, count in self._spans:
+            share = log.count_after(now - span) / count
+            if share > most:
+                most = share
+        return most
 
     def move(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` is over: it counts from now on."""
@@ -152,12 +227,38 @@ class InMemoryLimiterBackend:
     async def reserve(self) -> Reservation:
         return self.reserve_now()
 
-    async def release(self, reservation: Reservation) -> None:
-        if isinstance(reservation.token, float):
-            self.move(reservation.token)
+    def drop(self, taken_at: float) -> None:
+        """The request of the slot taken at ``taken_at`` was refused: it no longer counts."""
+        for log in self._logs:
+            log.drop(taken_at)
 
-    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
-        return self.cooldown.throttled(epoch, self._clock(), retry_after=retry_after, jitter=jitter)
+    def finish(self, taken_at: float, refused: bool) -> None:
+        """The request of the slot taken at ``taken_at`` is over: :meth:`move` it, or
+        with adaptive pacing :meth:`drop` it if it was refused (HTTP 429)."""
+        if refused and self.pacing is not None:
+            self.drop(taken_at)
+        else:
+            self.move(taken_at)
+
+    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
+        if isinstance(reservation.token, float):
+            self.finish(reservation.token, refused)
+
+    async def throttled(
+        self,
+        epoch: int,
+        *,
+        retry_after: float | None,
+        jitter: float,
+        usage: float | None = None,
+    ) -> float:
+        now = self._clock()
+        cooldown = self.cooldown
+        if self.pacing is not None:
+            self.pacing.throttled(
+                now, fresh=epoch == cooldown.epoch, streak=cooldown.strikes > 0, usage=usage
+            )
+        return cooldown.throttled(epoch, now, retry_after=retry_after, jitter=jitter)
 
     async def succeeded(self, epoch: int) -> None:
         self.cooldown.succeeded(epoch)

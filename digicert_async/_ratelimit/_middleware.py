@@ -2,7 +2,8 @@
 
 Requests are served in arrival order; the head of the queue asks the backend for a
 slot and sleeps while the gate is closed or every window is full. The answer goes
-back to the backend: a 429 closes the shared gate, any other answer may end the streak.
+back to the backend: a 429 closes the shared gate (and lowers the learned rate), any
+other answer may end the streak.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
-from .._hooks import CooldownStarted, Events, Hooks, RateLimitWait
+from .._hooks import CooldownStarted, Events, Hooks, PaceChanged, RateLimitWait
 from .._pipeline import DeadlineRefused, Handler, Request, Response
 from ._backend import LimiterBackend, Reservation, WaitReason
 from ._memory import InMemoryLimiterBackend
@@ -114,7 +115,8 @@ class RateLimitMiddleware:
     stays spent (it may have been sent).
 
     A ``RateLimitWait`` event is told each time the head of the queue goes to sleep,
-    and a ``CooldownStarted`` each time a 429 closes the gate.
+    a ``CooldownStarted`` each time a 429 closes the gate, and a ``PaceChanged`` when
+    the learned rate has moved by a step (told with the first slot taken after it).
 
     ``clock`` must be on the scale of ``Request.deadline`` (the event loop's
     monotonic time by default). Hooks and logs name the request by its ``url``.
@@ -145,6 +147,9 @@ class RateLimitMiddleware:
         self._turn = _FifoTurn()
         # This process's own limiter state can be asked without awaiting anything.
         self._local = self.backend if isinstance(self.backend, InMemoryLimiterBackend) else None
+        self.throttled_count = 0  # 429 answers seen
+        self._told_step = self.backend.pace_step
+        self._told_lowered = 0
 
     async def __call__(self, request: Request, call_next: Handler) -> Response:
         local = self._local
@@ -155,26 +160,55 @@ class RateLimitMiddleware:
             if token is not None:
                 cooldown = local.cooldown
                 epoch = cooldown.epoch
+                pacing = local.pacing
+                usage = None
+                if pacing is not None:
+                    usage = local.usage
+                    if pacing.step != self._told_step:
+                        self._tell_pace()
                 try:
                     response = await call_next(request)
-                finally:
+                except BaseException:
                     if local.paced:
                         local.move(token)
+                    raise
+                if local.paced:
+                    local.finish(token, response.status == 429)
                 if response.status == 429:
-                    await self._throttled(request, response, epoch)
+                    await self._throttled(request, response, epoch, usage)
                 else:
                     cooldown.succeeded(epoch)
                 return response
         reservation = await self._take_slot(request)
+        if self.backend.pace_step != self._told_step:
+            self._tell_pace()
         try:
             response = await call_next(request)
-        finally:
+        except BaseException:
             await self.backend.release(reservation)
+            raise
+        await self.backend.release(reservation, refused=response.status == 429)
         if response.status == 429:
-            await self._throttled(request, response, reservation.epoch)
+            await self._throttled(request, response, reservation.epoch, reservation.usage)
         else:
             await self.backend.succeeded(reservation.epoch)
         return response
+
+    def _tell_pace(self) -> None:
+        """Tell the learned rate as it is now, once per step it moved."""
+        self._told_step = self.backend.pace_step
+        state = self.backend.pace()
+        lowered = state.lowered != self._told_lowered
+        self._told_lowered = state.lowered
+        self._events.pace_changed(
+            PaceChanged(
+                windows=state.windows,
+                configured=tuple(self.rate_limit.windows),
+                scale=state.scale,
+                lowered=lowered,
+                shared=state.shared,
+            )
+        )
 
     async def _take_slot(self, request: Request) -> Reservation:
         deadline = request.deadline
@@ -211,14 +245,17 @@ class RateLimitMiddleware:
         finally:
             self._turn.release()
 
-    async def _throttled(self, request: Request, response: Response, epoch: int) -> None:
+    async def _throttled(
+        self, request: Request, response: Response, epoch: int, usage: float | None
+    ) -> None:
+        self.throttled_count += 1
         retry_after = parse_retry_after(
             _header(response.headers, "Retry-After"),
             now=self._wall_clock(),
             cap=self.rate_limit.retry_after_max,
         )
         closed_for = await self.backend.throttled(
-            epoch, retry_after=retry_after, jitter=self._rng.random()
+            epoch, retry_after=retry_after, jitter=self._rng.random(), usage=usage
         )
         if closed_for > 0.0:
             self._events.cooldown_started(

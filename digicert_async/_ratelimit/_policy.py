@@ -72,6 +72,11 @@ def _convert_retry_after_max(value: float) -> float:
     return check_number("rate_limit.retry_after_max", value, allow_zero=True)
 
 
+def _check_adaptive(instance: object, attribute: object, value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError("rate_limit.adaptive", f"must be True or False, not {value!r}")
+
+
 def _check_backend(
     instance: object, attribute: object, value: LimiterBackendFactory | None
 ) -> None:
@@ -98,6 +103,12 @@ class RateLimit:
         floor of every cool-down (the gate never reopens sooner).
     :param cooldown_max: the cap of the exponential cool-down.
     :param retry_after_max: the cap applied to a server-sent ``Retry-After``.
+    :param adaptive: treat ``windows`` as a ceiling and learn the rate actually allowed
+        from 429s (on by default). Each 429 that begins a cool-down lowers the rate the
+        client allows itself below the usage that was refused; without 429s it climbs
+        back to ``windows``: to the refused level over two periods of the longest
+        window, then on to the ceiling within one more. ``False``: ``windows`` are
+        enforced as they are. With a shared ``backend`` the learned rate is shared too.
     :param backend: where the limiter state lives. ``None`` (the default): in this
         client only. A :class:`LimiterBackendFactory` such as
         ``RedisLimiterBackend(url)`` shares the windows and the cool-down of one API
@@ -125,6 +136,7 @@ class RateLimit:
     cooldown_initial: float = attrs.field(default=1.0, converter=_convert_cooldown_initial)
     cooldown_max: float = attrs.field(default=60.0, converter=_convert_cooldown_max)
     retry_after_max: float = attrs.field(default=300.0, converter=_convert_retry_after_max)
+    adaptive: bool = attrs.field(default=True, validator=_check_adaptive)
     backend: LimiterBackendFactory | None = attrs.field(default=None, validator=_check_backend)
 
     def __attrs_post_init__(self) -> None:
@@ -141,7 +153,8 @@ class RateLimit:
 
     @classmethod
     def disabled(cls) -> RateLimit:
-        """No client-side pacing; a 429 still closes the shared cool-down gate.
+        """No client-side pacing; a 429 still closes the shared cool-down gate. With no
+        windows there is no ceiling and nothing to adapt.
 
         >>> RateLimit.disabled().windows
         ()

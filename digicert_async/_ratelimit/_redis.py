@@ -18,8 +18,11 @@ How the state is kept (four Lua scripts in ``lua/``, each one atomic step):
   slot counts from when its request is over);
 - ``<prefix>:{<sha256>}:state``, a hash with the fields of
   :class:`~._cooldown.Cooldown`: the gate's reopening time, the epoch (cool-downs
-  so far) and the streak of 429s (the exponent of the back-off). The scripts make
-  its transitions, by its rules; the local fallback uses the class itself.
+  so far) and the streak of 429s (the exponent of the back-off); and, with adaptive
+  pacing, those of :class:`~._adaptive.Pacing`: the learned rate every process of the
+  key paces to (the refused level, the time of the last cut on the server's clock,
+  the cuts so far). The scripts make their transitions, by their rules; the local
+  fallback uses the classes themselves (each process then adapts alone).
 
 The ``{...}`` hash tag keeps both keys in one Redis Cluster slot. The API key
 itself is never sent to Redis.
@@ -62,7 +65,8 @@ from urllib.parse import urlsplit, urlunsplit
 from .._checks import check_number
 from .._errors import DigiCertError, ValidationError
 from .._hooks import logger
-from ._backend import LimiterBackend, Reservation
+from ._adaptive import CUT, DEEPEST, FLOOR, Pacing, climb_seconds, scale_windows
+from ._backend import LimiterBackend, PaceState, Reservation
 from ._memory import InMemoryLimiterBackend
 from ._policy import LimiterBackendFactory, RateLimit
 
@@ -276,6 +280,16 @@ class RedisKeyLimiter:
         for count, period in rate_limit.windows:
             self._window_args += [count, math.ceil(period * (1.0 + margin) * _MICRO)]
         self._longest = max((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
+        self._windows = tuple(rate_limit.windows)
+        self._adaptive = rate_limit.adaptive and bool(self._windows)
+        climb = climb_seconds(self._windows)
+        self._pacing_args: list[int | str] = [
+            round(climb * _MICRO) if self._adaptive else 0,
+            repr(CUT),
+            repr(FLOOR),
+        ]
+        # The shared learned rate as the last answer from Redis told it.
+        self._shared = Pacing(climb)
         self.fallback_windows: tuple[tuple[int, float], ...] = tuple(
             (max(1, math.floor(count * factory.fallback_fraction)), period)
             for count, period in rate_limit.windows
@@ -288,6 +302,7 @@ class RedisKeyLimiter:
             clock,
             cooldown_initial=rate_limit.cooldown_initial,
             cooldown_max=rate_limit.cooldown_max,
+            adaptive=rate_limit.adaptive,
         )
         self._unshared: deque[float] = deque(
             maxlen=max((count for count, _ in rate_limit.windows), default=1)
@@ -409,35 +424,48 @@ class RedisKeyLimiter:
             answer = await self._run(
                 reserve_script,
                 [self.log_key, self.state_key],
-                [_STATE_TTL_MS, *self._window_args, *ages],
+                [_STATE_TTL_MS, *self._pacing_args, *self._window_args, *ages],
             )
         except self._unavailable_errors() as exc:
             self._went_down(exc)
             if self._factory.on_unavailable == "fail":
                 raise self._unavailable(self._outage_reason) from exc
             return self._reserve_locally()
-        wait_us, reason, epoch, strikes = answer[:4]
+        wait_us, reason, epoch, strikes, member, peak, since_us, lowered, usage = answer
         self._unshared.clear()  # written into the shared log by that call
         self._came_back()
         self._note_remote(int(epoch), int(strikes))
+        self._adopt(peak, since_us, lowered)
         wait = int(wait_us) / _MICRO
         now = self._clock()
         if wait <= 0.0:
-            member = answer[4] if len(answer) > 4 and answer[4] else None
-            return Reservation(0.0, None, int(epoch), (self._local.take(now), member))
+            return Reservation(
+                0.0,
+                None,
+                int(epoch),
+                (self._local.take(now), member or None),
+                float(usage) if usage else None,
+            )
         text = reason.decode() if isinstance(reason, bytes) else str(reason)
         if text == "cooldown":
             self._local.cooldown.hold(now + wait)
             return Reservation(wait, "cooldown", int(epoch))
         return Reservation(wait, "window", int(epoch))
 
-    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
+    async def throttled(
+        self,
+        epoch: int,
+        *,
+        retry_after: float | None,
+        jitter: float,
+        usage: float | None = None,
+    ) -> float:
         if self.available:
             throttled_script = self._connected()[1]
             remote_epoch = epoch if epoch >= 0 else self._remote_epoch
             limit = self._rate_limit
             try:
-                closed_us, gate_us, new_epoch, strikes = await self._run(
+                closed_us, gate_us, new_epoch, strikes, peak, since_us, lowered = await self._run(
                     throttled_script,
                     [self.state_key],
                     [
@@ -447,6 +475,9 @@ class RedisKeyLimiter:
                         round(limit.cooldown_initial * _MICRO),
                         round(limit.cooldown_max * _MICRO),
                         _STATE_TTL_MS,
+                        -1 if usage is None else repr(float(usage)),
+                        *self._pacing_args,
+                        repr(DEEPEST),
                     ],
                 )
             except self._unavailable_errors() as exc:
@@ -454,10 +485,16 @@ class RedisKeyLimiter:
             else:
                 self._came_back()
                 self._note_remote(int(new_epoch), int(strikes))
+                self._adopt(peak, since_us, lowered)
                 self._local.cooldown.hold(self._clock() + int(gate_us) / _MICRO)
                 return int(closed_us) / _MICRO
         return await self._local.throttled(
-            self._local_epoch_of(epoch), retry_after=retry_after, jitter=jitter
+            self._local_epoch_of(epoch),
+            retry_after=retry_after,
+            jitter=jitter,
+            # a usage is a share of the windows it was taken under: the shared ones or
+            # the fallback's
+            usage=usage if epoch < 0 else None,
         )
 
     async def succeeded(self, epoch: int) -> None:
@@ -476,17 +513,18 @@ class RedisKeyLimiter:
                 return
         await self._local.succeeded(self._local_epoch_of(epoch))
 
-    async def release(self, reservation: Reservation) -> None:
+    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
         token = reservation.token
         if not isinstance(token, tuple):
             return
         taken_at, member = token
-        self._local.move(taken_at)
+        self._local.finish(taken_at, refused)
         if member is None or not self.available:
             return
         ttl_ms = math.ceil(self._longest * 1000) + 1000
+        drop = 1 if refused and self._adaptive else 0
         try:
-            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms])
+            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms, drop])
         except self._unavailable_errors() as exc:
             self._went_down(exc)  # never raises: the request is over already
 
@@ -502,6 +540,26 @@ class RedisKeyLimiter:
         self._scripts = None
         if client is not None and self._owns_client:
             await client.aclose()
+
+    def _adopt(self, peak: bytes | str, since_us: int, lowered: int) -> None:
+        if self._adaptive:
+            since = None if int(since_us) < 0 else int(since_us) / _MICRO
+            self._shared.adopt(float(peak), since, int(lowered), self._clock())
+
+    @property
+    def pace_step(self) -> int:
+        return self._shared.step + self._local.pace_step
+
+    def pace(self) -> PaceState:
+        if not self.available:
+            return self._local.pace()
+        shared = self._shared
+        if not self._adaptive or shared.at_ceiling:
+            return PaceState(self._windows, 1.0, shared.lowered, True)
+        scale = shared.scale(self._clock())
+        if scale >= 1.0:
+            return PaceState(self._windows, 1.0, shared.lowered, True)
+        return PaceState(scale_windows(self._windows, scale), scale, shared.lowered, True)
 
     # -- the local fallback -----------------------------------------------------------------
 
@@ -519,7 +577,7 @@ class RedisKeyLimiter:
         taken_at = cast(float, local.token)
         self._unshared.append(taken_at)
         self.fallback_sends += 1
-        return Reservation(0.0, None, tag, (taken_at, None))
+        return Reservation(0.0, None, tag, (taken_at, None), local.usage)
 
     def _local_epoch_of(self, epoch: int) -> int:
         """The local cool-down's epoch of a request sent in ``epoch``.

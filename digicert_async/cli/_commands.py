@@ -42,6 +42,7 @@ from ._terminal import (
     Progress,
     UsageError,
     cancel_summary,
+    pace_summary,
     poll_summary,
     run_command,
     say,
@@ -170,6 +171,8 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         if head == "done" and args.deadline is not None and ending.unfinished:
             head = f"deadline of {args.deadline:g} s reached"
         for text in ending.summary(time.monotonic() - started, head):
+            say(text)
+        for text in pace_summary(client.pacer, job.name):
             say(text)
         status = EXIT_OK if ending.complete and failure is None else EXIT_INCOMPLETE
         if args.resume_file:

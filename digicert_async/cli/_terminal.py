@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TextIO
 
+from .._ratelimit import Pacer
 from ..bulk import NOT_FOUND_STATUS, CancelReport
 
 PROG = "digicert-async"
@@ -405,3 +406,18 @@ def poll_summary(
         else:
             lines.append(f"{PROG} poll: add --resume-file PATH to have the ids left written out")
     return lines
+
+
+def pace_summary(pacer: Pacer, command: str) -> list[str]:
+    """The rate the client had learned from 429s by the end, when it is not the one
+    configured (nothing otherwise)."""
+    if pacer.windows == pacer.configured:
+        return []
+
+    def text(windows: tuple[tuple[int, float], ...]) -> str:
+        return ", ".join(f"{count}/{period:g} s" for count, period in windows)
+
+    return [
+        f"{PROG} {command}: pacing learned from {plural(pacer.throttled, 'HTTP 429')}:"
+        f" {text(pacer.windows)} ({pacer.scale:.0%} of the configured {text(pacer.configured)})"
+    ]
