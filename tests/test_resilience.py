@@ -184,6 +184,10 @@ async def test_pacing_300_concurrent_calls_stay_inside_both_windows() -> None:
             rate_limit=dc.RateLimit(windows=SCALED_WINDOWS, safety_margin=SCALED_MARGIN),
             retry=dc.RetryPolicy(),
             hooks=recorder.hooks,
+            # Client and fake share one event loop: on a machine loaded enough to stall it
+            # for seconds, a 5 s timeout gives up on requests the fake has yet to count,
+            # and their retries reach it together with them. Pacing is what is tested here.
+            timeout=60.0,
         ) as client:
 
             async def three_gets() -> list[dc.Order]:
