@@ -11,6 +11,7 @@ Answers come from a loopback server (``served``) or ``FakeCertCentral``.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -106,17 +107,20 @@ async def test_subaccount_listing_sends_its_sort() -> None:
 
 
 def test_a_page_envelope_for_a_new_list_key_is_built_once_and_reads_raw_items() -> None:
-    cls = _envelope("mutant_widgets")
-    assert _envelope("mutant_widgets") is cls
-    page = dc.converter.structure(
-        {"mutant_widgets": [{"id": "raw", "x": [1]}], "page": {"total": 1}}, cls
-    )
-    assert page.mutant_widgets == [{"id": "raw", "x": [1]}]
+    # A key no run has used before: the envelopes are cached for the process.
+    key = f"widgets_{uuid.uuid4().hex}"
+    cls = _envelope(key)
+    assert _envelope(key) is cls
+    page = dc.converter.structure({key: [{"id": "raw", "x": [1]}], "page": {"total": 1}}, cls)
+    assert getattr(page, key) == [{"id": "raw", "x": [1]}]
     assert isinstance(page.page, dc.Page) and page.page.total == 1
     empty = dc.converter.structure({}, cls)
-    assert (empty.mutant_widgets, empty.page) == ([], None)
+    assert (getattr(empty, key), empty.page) == ([], None)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         empty.page = None
+    # the list must be a list: its items are left raw, not the list itself
+    with pytest.raises(dc.ValidationError, match="expected a list, got dict"):
+        dc.converter.structure({key: {"id": 1}}, cls)
 
 
 # --------------------------------------------------------------------------- paging
@@ -282,9 +286,9 @@ async def test_the_status_changes_window_is_utc_whatever_the_local_zone() -> Non
     assert path.endswith("=2024-05-01 05:00:00...2024-05-01 14:00:00")
 
 
-async def test_status_changes_is_retried_as_a_get() -> None:
+async def test_reads_are_retried_as_gets() -> None:
     async with FakeCertCentral(rate_limits=None, orders=3, seed=7) as fake:
-        fake.inject(Fault.BAD_GATEWAY, path_contains="status-changes")
+        order_id = fake.add_order("pending")
         async with dc.CertCentralClient(
             api_key=fake.api_key,
             base_url=fake.base_url,
@@ -292,6 +296,10 @@ async def test_status_changes_is_retried_as_a_get() -> None:
             retry=dc.RetryPolicy(max_attempts=2, backoff_initial=0.0),
             timeout=5.0,
         ) as client:
+            note = await client.orders.add_note(order_id, "kept")
+            fake.inject(Fault.BAD_GATEWAY, path_contains="/note/")
+            assert (await client.orders.get_note(order_id, note.id)).text == "kept"
+            fake.inject(Fault.BAD_GATEWAY, path_contains="status-changes")
             since = datetime.now(timezone.utc) - timedelta(hours=1)
             await client.orders.status_changes(since)
-        assert [r.method for r in fake.requests] == ["GET", "GET"]
+        assert [r.method for r in fake.requests] == ["POST", "GET", "GET", "GET", "GET"]
