@@ -10,6 +10,7 @@ cool-down cap handed to the in-memory backend, and what a deadline refusal names
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time as _time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from email.utils import formatdate
 
 import pytest
 
+import digicert_async as dc
 from digicert_async._hooks import CooldownStarted, Hooks
 from digicert_async._pipeline import DeadlineRefused, Request
 from digicert_async._ratelimit import (
@@ -190,3 +192,17 @@ async def test_a_waiter_whose_time_ran_out_as_the_turn_was_freed_just_gives_up()
     turn.release()  # ...and the holder lets go before it wakes up
     assert await waiting is False
     assert turn.free
+
+
+async def test_a_backend_without_aclose_is_bound_to_the_keys_hash_and_closes() -> None:
+    bound: list[tuple[str, RateLimit]] = []
+
+    class Factory:
+        def for_key(self, key_hash: str, rate_limit: RateLimit) -> InMemoryLimiterBackend:
+            bound.append((key_hash, rate_limit))
+            return InMemoryLimiterBackend.from_rate_limit(rate_limit)
+
+    limit = RateLimit(backend=Factory())
+    async with dc.CertCentralClient(api_key="k-123", rate_limit=limit):
+        pass
+    assert bound == [(hashlib.sha256(b"k-123").hexdigest(), limit)]

@@ -121,3 +121,69 @@ def test_reprs_name_where_the_state_lives_and_only_the_keys_hash() -> None:
         " available=True)"
     )
     assert API_KEY not in repr(limiter)
+
+
+def test_the_repr_hides_a_password_with_an_at_sign_or_without_a_user() -> None:
+    odd = dc.RedisLimiterBackend("redis://user:p@ss@localhost:6379/0")
+    assert "url='redis://user:***@localhost:6379/0'" in repr(odd)
+    assert "ss@" not in repr(odd)
+    bare = dc.RedisLimiterBackend("redis://:s3cret@localhost:6379/0")
+    assert "url='redis://:***@localhost:6379/0'" in repr(bare)
+
+
+async def test_a_slot_counts_from_when_its_request_is_over_in_redis_and_in_the_fallback(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+) -> None:
+    factory = dc.RedisLimiterBackend(redis_url, key_prefix=prefix, fallback_fraction=0.5)
+    limit = dc.RateLimit(windows=[(2, 0.4)], safety_margin=0.0, backend=factory)
+    limiter = factory.for_key(api_key_hash(API_KEY), limit)
+    try:
+        for shared in (True, False):
+            if not shared:
+                _drop(limiter)  # the fallback: 1 per 0.4 s, this process alone
+            slots = [await limiter.reserve() for _ in range(2 if shared else 1)]
+            assert all(s.wait == 0.0 for s in slots)
+            await asyncio.sleep(0.25)  # the requests take a while
+            for slot in slots:
+                await limiter.release(slot)
+            # the window is full from now on, not from when the slots were taken
+            waiting = await limiter.reserve()
+            assert waiting.reason == "window" and waiting.wait > 0.3
+            assert limiter.available is shared
+            await asyncio.sleep(waiting.wait)
+    finally:
+        await limiter.aclose()
+
+
+async def test_a_success_as_redis_goes_away_ends_the_streak_locally(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+) -> None:
+    async with bound(redis_url, prefix, 0.1, fallback_fraction=1.0) as limiter:
+        first = await limiter.reserve()
+        assert await limiter.throttled(first.epoch, retry_after=None, jitter=0.99) > 0.0
+        await asyncio.sleep(0.15)
+        second = await limiter.reserve()  # after the cool-down, in a streak
+        assert second.wait == 0.0
+        _drop(limiter)
+        await limiter.succeeded(second.epoch)  # the streak is over
+        third = await limiter.reserve()
+        assert not limiter.available and third.wait == 0.0
+        # a fresh 429 starts again from the floor, not from a streak of two
+        assert await limiter.throttled(third.epoch, retry_after=None, jitter=0.99) == 0.1
+
+
+async def test_redis_is_asked_again_only_by_the_probe_and_not_before_its_interval(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+) -> None:
+    async with bound(redis_url, prefix, 1.0, on_unavailable="fail") as limiter:
+        original = _drop(limiter)
+        with pytest.raises(dc.LimiterUnavailableError, match=r"\(ConnectionRefusedError\)"):
+            await limiter.reserve()
+        limiter._run = original  # type: ignore[method-assign]  # Redis answers again
+        with pytest.raises(dc.LimiterUnavailableError, match=r"\(ConnectionRefusedError\)"):
+            await limiter.reserve()
+        await asyncio.sleep(0.05)
+        assert not limiter.available  # the next probe is a second away
