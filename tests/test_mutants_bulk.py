@@ -8,12 +8,15 @@ reports, and how the counts print.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
 import digicert_async as dc
 from digicert_async.testing import FakeCertCentral, Fault
+
+from ._served import served
 
 Outcome = dc.CancelOutcome
 
@@ -126,3 +129,122 @@ def test_outcome_counts_print_as_a_dict_of_values() -> None:
         " 'failed': 0, 'not_attempted': 0}"
     )
     assert str(report.counts) == repr(report.counts)
+
+
+def test_a_result_as_a_json_line() -> None:
+    assert dc.CancelResult(7, Outcome.NOT_FOUND).to_json() == {
+        "order_id": 7,
+        "outcome": "not_found",
+    }
+    line = dc.CancelResult(
+        8, Outcome.FAILED, status="pending", error=dc.ValidationError("note", "too long")
+    ).to_json()
+    assert line == {
+        "order_id": 8,
+        "outcome": "failed",
+        "status": "pending",
+        "error": "ValidationError: note: too long",
+    }
+    assert dc.CancelResult(9, Outcome.CANCELED, status="canceled", uncertain=True).to_json() == {
+        "order_id": 9,
+        "outcome": "canceled",
+        "status": "canceled",
+        "uncertain": True,
+    }
+
+
+def test_listing_costs_more_when_its_pages_outnumber_the_ids() -> None:
+    from digicert_async.bulk._poll import _listing_costs_more
+
+    assert _listing_costs_more(2500, 2) is True  # three pages for two reads
+    assert _listing_costs_more(2000, 2) is False  # two pages: no more than two reads
+    assert _listing_costs_more(1, 1) is False
+    assert _listing_costs_more(None, 1) is False
+
+
+async def test_a_read_that_failed_then_succeeded_is_not_repeated(fake: FakeCertCentral) -> None:
+    moved = fake.add_order("pending")
+    other = fake.add_order("pending")
+    updates: list[dc.OrderUpdate] = []
+    async with _client(fake) as client:
+        async for update in dc.poll_orders(
+            client, [moved, other], until={"issued", "waiting_pickup"}, interval=0.02, deadline=10
+        ):
+            updates.append(update)
+            if update.order_id == moved and update.previous_status is None:
+                # it moves, and its first read meets a gateway error
+                fake.inject(Fault.BAD_GATEWAY, path_contains=f"/order/certificate/{moved}")
+                fake.set_status(moved, "waiting_pickup")
+            elif update.order_id == moved:
+                fake.set_status(other, "issued")
+    assert [(u.order_id, u.status) for u in updates if u.error is not None] == []
+    read = next(u for u in updates if u.order_id == moved and u.status == "waiting_pickup")
+    assert read.order is not None and read.order.id == moved
+    # the 502, then the read that found it moved; the last look reads only the other
+    assert _reads_of(fake, moved) == 2
+    assert (updates[-1].order_id, updates[-1].status) == (other, "issued")
+
+
+async def test_the_poll_deadline_cuts_a_single_read_short() -> None:
+    missing = 900_000_777
+    async with FakeCertCentral(rate_limits=None, slow_seconds=60) as fake:
+        fake.inject(Fault.SLOW, path_contains=f"/order/certificate/{missing}")
+        async with _client(fake, timeout=30.0) as client:
+
+            async def poll() -> list[dc.OrderUpdate]:
+                return [u async for u in dc.poll_orders(client, [missing], deadline=0.3)]
+
+            assert await asyncio.wait_for(poll(), 10.0) == []
+        assert _reads_of(fake, missing) == 1
+
+
+async def test_a_refused_key_while_reading_stops_the_poll() -> None:
+    async with served() as (server, client):
+        server.answer("GET", "/order/certificate", 200, {"orders": [], "page": {"total": 0}})
+        refused = {"errors": [{"code": "invalid_key", "message": "bad key"}]}
+        server.answer("GET", "/order/certificate/5", 401, refused)
+        with pytest.raises(dc.AuthenticationError):
+            _ = [u async for u in dc.poll_orders(client, [5], interval=0.02, deadline=10)]
+        assert server.requests.count(("GET", "/order/certificate/5")) == 1
+
+
+async def test_a_status_changes_route_that_does_not_exist_stops_the_poll() -> None:
+    async with served() as (server, client):
+        server.answer(
+            "GET",
+            "/order/certificate",
+            200,
+            {"orders": [{"id": 5, "status": "pending"}], "page": {"total": 1}},
+        )
+        server.answer("GET", "/order/certificate/5", 200, {"id": 5, "status": "pending"})
+        # no status-changes route: the base URL is not DigiCert's API as far as it goes
+        with pytest.raises(dc.RouteNotFoundError):
+            _ = [u async for u in dc.poll_orders(client, [5], interval=0.02, deadline=10)]
+
+
+@pytest.mark.parametrize(("status", "asked_again"), [(403, False), (429, True), (500, True)])
+async def test_status_changes_is_given_up_only_after_a_refusal(
+    status: int, asked_again: bool
+) -> None:
+    async with served() as (server, _):
+        listed = {"orders": [{"id": 5, "status": "pending"}], "page": {"total": 1}}
+        server.answer("GET", "/order/certificate", 200, listed)
+        server.answer("GET", "/order/certificate/5", 200, {"id": 5, "status": "pending"})
+        refusal = {"errors": [{"code": "access_denied", "message": "no"}]}
+        server.answer("GET", "/order/certificate/status-changes", status, refusal)
+        # a 429 closes the client's gate: kept short, so that every look reads
+        async with dc.CertCentralClient(
+            api_key="test-key",
+            base_url=server.root,
+            retry=dc.RetryPolicy.disabled(),
+            rate_limit=dc.RateLimit(windows=[], cooldown_initial=0.001, cooldown_max=0.001),
+        ) as brief:
+            updates = [u async for u in dc.poll_orders(brief, [5], interval=0.02, deadline=0.5)]
+    assert [(u.order_id, u.status) for u in updates] == [(5, "pending")]
+    changes = sum(1 for _, path in server.requests if "status-changes" in path)
+    reads = server.requests.count(("GET", "/order/certificate/5"))
+    assert reads >= 2  # each later look read the order, changes or not
+    if asked_again:  # at every look (the deadline may cut the last look's read)
+        assert reads <= changes <= reads + 1
+    else:  # a refusal means this key cannot use the listing: it is not asked again
+        assert changes == 1
