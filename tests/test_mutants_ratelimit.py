@@ -19,7 +19,7 @@ from email.utils import formatdate
 import pytest
 
 import digicert_async as dc
-from digicert_async._hooks import CooldownStarted, Hooks
+from digicert_async._hooks import CooldownStarted, Hooks, RateLimitWait
 from digicert_async._pipeline import DeadlineRefused, Request
 from digicert_async._ratelimit import (
     Cooldown,
@@ -28,7 +28,9 @@ from digicert_async._ratelimit import (
     RateLimitMiddleware,
     _FifoTurn,
     parse_retry_after,
+    window_wait,
 )
+from digicert_async._ratelimit._backend import Reservation
 
 from .test_ratelimit import START, FakeTime, Recorder
 
@@ -164,7 +166,7 @@ def test_the_fast_path_is_closed_by_the_gate_only_while_it_is_closed() -> None:
     assert backend.take_if_free() == 11.0
 
 
-# --------------------------------------------------------------------------- refusals and the turn
+# ------------------------------------------------------------------ refusals and the turn
 
 
 async def test_a_deadline_refusal_names_the_request() -> None:
@@ -206,3 +208,66 @@ async def test_a_backend_without_aclose_is_bound_to_the_keys_hash_and_closes() -
     async with dc.CertCentralClient(api_key="k-123", rate_limit=limit):
         pass
     assert bound == [(hashlib.sha256(b"k-123").hexdigest(), limit)]
+
+
+# ------------------------------------------------------------------ windows and the slow path
+
+
+def test_every_window_counts_even_after_one_with_room() -> None:
+    # the first window has room; the second is full for 9 s more
+    assert window_wait(1.0, [(5, 1.0), (1, 10.0)], [[0.0], [0.0]]) == 9.0
+
+
+def test_a_wait_below_rounding_noise_is_no_wait() -> None:
+    assert window_wait(5.0 - 1e-12, [(1, 5.0)], [[0.0]]) == 0.0
+
+
+class _Shared:
+    """A backend that is not this process's own (as a shared store is): every request
+    takes the queue and asks it."""
+
+    def __init__(self, inner: InMemoryLimiterBackend) -> None:
+        self.inner = inner
+
+    async def reserve(self) -> Reservation:
+        return await self.inner.reserve()
+
+    async def release(self, reservation: Reservation) -> None:
+        await self.inner.release(reservation)
+
+    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
+        return await self.inner.throttled(epoch, retry_after=retry_after, jitter=jitter)
+
+    async def succeeded(self, epoch: int) -> None:
+        await self.inner.succeeded(epoch)
+
+
+async def test_through_a_shared_backend_a_deadline_now_is_passed_and_one_ahead_is_kept() -> None:
+    time = FakeTime()
+    waits: list[RateLimitWait] = []
+    limit = RateLimit(windows=[(1, 2.0)], safety_margin=0.0)
+    middleware = RateLimitMiddleware(
+        limit,
+        Hooks(on_rate_limit_wait=(waits.append,)),
+        backend=_Shared(InMemoryLimiterBackend.from_rate_limit(limit, time.clock)),
+        clock=time.clock,
+        sleep=time.sleep,
+    )
+    send = Recorder(time)
+    [passed] = await time.run(middleware(_request(deadline=START), send))
+    assert isinstance(passed, DeadlineRefused)
+    assert "the call's deadline had passed" in str(passed)
+    assert send.sent == []
+    # half a second ahead is time enough when a slot is free
+    [answer] = await time.run(middleware(_request(deadline=START + 0.5), send))
+    assert answer.status == 200 and send.sent == [START]
+    # the next one waits for the window, and says so
+    [answer] = await time.run(middleware(_request(), send))
+    assert answer.status == 200 and send.sent == [START, START + 2.0]
+    [wait] = waits
+    assert (wait.delay, wait.reason, wait.call, wait.route) == (
+        2.0,
+        "window",
+        9,
+        "/order/certificate/{order_id}",
+    )
