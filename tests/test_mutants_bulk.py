@@ -248,3 +248,18 @@ async def test_status_changes_is_given_up_only_after_a_refusal(
         assert reads <= changes <= reads + 1
     else:  # a refusal means this key cannot use the listing: it is not asked again
         assert changes == 1
+
+
+async def test_a_refused_cancel_is_read_back_three_times_at_most(fake: FakeCertCentral) -> None:
+    mended, broken = fake.add_order("issued"), fake.add_order("issued")
+    # the cancels are refused (issued), and the reads back fail: twice, and for good
+    fake.inject(Fault.INTERNAL_ERROR, times=2, method="GET", path_contains=f"/{mended}")
+    fake.inject(Fault.INTERNAL_ERROR, times=3, method="GET", path_contains=f"/{broken}")
+    async with _client(fake) as client:
+        report = await dc.cancel_orders(client, [mended, broken], note="x", concurrency=2)
+    assert [(r.order_id, r.outcome) for r in report.results] == [
+        (mended, Outcome.NOT_CANCELABLE),
+        (broken, Outcome.FAILED),
+    ]
+    assert isinstance(report.results[1].error, dc.ServerError)
+    assert (_reads_of(fake, mended), _reads_of(fake, broken)) == (3, 3)
