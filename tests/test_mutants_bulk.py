@@ -239,7 +239,7 @@ async def test_status_changes_is_given_up_only_after_a_refusal(
             retry=dc.RetryPolicy.disabled(),
             rate_limit=dc.RateLimit(windows=[], cooldown_initial=0.001, cooldown_max=0.001),
         ) as brief:
-            updates = [u async for u in dc.poll_orders(brief, [5], interval=0.02, deadline=0.5)]
+            updates = [u async for u in dc.poll_orders(brief, [5], interval=0.02, deadline=0.3)]
     assert [(u.order_id, u.status) for u in updates] == [(5, "pending")]
     changes = sum(1 for _, path in server.requests if "status-changes" in path)
     reads = server.requests.count(("GET", "/order/certificate/5"))
