@@ -271,3 +271,36 @@ async def test_through_a_shared_backend_a_deadline_now_is_passed_and_one_ahead_i
         9,
         "/order/certificate/{order_id}",
     )
+
+
+class _Top(random.Random):
+    """Draws 0.99 every time: a jitter that shows the cool-down's cap."""
+
+    def random(self) -> float:
+        return 0.99
+
+
+async def test_the_streak_grows_with_the_given_jitter_and_a_success_ends_it() -> None:
+    time = FakeTime()
+    started: list[CooldownStarted] = []
+    middleware = RateLimitMiddleware(
+        RateLimit(windows=[], cooldown_initial=1.0, cooldown_max=60.0),
+        Hooks(on_cooldown=(started.append,)),
+        clock=time.clock,
+        sleep=time.sleep,
+        rng=_Top(),
+    )
+    for status in (429, 429, 200, 429):
+        await time.run_until(time.now + 5.0)  # the gate is open again: no queue, no wait
+        [answer] = await time.run(middleware(_request(), Recorder(time, statuses=[status])))
+        assert answer.status == status
+    # 1 s (the floor), 0.99 x 2 s (a streak of two), and after the success the floor again
+    assert [e.delay for e in started] == [1.0, pytest.approx(1.98), 1.0]
+
+
+async def test_a_deadline_now_is_passed_on_the_free_slot_path_too() -> None:
+    time = FakeTime()
+    middleware = _middleware(time, RateLimit(windows=[(5, 1.0)]), [])
+    send = Recorder(time)
+    [passed] = await time.run(middleware(_request(deadline=START), send))
+    assert isinstance(passed, DeadlineRefused) and send.sent == []
