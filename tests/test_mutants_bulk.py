@@ -263,3 +263,81 @@ async def test_a_refused_cancel_is_read_back_three_times_at_most(fake: FakeCertC
     ]
     assert isinstance(report.results[1].error, dc.ServerError)
     assert (_reads_of(fake, mended), _reads_of(fake, broken)) == (3, 3)
+
+
+async def test_poll_checks_its_arguments_before_sending(fake: FakeCertCentral) -> None:
+    async with _client(fake) as client:
+        for kwargs, field in (
+            ({"interval": 0}, "interval"),
+            ({"interval": -1.0}, "interval"),
+            ({"concurrency": 0}, "concurrency"),
+            ({"deadline": 0}, "deadline"),
+        ):
+            with pytest.raises(dc.ValidationError) as caught:
+                await anext(dc.poll_orders(client, [1], **kwargs))
+            assert caught.value.field == field
+    assert fake.requests == []
+
+
+async def test_poll_reads_the_few_ids_a_big_accounts_first_page_does_not_show() -> None:
+    async with FakeCertCentral(rate_limits=None, orders=2500) as fake:
+        on_page_one, further = 100_007, 102_400
+        async with _client(fake) as client:
+            # every status is wanted: each order is finished once seen
+            seen = [
+                u
+                async for u in dc.poll_orders(
+                    client, [on_page_one, further], until=dc.ORDER_STATUSES, deadline=30
+                )
+            ]
+        assert sorted(u.order_id for u in seen) == [on_page_one, further]
+        listing_pages = [r for r in fake.requests if r.path.endswith("/order/certificate")]
+        assert len(listing_pages) == 1  # three pages would cost more than two reads
+        assert (_reads_of(fake, on_page_one), _reads_of(fake, further)) == (0, 1)
+
+
+REFUSED = {"errors": [{"code": "invalid_status", "message": "cannot cancel"}]}
+
+
+@pytest.mark.parametrize(
+    ("read_status", "read_body", "outcome", "error"),
+    [
+        (200, {"id": 7, "status": "canceled"}, Outcome.ALREADY_CANCELED, None),
+        (404, {"errors": [{"code": "not_found|order"}]}, Outcome.NOT_FOUND, None),
+        (403, {"errors": [{"code": "access_denied"}]}, Outcome.FAILED, dc.PermissionDeniedError),
+        # a key refused outright stops the job; the order keeps the cancel's error
+        (401, {"errors": [{"code": "invalid_key"}]}, Outcome.FAILED, dc.BadRequestError),
+    ],
+)
+async def test_a_refused_cancel_is_settled_by_what_the_read_back_says(
+    read_status: int, read_body: object, outcome: Outcome, error: type[Exception] | None
+) -> None:
+    async with served() as (server, client):
+        server.answer("PUT", "/order/certificate/7/status", 400, REFUSED)
+        server.answer("GET", "/order/certificate/7", read_status, read_body)
+        report = await dc.cancel_orders(client, [7], note="x")
+    [result] = report.results
+    assert (result.order_id, result.outcome) == (7, outcome)
+    assert result.status == ("canceled" if read_status == 200 else None)
+    if error is None:
+        assert result.error is None
+    else:
+        assert isinstance(result.error, error)
+    stopped = isinstance(report.stopped_by, dc.AuthenticationError)
+    assert stopped == (read_status == 401)
+
+
+async def test_a_cancel_that_may_have_landed_is_canceled_with_its_status(
+    fake: FakeCertCentral,
+) -> None:
+    order_id = fake.add_order("canceled")
+    fake.inject(Fault.RESET_BEFORE, method="PUT")
+    retry = dc.RetryPolicy(max_attempts=2, backoff_initial=0.0)
+    async with _client(fake, retry=retry) as client:
+        report = await dc.cancel_orders(client, [order_id], note="x")
+    [result] = report.results
+    assert (result.outcome, result.status, result.uncertain) == (
+        Outcome.CANCELED,
+        "canceled",
+        True,
+    )
