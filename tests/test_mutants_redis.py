@@ -187,3 +187,10 @@ async def test_redis_is_asked_again_only_by_the_probe_and_not_before_its_interva
             await limiter.reserve()
         await asyncio.sleep(0.05)
         assert not limiter.available  # the next probe is a second away
+
+
+def test_the_fallback_keeps_at_least_one_request_per_window() -> None:
+    factory = dc.RedisLimiterBackend("redis://localhost:6379/0", fallback_fraction=0.25)
+    limit = dc.RateLimit(windows=[(2, 5.0), (1000, 180.0)], backend=factory)
+    limiter = factory.for_key(api_key_hash(API_KEY), limit)
+    assert limiter.fallback_windows == ((1, 5.0), (250, 180.0))
