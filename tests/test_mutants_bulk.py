@@ -222,7 +222,9 @@ async def test_a_status_changes_route_that_does_not_exist_stops_the_poll() -> No
             _ = [u async for u in dc.poll_orders(client, [5], interval=0.02, deadline=10)]
 
 
-@pytest.mark.parametrize(("status", "asked_again"), [(403, False), (429, True), (500, True)])
+@pytest.mark.parametrize(
+    ("status", "asked_again"), [(400, False), (403, False), (429, True), (500, True)]
+)
 async def test_status_changes_is_given_up_only_after_a_refusal(
     status: int, asked_again: bool
 ) -> None:
@@ -341,3 +343,31 @@ async def test_a_cancel_that_may_have_landed_is_canceled_with_its_status(
         "canceled",
         True,
     )
+
+
+async def test_an_order_without_a_status_is_seen_as_unknown() -> None:
+    async with served() as (server, client):
+        server.answer(
+            "GET", "/order/certificate", 200, {"orders": [{"id": 5}], "page": {"total": 1}}
+        )
+        server.answer("GET", "/order/certificate/6", 200, {"id": 6})
+        server.answer("GET", "/order/certificate/status-changes", 200, {"orders": []})
+        seen = [u async for u in dc.poll_orders(client, [5, 6], interval=0.02, deadline=0.1)]
+    assert sorted((u.order_id, u.status) for u in seen) == [(5, "unknown"), (6, "unknown")]
+
+
+async def test_a_good_read_starts_the_count_of_failed_looks_again(fake: FakeCertCentral) -> None:
+    order_id = fake.add_order("pending", validity_years="one")
+    updates: list[dc.OrderUpdate] = []
+    async with _client(fake) as client:
+        async for update in dc.poll_orders(
+            client, [order_id], until="issued", interval=0.02, deadline=10
+        ):
+            updates.append(update)
+            if update.error is not None and len(updates) == 2:
+                fake.update_order(order_id, validity_years=1)  # mended: the next read works
+            elif update.error is None:
+                # broken again, and moved: read at each look until given up on
+                fake.update_order(order_id, validity_years="one")
+                fake.set_status(order_id, "waiting_pickup")
+    assert [u.error is None for u in updates] == [False, False, True, False, False, False]
