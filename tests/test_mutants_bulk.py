@@ -9,14 +9,16 @@ reports, and how the counts print.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import cast
 
 import pytest
+from aiohttp import web
 
 import digicert_async as dc
 from digicert_async.testing import FakeCertCentral, Fault
 
-from ._served import served
+from ._served import BodyServer, served
 
 Outcome = dc.CancelOutcome
 
@@ -222,34 +224,48 @@ async def test_a_status_changes_route_that_does_not_exist_stops_the_poll() -> No
             _ = [u async for u in dc.poll_orders(client, [5], interval=0.02, deadline=10)]
 
 
+class _IssuedAtTheThirdRead(BodyServer):
+    """Answers order 5 as pending, and as issued from its third read on."""
+
+    reads = 0
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.path.endswith("/order/certificate/5"):
+            self.reads += 1
+            status = "issued" if self.reads >= 3 else "pending"
+            self.answer("GET", "/order/certificate/5", 200, {"id": 5, "status": status})
+        return await super()._handle(request)
+
+
 @pytest.mark.parametrize(
     ("status", "asked_again"), [(400, False), (403, False), (429, True), (500, True)]
 )
 async def test_status_changes_is_given_up_only_after_a_refusal(
     status: int, asked_again: bool
 ) -> None:
-    async with served() as (server, _):
+    server = _IssuedAtTheThirdRead()
+    await server.start()
+    try:
         listed = {"orders": [{"id": 5, "status": "pending"}], "page": {"total": 1}}
         server.answer("GET", "/order/certificate", 200, listed)
-        server.answer("GET", "/order/certificate/5", 200, {"id": 5, "status": "pending"})
         refusal = {"errors": [{"code": "access_denied", "message": "no"}]}
         server.answer("GET", "/order/certificate/status-changes", status, refusal)
-        # a 429 closes the client's gate: kept short, so that every look reads
+        # a 429 closes the client's gate: kept short
         async with dc.CertCentralClient(
             api_key="test-key",
             base_url=server.root,
             retry=dc.RetryPolicy.disabled(),
             rate_limit=dc.RateLimit(windows=[], cooldown_initial=0.001, cooldown_max=0.001),
-        ) as brief:
-            updates = [u async for u in dc.poll_orders(brief, [5], interval=0.02, deadline=0.3)]
-    assert [(u.order_id, u.status) for u in updates] == [(5, "pending")]
+        ) as client:
+            updates = [u async for u in dc.poll_orders(client, [5], interval=0.01, deadline=10)]
+    finally:
+        await server.close()
+    assert [(u.order_id, u.status) for u in updates] == [(5, "pending"), (5, "issued")]
     changes = sum(1 for _, path in server.requests if "status-changes" in path)
-    reads = server.requests.count(("GET", "/order/certificate/5"))
-    assert reads >= 2  # each later look read the order, changes or not
-    if asked_again:  # at every look (the deadline may cut the last look's read)
-        assert reads <= changes <= reads + 1
-    else:  # a refusal means this key cannot use the listing: it is not asked again
-        assert changes == 1
+    # every later look read the order (three looks); a refusal means this key cannot
+    # use the listing, so it is asked once, anything else at every look
+    assert server.reads == 3
+    assert changes == (3 if asked_again else 1)
 
 
 async def test_a_refused_cancel_is_read_back_three_times_at_most(fake: FakeCertCentral) -> None:
@@ -352,7 +368,12 @@ async def test_an_order_without_a_status_is_seen_as_unknown() -> None:
         )
         server.answer("GET", "/order/certificate/6", 200, {"id": 6})
         server.answer("GET", "/order/certificate/status-changes", 200, {"orders": []})
-        seen = [u async for u in dc.poll_orders(client, [5, 6], interval=0.02, deadline=0.1)]
+        updates = cast(
+            AsyncGenerator[dc.OrderUpdate, None],
+            dc.poll_orders(client, [5, 6], interval=0.02, deadline=10),
+        )
+        seen = [await anext(updates), await anext(updates)]  # the first look
+        await updates.aclose()
     assert sorted((u.order_id, u.status) for u in seen) == [(5, "unknown"), (6, "unknown")]
 
 

@@ -87,7 +87,7 @@ async def test_a_gate_closed_in_redis_holds_in_the_fallback(
         _drop(limiter)
         gated = await limiter.reserve()
         assert not limiter.available
-        assert gated.reason == "cooldown" and 0.5 < gated.wait <= 1.0
+        assert gated.reason == "cooldown" and 0.0 < gated.wait <= 1.0
 
 
 async def test_a_request_paced_locally_is_of_the_current_epoch_once_redis_is_back(
@@ -144,12 +144,13 @@ async def test_a_slot_counts_from_when_its_request_is_over_in_redis_and_in_the_f
                 _drop(limiter)  # the fallback: 1 per 0.4 s, this process alone
             slots = [await limiter.reserve() for _ in range(2 if shared else 1)]
             assert all(s.wait == 0.0 for s in slots)
-            await asyncio.sleep(0.25)  # the requests take a while
+            await asyncio.sleep(0.3)  # the requests take a while
             for slot in slots:
                 await limiter.release(slot)
             # the window is full from now on, not from when the slots were taken
             waiting = await limiter.reserve()
-            assert waiting.reason == "window" and waiting.wait > 0.3
+            # (counted from when taken, 0.1 s would be left)
+            assert waiting.reason == "window" and waiting.wait > 0.15
             assert limiter.available is shared
             await asyncio.sleep(waiting.wait)
     finally:
