@@ -321,6 +321,9 @@ REFUSED = {"errors": [{"code": "invalid_status", "message": "cannot cancel"}]}
     ("read_status", "read_body", "outcome", "error"),
     [
         (200, {"id": 7, "status": "canceled"}, Outcome.ALREADY_CANCELED, None),
+        # still cancelable (or no status to tell): the cancel failed, with its error
+        (200, {"id": 7, "status": "pending"}, Outcome.FAILED, dc.BadRequestError),
+        (200, {"id": 7}, Outcome.FAILED, dc.BadRequestError),
         (404, {"errors": [{"code": "not_found|order"}]}, Outcome.NOT_FOUND, None),
         (403, {"errors": [{"code": "access_denied"}]}, Outcome.FAILED, dc.PermissionDeniedError),
         # a key refused outright stops the job; the order keeps the cancel's error
@@ -328,7 +331,7 @@ REFUSED = {"errors": [{"code": "invalid_status", "message": "cannot cancel"}]}
     ],
 )
 async def test_a_refused_cancel_is_settled_by_what_the_read_back_says(
-    read_status: int, read_body: object, outcome: Outcome, error: type[Exception] | None
+    read_status: int, read_body: dict[str, object], outcome: Outcome, error: type[Exception] | None
 ) -> None:
     async with served() as (server, client):
         server.answer("PUT", "/order/certificate/7/status", 400, REFUSED)
@@ -336,7 +339,7 @@ async def test_a_refused_cancel_is_settled_by_what_the_read_back_says(
         report = await dc.cancel_orders(client, [7], note="x")
     [result] = report.results
     assert (result.order_id, result.outcome) == (7, outcome)
-    assert result.status == ("canceled" if read_status == 200 else None)
+    assert result.status == read_body.get("status")
     if error is None:
         assert result.error is None
     else:
@@ -392,3 +395,34 @@ async def test_a_good_read_starts_the_count_of_failed_looks_again(fake: FakeCert
                 fake.update_order(order_id, validity_years="one")
                 fake.set_status(order_id, "waiting_pickup")
     assert [u.error is None for u in updates] == [False, False, True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("put_status", "put_body", "outcome", "status", "error"),
+    [
+        (204, None, Outcome.CANCELED, "canceled", None),
+        # a key that may not cancel may not read either: no read back
+        (
+            403,
+            {"errors": [{"code": "access_denied"}]},
+            Outcome.FAILED,
+            None,
+            dc.PermissionDeniedError,
+        ),
+    ],
+)
+async def test_a_cancel_answered_at_once_needs_no_read_back(
+    put_status: int,
+    put_body: object,
+    outcome: Outcome,
+    status: str | None,
+    error: type[Exception] | None,
+) -> None:
+    async with served() as (server, client):
+        server.answer("PUT", "/order/certificate/7/status", put_status, put_body)
+        report = await dc.cancel_orders(client, [7], note="x")
+    [result] = report.results
+    assert (result.order_id, result.outcome, result.status) == (7, outcome, status)
+    assert (result.error is None) if error is None else isinstance(result.error, error)
+    assert [method for method, _ in server.requests] == ["PUT"]
+    assert report.stopped_by is None
