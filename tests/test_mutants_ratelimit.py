@@ -15,6 +15,7 @@ import random
 import time as _time
 from collections.abc import Iterator
 from email.utils import formatdate
+from typing import Any, cast
 
 import pytest
 
@@ -30,7 +31,7 @@ from digicert_async._ratelimit import (
     parse_retry_after,
     window_wait,
 )
-from digicert_async._ratelimit._backend import Reservation
+from digicert_async._ratelimit._backend import LimiterBackend
 
 from .test_ratelimit import START, FakeTime, Recorder
 
@@ -224,22 +225,13 @@ def test_a_wait_below_rounding_noise_is_no_wait() -> None:
 
 class _Shared:
     """A backend that is not this process's own (as a shared store is): every request
-    takes the queue and asks it."""
+    takes the queue and asks it. It answers as the in-memory backend it wraps."""
 
     def __init__(self, inner: InMemoryLimiterBackend) -> None:
         self.inner = inner
 
-    async def reserve(self) -> Reservation:
-        return await self.inner.reserve()
-
-    async def release(self, reservation: Reservation) -> None:
-        await self.inner.release(reservation)
-
-    async def throttled(self, epoch: int, *, retry_after: float | None, jitter: float) -> float:
-        return await self.inner.throttled(epoch, retry_after=retry_after, jitter=jitter)
-
-    async def succeeded(self, epoch: int) -> None:
-        await self.inner.succeeded(epoch)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 async def test_through_a_shared_backend_a_deadline_now_is_passed_and_one_ahead_is_kept() -> None:
@@ -249,7 +241,9 @@ async def test_through_a_shared_backend_a_deadline_now_is_passed_and_one_ahead_i
     middleware = RateLimitMiddleware(
         limit,
         Hooks(on_rate_limit_wait=(waits.append,)),
-        backend=_Shared(InMemoryLimiterBackend.from_rate_limit(limit, time.clock)),
+        backend=cast(
+            LimiterBackend, _Shared(InMemoryLimiterBackend.from_rate_limit(limit, time.clock))
+        ),
         clock=time.clock,
         sleep=time.sleep,
     )
