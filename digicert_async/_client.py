@@ -471,8 +471,8 @@ class CertCentralClient:
 
 
 def _bind_backend(rate_limit: RateLimit, secret: _Secret) -> LimiterBackend | None:
-    # rate_limit's bind_backend, given only the key's hash: a factory that raises
-    # must not have the key in its frames.
+    # The factory is given only the key's hash: one that raises must not have the key
+    # in its frames.
     if rate_limit.backend is None:
         return None
     return rate_limit.backend.for_key(secret.sha256(), rate_limit)

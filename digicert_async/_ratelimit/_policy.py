@@ -19,14 +19,13 @@ import attrs
 
 from .._checks import check_count, check_number
 from .._errors import ValidationError
-from ._backend import LimiterBackend, api_key_hash
+from ._backend import LimiterBackend
 
 __all__ = [
     "EPSILON",
     "Clock",
     "LimiterBackendFactory",
     "RateLimit",
-    "bind_backend",
     "convert_windows",
     "cooldown_delay",
     "parse_retry_after",
@@ -261,10 +260,3 @@ class LimiterBackendFactory(Protocol):
         """The backend holding the state of the key whose sha256 is ``key_hash``,
         paced per ``rate_limit`` (windows, margin, cool-down bounds)."""
         ...
-
-
-def bind_backend(rate_limit: RateLimit, api_key: str) -> LimiterBackend | None:
-    """The backend ``rate_limit.backend`` makes for ``api_key`` (None: in-memory)."""
-    if rate_limit.backend is None:
-        return None
-    return rate_limit.backend.for_key(api_key_hash(api_key), rate_limit)
