@@ -317,6 +317,7 @@ async def _read_all(fake: FakeCertCentral, adaptive: bool, count: int) -> dc.Pac
         return client.pacer
 
 
+@pytest.mark.slow
 async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refused() -> None:
     refused = {}
     for adaptive in (True, False):
@@ -330,6 +331,7 @@ async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refuse
     assert refused[True] <= 0.2 * 80  # the windows are short: it probes every ~2 s
 
 
+@pytest.mark.slow
 async def test_against_a_fake_with_the_right_windows_nothing_is_refused() -> None:
     async with FakeCertCentral(orders=60, rate_limits=[(20, 1.0)], block_seconds=0.3) as fake:
         pacer = await _read_all(fake, True, 60)

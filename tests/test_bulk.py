@@ -99,6 +99,7 @@ async def test_streaming_yields_each_id_once(empty_fake: FakeCertCentral) -> Non
     assert {r.order_id: r for r in job.report.results} == {r.order_id: r for r in streamed}
 
 
+@pytest.mark.slow
 async def test_faults_never_lose_an_order_or_misreport_a_cancel() -> None:
     async with FakeCertCentral(
         rate_limits=None,

@@ -226,6 +226,7 @@ async def test_missing_key_exits_2_and_sends_nothing(fake: FakeCertCentral) -> N
     assert fake.requests == []
 
 
+@pytest.mark.slow
 async def test_sigint_reports_every_id_once_and_how_to_resume(
     tmp_path: Path,
 ) -> None:
@@ -274,6 +275,7 @@ async def test_sigint_reports_every_id_once_and_how_to_resume(
 # --------------------------------------------------------------------------- poll
 
 
+@pytest.mark.slow
 async def test_poll_until_issued_while_the_fake_issues(fake: FakeCertCentral) -> None:
     ids = [fake.add_order("pending") for _ in range(3)]
     process = await _spawn(
@@ -307,6 +309,7 @@ async def test_poll_until_issued_while_the_fake_issues(fake: FakeCertCentral) ->
     assert "3 reached issued" in err.decode()
 
 
+@pytest.mark.slow
 async def test_poll_deadline_exits_1_and_lists_what_is_left(
     fake: FakeCertCentral, tmp_path: Path
 ) -> None:
@@ -411,6 +414,7 @@ async def test_without_tqdm_a_hint_replaces_the_bar(fake: FakeCertCentral, tmp_p
 # --------------------------------------------------------------------------- demo
 
 
+@pytest.mark.slow
 async def test_demo_runs_every_job_and_exits_0() -> None:
     run = await run_cli("demo", "--orders", "24", api_key=None, timeout=30)
     assert run.code == 0, run.stdout + run.stderr
@@ -506,6 +510,7 @@ def test_parse_ids() -> None:
 # --------------------------------------------------------------------------- bounds
 
 
+@pytest.mark.slow
 async def test_cancel_deadline_holds_against_a_silent_server(tmp_path: Path) -> None:
     async with FakeCertCentral(rate_limits=None, slow_seconds=600) as silent:
         ids = [silent.add_order("pending") for _ in range(5)]

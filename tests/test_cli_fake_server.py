@@ -106,6 +106,7 @@ async def test_the_cli_runs_against_the_fake_server(server: FakeServer) -> None:
     assert code == 0, err
 
 
+@pytest.mark.slow
 async def test_an_order_placed_on_the_fake_server_is_issued_by_itself() -> None:
     started = await _start("--orders", "0", "--issue-after", "0.5")
     try:

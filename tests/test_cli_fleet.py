@@ -121,6 +121,7 @@ async def test_a_directory_with_a_badly_named_csr_exits_2(
     assert still.requests == []
 
 
+@pytest.mark.slow
 async def test_failed_and_unknown_reissues_resume_without_a_second_reissue(
     still: FakeCertCentral, tmp_path: Path
 ) -> None:
@@ -161,6 +162,7 @@ async def test_failed_and_unknown_reissues_resume_without_a_second_reissue(
         assert reissues_made(still, order_id) == 1
 
 
+@pytest.mark.slow
 async def test_sigint_during_reissue_reports_every_order_once(tmp_path: Path) -> None:
     async with FakeCertCentral(rate_limits=None, slow_seconds=0.3, issue_after=None) as fake:
         ids = [fake.add_order("issued") for _ in range(24)]
@@ -238,6 +240,7 @@ async def test_download_writes_one_whole_file_per_order(tmp_path: Path) -> None:
         assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}.pem" for i in issued)
 
 
+@pytest.mark.slow
 async def test_download_never_overwrites_without_force(tmp_path: Path) -> None:
     async with FakeCertCentral(rate_limits=None, issue_after=None) as fake:
         order_id = fake.add_order("issued")
@@ -266,6 +269,7 @@ def test_every_format_has_an_extension() -> None:
 # --------------------------------------------------------------------------- poll, then download
 
 
+@pytest.mark.slow
 async def test_reissue_then_poll_downloads_only_new_certificates(tmp_path: Path) -> None:
     async with FakeCertCentral(rate_limits=None, issue_after=0.6, realtime=True) as fake:
         ids = [fake.add_order("issued") for _ in range(4)]
@@ -310,6 +314,7 @@ def _free_port() -> int:
         return port
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="the README's commands use openssl")
 async def test_the_readme_replace_a_fleet_commands_run_as_written(tmp_path: Path) -> None:
     server_block, commands = _blocks("bash", after="## Replace a fleet")[:2]

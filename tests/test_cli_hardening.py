@@ -36,6 +36,7 @@ async def _wait_for_answers(fake: FakeCertCentral, count: int) -> None:
     raise AssertionError(f"fewer than {count} answers after 10 s")
 
 
+@pytest.mark.slow
 async def test_sigterm_mid_cancel_reports_every_id_writes_the_resume_file_exits_143(
     tmp_path: Path,
 ) -> None:
@@ -77,6 +78,7 @@ async def test_sigterm_mid_cancel_reports_every_id_writes_the_resume_file_exits_
     assert "Traceback" not in stderr
 
 
+@pytest.mark.slow
 async def test_sigterm_mid_poll_exits_143_with_the_ids_left(tmp_path: Path) -> None:
     async with FakeCertCentral(rate_limits=None, orders=0) as fake:
         ids = [fake.add_order("pending") for _ in range(3)]

@@ -30,6 +30,7 @@ def _pytest_in(project: Path, test_file: str) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 def test_the_fixture_example_runs_in_a_fresh_project(tmp_path: Path) -> None:
     """No asyncio_mode, no conftest: pytest-asyncio's strict default, as in a new project."""
     example = _blocks("python", after="## Testing your own code")[0]

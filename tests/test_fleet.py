@@ -148,6 +148,7 @@ async def test_bad_input_is_refused_before_anything_is_sent(
     assert fake.requests == []
 
 
+@pytest.mark.slow
 async def test_faults_never_lose_an_order_nor_reissue_one_twice() -> None:
     async with FakeCertCentral(
         rate_limits=None, fault_rate=0.10, seed=11, slow_seconds=0.5, issue_after=None

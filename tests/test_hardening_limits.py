@@ -203,6 +203,7 @@ async def test_the_deadline_cuts_short_an_attempt_in_flight(call: str) -> None:
     assert server.requests == 1
 
 
+@pytest.mark.slow
 async def test_the_deadline_bounds_retries_and_the_last_attempt() -> None:
     """Attempts that time out on their own are retried until the deadline, which then
     cuts the last one short."""

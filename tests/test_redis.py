@@ -718,6 +718,7 @@ async def run_workers(
                 await proc.wait()
 
 
+@pytest.mark.slow
 async def test_four_worker_processes_on_one_key_never_see_a_429(
     redis_url: str, prefix: str
 ) -> None:
@@ -935,6 +936,7 @@ async def test_sends_during_an_outage_are_written_to_redis_when_it_returns(
     assert sum("available again" in text for text in _ours(caplog, logging.INFO)) == 1
 
 
+@pytest.mark.slow
 async def test_redis_killed_mid_run_falls_back_and_loses_nothing(prefix: str, caplog: Any) -> None:
     caplog.set_level(logging.INFO, logger="digicert_async")
     calls = 60

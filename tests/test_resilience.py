@@ -175,6 +175,7 @@ SCALED_WINDOWS = ((20, 0.25), (100, 2.5))
 SCALED_MARGIN = 0.01
 
 
+@pytest.mark.slow
 async def test_pacing_300_concurrent_calls_stay_inside_both_windows() -> None:
     recorder = Recorder()
     async with FakeCertCentral(rate_limits=SCALED_WINDOWS, block_seconds=0.5, orders=3) as fake:
