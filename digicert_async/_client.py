@@ -57,6 +57,10 @@ USER_AGENT = (
 
 _Result = TypeVar("_Result")
 
+DRAIN_GRACE = 1.0
+"""Seconds ``close()`` lets the calls it ended take to leave the pipeline before it
+closes the session under any that have not."""
+
 
 class _Secret:
     """Holds the API key so that no repr, str or traceback local shows it.
@@ -252,6 +256,7 @@ class CertCentralClient:
         self._calls: set[asyncio.Task[Any]] = set()
         self._evicted: set[asyncio.Task[Any]] = set()
         self._drained: asyncio.Event | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
             self.rate_limit,
@@ -303,10 +308,24 @@ class CertCentralClient:
         retry) end at once with ``ClientClosedError``, and so does any call made
         later. Connections the rate limiter's backend opened (a shared Redis store)
         close too.
+
+        Any number of ``close()`` calls, concurrent or not, share one shutdown: each
+        returns when it is over (and raises what it raised). Cancelling one of them
+        leaves the shutdown running for the others.
         """
-        self._closed = True
-        self._handler = None
-        await self._end_calls()
+        closing = self._closing
+        if closing is None:
+            self._closed = True
+            self._handler = None
+            # Its own task, so that a close() cancelled half way does not leave the
+            # others waiting on a shutdown that stopped; every call is cancelled once.
+            closing = self._closing = asyncio.ensure_future(self._shut_down(asyncio.current_task()))
+        if closing.done():
+            return closing.result()
+        await asyncio.shield(closing)
+
+    async def _shut_down(self, closer: asyncio.Task[Any] | None) -> None:
+        await self._end_calls(closer)
         session, self._session = self._session, None
         try:
             if session is not None and self._owns_session and not session.closed:
@@ -318,8 +337,10 @@ class CertCentralClient:
     def closed(self) -> bool:
         return self._closed
 
-    async def _end_calls(self) -> None:
-        calls = self._calls - {asyncio.current_task()}
+    async def _end_calls(self, closer: asyncio.Task[Any] | None) -> None:
+        # A call that closes its own client (from its transport, say) is not ended
+        # under itself.
+        calls = self._calls - {closer}
         if not calls:
             return
         self._evicted |= calls
@@ -330,7 +351,7 @@ class CertCentralClient:
         # back) before the session closes under them; a task stuck elsewhere does
         # not hold close() up for long.
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(drained.wait(), 1.0)
+            await asyncio.wait_for(drained.wait(), DRAIN_GRACE)
 
     def _pipeline(self) -> Handler:
         if self._handler is not None:
