@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 import aiohttp
 from yarl import URL
 
-from ._checks import check_count, check_number
+from ._checks import check_count, check_flag, check_instance, check_number, describe
 from ._decode import decode
 from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import CallEnded, CallStarted, Events, Hooks
@@ -56,6 +56,9 @@ USER_AGENT = (
 )
 
 _Result = TypeVar("_Result")
+
+MAX_RESPONSE_BYTES = 2**31
+"""The largest ``max_response_bytes`` accepted (2 GiB): a body is held in memory whole."""
 
 DRAIN_GRACE = 1.0
 """Seconds ``close()`` lets the calls it ended take to leave the pipeline before it
@@ -116,9 +119,10 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _resolve_api_root(region: str, base_url: str | None) -> str:
+    if not isinstance(region, str) or region not in REGION_URLS:
+        shown = repr(region) if isinstance(region, str) else describe(region)
+        raise ValidationError("region", f"must be one of {sorted(REGION_URLS)}, not {shown}")
     if base_url is None:
-        if region not in REGION_URLS:
-            raise ValidationError("region", f"must be one of {sorted(REGION_URLS)}, not {region!r}")
         return REGION_URLS[region]
     try:
         url = URL(base_url)
@@ -201,7 +205,7 @@ class CertCentralClient:
         decodes them itself, whatever the session's ``auto_decompress``). A success
         answer past it is a ``ResponseError`` and is not retried; an error answer
         past it keeps the exception its status gives (a 503 is still a retried
-        ``ServerError``), with the start of its body only.
+        ``ServerError``), with the start of its body only. At most 2 GiB.
     :param trust_env: let the session the client opens take its proxy from the
         ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables (and
         credentials from ``~/.netrc``), as aiohttp's ``trust_env`` does. Off by default:
@@ -235,19 +239,21 @@ class CertCentralClient:
         problem = secret.problem()
         if problem is not None:
             raise ValidationError("api_key", problem)
-        check_number("timeout", timeout, allow_zero=False)
-        self._max_response_bytes = check_count("max_response_bytes", max_response_bytes)
+        self.timeout = check_number("timeout", timeout, allow_zero=False)
+        self._max_response_bytes = check_count(
+            "max_response_bytes", max_response_bytes, maximum=MAX_RESPONSE_BYTES
+        )
         self._api_key = secret
         self.api_root = _resolve_api_root(region, base_url)
         self.region = region
-        self.timeout = float(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
-        self.hooks = hooks if hooks is not None else Hooks()
+        self.retry = check_instance("retry", retry, RetryPolicy, optional=True) or RetryPolicy()
+        self.rate_limit = (
+            check_instance("rate_limit", rate_limit, RateLimit, optional=True) or RateLimit()
+        )
+        self.hooks = check_instance("hooks", hooks, Hooks, optional=True) or Hooks()
+        check_instance("session", session, aiohttp.ClientSession, optional=True)
         self._events = Events(self.hooks)
-        if not isinstance(trust_env, bool):
-            raise ValidationError("trust_env", "must be True or False")
-        self._trust_env = trust_env
+        self._trust_env = check_flag("trust_env", trust_env)
         self._session = session
         self._owns_session = session is None
         self._closed = False

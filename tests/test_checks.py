@@ -15,6 +15,7 @@ from digicert_async._checks import (
     check_number,
     check_statuses,
     check_text,
+    shown,
 )
 
 
@@ -82,3 +83,21 @@ def test_text_and_statuses() -> None:
         check_statuses("until", [], {"issued"})
     with pytest.raises(dc.ValidationError, match="expected a status"):
         check_statuses("until", {"issued": 1}, {"issued"})
+
+
+def test_numbers_too_large_for_a_float_or_past_a_maximum() -> None:
+    for huge in (10**400, -(10**400), 10**5000):
+        with pytest.raises(dc.ValidationError, match="more than 20 digits") as caught:
+            check_number("timeout", huge, allow_zero=True, allow_inf=True)
+        assert caught.value.field == "timeout"
+    assert check_number("timeout", 10**300, allow_zero=False) == 1e300
+    assert check_number("period", 60, allow_zero=False, maximum=60.0) == 60.0
+    with pytest.raises(dc.ValidationError, match="at most 60"):
+        check_number("period", 60.5, allow_zero=False, maximum=60.0)
+    with pytest.raises(dc.ValidationError, match="at most 5, got an integer of more than 20"):
+        check_count("concurrency", 10**5000, maximum=5)
+
+
+def test_shown_quotes_a_value_but_only_the_size_of_a_huge_integer() -> None:
+    assert shown(-MAX_ID) == repr(-MAX_ID) and shown("x") == "'x'" and shown(1.5) == "1.5"
+    assert shown(MAX_ID + 1) == shown(-(10**5000)) == "an integer of more than 20 digits"
