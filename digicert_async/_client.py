@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import os
 import platform
 import re
 import sys
@@ -57,6 +58,9 @@ USER_AGENT = (
 
 _Result = TypeVar("_Result")
 
+API_KEY_ENV = "DIGICERT_API_KEY"
+"""Where the client reads the API key when it is given none (as the command line does)."""
+
 MAX_RESPONSE_BYTES = 2**31
 """The largest ``max_response_bytes`` accepted (2 GiB): a body is held in memory whole."""
 
@@ -72,10 +76,18 @@ class _Secret:
     normally: a frame that raises must never have the key as a local.
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_from_environment", "_value")
 
-    def __init__(self, value: object) -> None:
+    def __init__(self, value: object, *, from_environment: bool = False) -> None:
         self._value = value
+        self._from_environment = from_environment
+
+    @classmethod
+    def given_or_from_environment(cls, value: object) -> _Secret:
+        """``value``, or when it is None the key in ``DIGICERT_API_KEY`` (None if unset)."""
+        if value is not None:
+            return cls(value)
+        return cls(os.environ.get(API_KEY_ENV), from_environment=True)
 
     def reveal(self) -> str:
         assert isinstance(self._value, str)
@@ -83,7 +95,15 @@ class _Secret:
 
     def problem(self) -> str | None:
         """Why this is not a usable API key (never quoting it), or None."""
+        problem = self._value_problem()
+        if problem is not None and self._from_environment and self._value is not None:
+            return f"{problem} (it was read from {API_KEY_ENV})"
+        return problem
+
+    def _value_problem(self) -> str | None:
         value = self._value
+        if value is None and self._from_environment:
+            return f"no API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         if not isinstance(value, str):
             return f"must be a string, not {type(value).__name__}"
         if not value:
@@ -176,6 +196,14 @@ class CertCentralClient:
         async with CertCentralClient(api_key=key) as client:
             order = await client.orders.get(123456)
 
+    The endpoints are grouped in attributes:
+
+    - ``orders``: certificate orders: get, list, create, cancel, reissue, duplicate, revoke, notes.
+    - ``certificates``: issued certificates: download, PEM bundles, chains, revocation.
+    - ``requests``: approval requests: list, get, approve, reject.
+    - ``products``: the products the account may order, with their rules.
+    - ``subaccounts``: the orders of the account's subaccounts: get and list.
+
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
     header and never appears in ``repr``, logs, exceptions (their messages, their
@@ -183,6 +211,8 @@ class CertCentralClient:
     their tracebacks, as error trackers record them) or URLs.
 
     :param api_key: the CertCentral API key: printable ASCII without whitespace.
+        Left out (or None), it is read from the ``DIGICERT_API_KEY`` environment
+        variable; a key in neither place is a ``ValidationError``.
     :param region: ``"us"`` or ``"eu"``: which documented API root to use.
     :param base_url: the full API root (``.../services/v2``); overrides ``region``.
         Plain ``http://`` is accepted only for loopback hosts (a local fake or proxy).
@@ -218,7 +248,7 @@ class CertCentralClient:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: str | None = None,
         *,
         region: Literal["us", "eu"] | str = "us",
         base_url: str | None = None,
@@ -233,7 +263,7 @@ class CertCentralClient:
         # Before anything can raise: the key leaves this frame's locals, where a
         # traceback (of a bad argument below, say) would show it.
         try:
-            secret = _Secret(api_key)
+            secret = _Secret.given_or_from_environment(api_key)
         finally:
             del api_key
         problem = secret.problem()
