@@ -44,13 +44,19 @@ MAX_ID = 10**20 - 1
 that no id can be costly to print or compare."""
 
 
+_SHOWN_CHARACTERS = 100
+
+
 def shown(value: object) -> str:
-    """``value`` as an error message quotes it: its repr, but an integer of more than
-    20 digits only by its size (printing a huge int is slow, and past 4300 digits
-    Python refuses to)."""
+    """``value`` as an error message quotes it: its repr (which escapes control
+    characters), cut after 100 characters, but an integer of more than 20 digits only
+    by its size (printing a huge int is slow, and past 4300 digits Python refuses to)."""
     if isinstance(value, int) and not -MAX_ID <= value <= MAX_ID:
         return "an integer of more than 20 digits"
-    return repr(value)
+    text = repr(value)
+    if len(text) > _SHOWN_CHARACTERS:
+        return f"{text[: _SHOWN_CHARACTERS - 3]}..."
+    return text
 
 
 def check_id(field: str, value: object, *, allow: Collection[int] = ()) -> int:

@@ -476,6 +476,7 @@ class CertCentralClient:
             method=method,
             path=route.format_map(path_args) if path_args else route,
             route=route,
+            path_args=path_args or {},
             root=self.api_root,
             params=params,
             headers=headers,

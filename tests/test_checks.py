@@ -101,3 +101,4 @@ def test_numbers_too_large_for_a_float_or_past_a_maximum() -> None:
 def test_shown_quotes_a_value_but_only_the_size_of_a_huge_integer() -> None:
     assert shown(-MAX_ID) == repr(-MAX_ID) and shown("x") == "'x'" and shown(1.5) == "1.5"
     assert shown(MAX_ID + 1) == shown(-(10**5000)) == "an integer of more than 20 digits"
+    assert shown("x" * 500) == "'" + "x" * 96 + "..." and shown("\x1b[2J") == "'\\x1b[2J'"
