@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 import digicert_async as dc
+from digicert_async._decode import Identified, decode, read_identified
+from digicert_async._pipeline import Request, Response
 
 from ._served import BodyServer, served
 from .test_around import make_csr
@@ -193,3 +195,21 @@ async def test_poll_orders_does_not_report_another_order_as_the_one_asked_for() 
     assert all(update.status != "issued" and update.order is None for update in updates)
     assert all(isinstance(update.error, dc.ResponseError) for update in updates)
     assert "about id 2, not the order_id 1" in str(updates[-1].error)
+
+
+def test_the_identity_is_checked_where_answers_are_decoded() -> None:
+    """decode() checks an Identified reader's answer; the reader alone only reads."""
+    body = b'{"id": 2, "status": "issued"}'
+    response = Response(status=200, headers={}, body=body, method="GET", url="u")
+    reader = read_identified(dc.Order, "order_id")
+    asked_1 = Request(method="GET", path="/o/1", path_args={"order_id": 1}, read=reader)
+    assert reader(response).id == 2
+    assert decode(response, Request(method="GET", path="/o/2", path_args={"order_id": 2},
+                                    read=reader)).id == 2  # fmt: skip
+    with pytest.raises(dc.ResponseError, match="about id 2, not the order_id 1 asked for"):
+        decode(response, asked_1)
+    nameless = Identified(reader, field="serial")  # a model without that field
+    with pytest.raises(dc.ResponseError) as caught:
+        decode(response, Request(method="GET", path="/o/2", read=nameless))
+    assert caught.value.field == "serial"
+    assert "the answer has no identifying serial" in str(caught.value)
