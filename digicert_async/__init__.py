@@ -26,6 +26,7 @@ from ._errors import ClientClosedError as ClientClosedError
 from ._errors import ConfigurationError as ConfigurationError
 from ._errors import DigiCertError as DigiCertError
 from ._errors import ErrorDetail as ErrorDetail
+from ._errors import InvalidKeyError as InvalidKeyError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import PermissionDeniedError as PermissionDeniedError
 from ._errors import RateLimitError as RateLimitError

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import platform
-import re
 import sys
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import aiohttp
-from yarl import URL
 
-from ._checks import check_count, check_number
+from ._checks import check_count, check_flag, check_instance, check_number
+from ._config import REGION_URLS, Secret, resolve_api_root
 from ._decode import decode
 from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import CallEnded, CallStarted, Events, Hooks
@@ -33,7 +31,6 @@ from ._ratelimit import (
     Pacer,
     RateLimit,
     RateLimitMiddleware,
-    api_key_hash,
     close_backend,
 )
 from ._retry import RetryMiddleware, RetryPolicy
@@ -46,118 +43,18 @@ from .resources.subaccounts import SubaccountsResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
 
-REGION_URLS: Mapping[str, str] = {
-    "us": "https://www.digicert.com/services/v2",
-    "eu": "https://certcentral.digicert.eu/services/v2",
-}
-
 USER_AGENT = (
     f"digicert-async/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 
 _Result = TypeVar("_Result")
 
+MAX_RESPONSE_BYTES = 2**31
+"""The largest ``max_response_bytes`` accepted (2 GiB): a body is held in memory whole."""
 
-class _Secret:
-    """Holds the API key so that no repr, str or traceback local shows it.
-
-    Whatever checks or uses the key does it in a method of this class that returns
-    normally: a frame that raises must never have the key as a local.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: object) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        assert isinstance(self._value, str)
-        return self._value
-
-    def problem(self) -> str | None:
-        """Why this is not a usable API key (never quoting it), or None."""
-        value = self._value
-        if not isinstance(value, str):
-            return f"must be a string, not {type(value).__name__}"
-        if not value:
-            return "must not be empty"
-        for position, char in enumerate(value):
-            if not "!" <= char <= "~":
-                kind = "whitespace" if char.isspace() else "a control or non-ASCII character"
-                return (
-                    f"must be printable ASCII without whitespace; character {position + 1}"
-                    f" is {kind}"
-                )
-        return None
-
-    def sha256(self) -> str:
-        """The key's hex sha256: the only form of it that leaves the client."""
-        return api_key_hash(self.reveal())
-
-    def __repr__(self) -> str:
-        return "<redacted>"
-
-    __str__ = __repr__
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _resolve_api_root(region: str, base_url: str | None) -> str:
-    if base_url is None:
-        if region not in REGION_URLS:
-            raise ValidationError("region", f"must be one of {sorted(REGION_URLS)}, not {region!r}")
-        return REGION_URLS[region]
-    try:
-        url = URL(base_url)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("base_url", f"not a URL: {exc}") from None
-    if not url.absolute or url.scheme not in ("https", "http"):
-        raise ValidationError("base_url", "must be an absolute http(s) URL")
-    try:
-        host = url.host or ""
-    except ValueError:  # yarl decodes punycode lazily: "xn--"
-        host = "\N{REPLACEMENT CHARACTER}"
-    problem = _host_problem(host)
-    if problem is not None:
-        raise ValidationError("base_url", problem)
-    if url.scheme == "http" and not _is_loopback(host):
-        raise ValidationError(
-            "base_url",
-            "plain http is only allowed to loopback hosts; the API key would travel in clear text",
-        )
-    if url.user or url.password or url.query_string or url.fragment:
-        raise ValidationError("base_url", "must not carry credentials, a query or a fragment")
-    return str(url).rstrip("/")
-
-
-_HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")
-
-
-def _host_problem(host: str) -> str | None:
-    """Why ``host`` can never be connected to (so that it fails here, not as a
-    transport error on every call), or None."""
-    if ":" in host:  # an IPv6 literal
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            return f"{host!r} is not an IPv6 address"
-        return None
-    try:
-        ascii_host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return f"{host!r} is not a valid host name"
-    if not _HOST_NAME.fullmatch(ascii_host):
-        return f"{host!r} is not a valid host name"
-    return None
+DRAIN_GRACE = 1.0
+"""Seconds ``close()`` lets the calls it ended take to leave the pipeline before it
+closes the session under any that have not."""
 
 
 class CertCentralClient:
@@ -168,6 +65,14 @@ class CertCentralClient:
         async with CertCentralClient(api_key=key) as client:
             order = await client.orders.get(123456)
 
+    The endpoints are grouped in attributes:
+
+    - ``orders``: certificate orders: get, list, create, cancel, reissue, duplicate, revoke, notes.
+    - ``certificates``: issued certificates: download, PEM bundles, chains, revocation.
+    - ``requests``: approval requests: list, get, approve, reject.
+    - ``products``: the products the account may order, with their rules.
+    - ``subaccounts``: the orders of the account's subaccounts: get and list.
+
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
     header and never appears in ``repr``, logs, exceptions (their messages, their
@@ -175,6 +80,8 @@ class CertCentralClient:
     their tracebacks, as error trackers record them) or URLs.
 
     :param api_key: the CertCentral API key: printable ASCII without whitespace.
+        Left out (or None), it is read from the ``DIGICERT_API_KEY`` environment
+        variable; a key in neither place is a ``ValidationError``.
     :param region: ``"us"`` or ``"eu"``: which documented API root to use.
     :param base_url: the full API root (``.../services/v2``); overrides ``region``.
         Plain ``http://`` is accepted only for loopback hosts (a local fake or proxy).
@@ -197,7 +104,7 @@ class CertCentralClient:
         decodes them itself, whatever the session's ``auto_decompress``). A success
         answer past it is a ``ResponseError`` and is not retried; an error answer
         past it keeps the exception its status gives (a 503 is still a retried
-        ``ServerError``), with the start of its body only.
+        ``ServerError``), with the start of its body only. At most 2 GiB.
     :param trust_env: let the session the client opens take its proxy from the
         ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` environment variables (and
         credentials from ``~/.netrc``), as aiohttp's ``trust_env`` does. Off by default:
@@ -210,7 +117,7 @@ class CertCentralClient:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: str | None = None,
         *,
         region: Literal["us", "eu"] | str = "us",
         base_url: str | None = None,
@@ -225,25 +132,27 @@ class CertCentralClient:
         # Before anything can raise: the key leaves this frame's locals, where a
         # traceback (of a bad argument below, say) would show it.
         try:
-            secret = _Secret(api_key)
+            secret = Secret.given_or_from_environment(api_key)
         finally:
             del api_key
         problem = secret.problem()
         if problem is not None:
             raise ValidationError("api_key", problem)
-        check_number("timeout", timeout, allow_zero=False)
-        self._max_response_bytes = check_count("max_response_bytes", max_response_bytes)
+        self.timeout = check_number("timeout", timeout, allow_zero=False)
+        self._max_response_bytes = check_count(
+            "max_response_bytes", max_response_bytes, maximum=MAX_RESPONSE_BYTES
+        )
         self._api_key = secret
-        self.api_root = _resolve_api_root(region, base_url)
+        self.api_root = resolve_api_root(region, base_url)
         self.region = region
-        self.timeout = float(timeout)
-        self.retry = retry if retry is not None else RetryPolicy()
-        self.rate_limit = rate_limit if rate_limit is not None else RateLimit()
-        self.hooks = hooks if hooks is not None else Hooks()
+        self.retry = check_instance("retry", retry, RetryPolicy, optional=True) or RetryPolicy()
+        self.rate_limit = (
+            check_instance("rate_limit", rate_limit, RateLimit, optional=True) or RateLimit()
+        )
+        self.hooks = check_instance("hooks", hooks, Hooks, optional=True) or Hooks()
+        check_instance("session", session, aiohttp.ClientSession, optional=True)
         self._events = Events(self.hooks)
-        if not isinstance(trust_env, bool):
-            raise ValidationError("trust_env", "must be True or False")
-        self._trust_env = trust_env
+        self._trust_env = check_flag("trust_env", trust_env)
         self._session = session
         self._owns_session = session is None
         self._closed = False
@@ -252,6 +161,7 @@ class CertCentralClient:
         self._calls: set[asyncio.Task[Any]] = set()
         self._evicted: set[asyncio.Task[Any]] = set()
         self._drained: asyncio.Event | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
             self.rate_limit,
@@ -303,10 +213,24 @@ class CertCentralClient:
         retry) end at once with ``ClientClosedError``, and so does any call made
         later. Connections the rate limiter's backend opened (a shared Redis store)
         close too.
+
+        Any number of ``close()`` calls, concurrent or not, share one shutdown: each
+        returns when it is over (and raises what it raised). Cancelling one of them
+        leaves the shutdown running for the others.
         """
-        self._closed = True
-        self._handler = None
-        await self._end_calls()
+        closing = self._closing
+        if closing is None:
+            self._closed = True
+            self._handler = None
+            # Its own task, so that a close() cancelled half way does not leave the
+            # others waiting on a shutdown that stopped; every call is cancelled once.
+            closing = self._closing = asyncio.ensure_future(self._shut_down(asyncio.current_task()))
+        if closing.done():
+            return closing.result()
+        await asyncio.shield(closing)
+
+    async def _shut_down(self, closer: asyncio.Task[Any] | None) -> None:
+        await self._end_calls(closer)
         session, self._session = self._session, None
         try:
             if session is not None and self._owns_session and not session.closed:
@@ -318,8 +242,10 @@ class CertCentralClient:
     def closed(self) -> bool:
         return self._closed
 
-    async def _end_calls(self) -> None:
-        calls = self._calls - {asyncio.current_task()}
+    async def _end_calls(self, closer: asyncio.Task[Any] | None) -> None:
+        # A call that closes its own client (from its transport, say) is not ended
+        # under itself.
+        calls = self._calls - {closer}
         if not calls:
             return
         self._evicted |= calls
@@ -330,7 +256,7 @@ class CertCentralClient:
         # back) before the session closes under them; a task stuck elsewhere does
         # not hold close() up for long.
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(drained.wait(), 1.0)
+            await asyncio.wait_for(drained.wait(), DRAIN_GRACE)
 
     def _pipeline(self) -> Handler:
         if self._handler is not None:
@@ -419,6 +345,7 @@ class CertCentralClient:
             method=method,
             path=route.format_map(path_args) if path_args else route,
             route=route,
+            path_args=path_args or {},
             root=self.api_root,
             params=params,
             headers=headers,
@@ -470,7 +397,7 @@ class CertCentralClient:
                 )
 
 
-def _bind_backend(rate_limit: RateLimit, secret: _Secret) -> LimiterBackend | None:
+def _bind_backend(rate_limit: RateLimit, secret: Secret) -> LimiterBackend | None:
     # The factory is given only the key's hash: one that raises must not have the key
     # in its frames.
     if rate_limit.backend is None:

@@ -4,22 +4,29 @@
 an exception. An error answer becomes its exception once (:func:`answer_error` keeps it
 on the answer), whichever layer asks first: the retry layer, to say why it retries, or
 the end of the call. A success is read by the request's reader: :func:`read_model`,
-:data:`read_bytes` or :data:`read_nothing` (a listing brings its own).
+:data:`read_bytes` or :data:`read_nothing` (a listing brings its own), and an answer
+about one object by :func:`read_identified`, which also checks it is about the object
+the route names.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+import attrs
+
+from ._checks import check_id, shown
 from ._converter import converter
 from ._errors import APIError, ResponseError, ValidationError, decode_text, error_from_status
 from ._pipeline import Reader, Request, Response
 
 __all__ = [
+    "Identified",
     "answer_error",
     "decode",
     "read_bytes",
+    "read_identified",
     "read_json",
     "read_model",
     "read_nothing",
@@ -27,6 +34,7 @@ __all__ = [
 ]
 
 _Model = TypeVar("_Model")
+_Result = TypeVar("_Result")
 
 
 def answer_error(response: Response, request: Request) -> APIError:
@@ -47,11 +55,71 @@ def answer_error(response: Response, request: Request) -> APIError:
 
 def decode(response: Response, request: Request) -> Any:
     """The call's result: the answer read by ``request.read``, or the exception of an
-    error answer. With no reader the answer itself is the result."""
+    error answer. With no reader the answer itself is the result. An
+    :class:`Identified` reader's answer must be about the object asked for."""
     if not 200 <= response.status < 300:
         raise answer_error(response, request)
     read = request.read
-    return response if read is None else read(response)
+    if read is None:
+        return response
+    if isinstance(read, Identified):
+        return read.about(response, request)
+    return read(response)
+
+
+@attrs.frozen
+class Identified(Generic[_Result]):
+    """A reader of an answer about one object, and what identifies that object.
+
+    The answer's ``field`` (``id``) identifies it. An integer id must be a positive id
+    (as :func:`~digicert_async._checks.check_id` takes them), and when the route names
+    the object (``path_arg``, ``order_id`` of ``/order/certificate/{order_id}``), the
+    answer's id must be that one: reading order 1 and getting order 2 is a
+    ``ResponseError``, not order 2 reported as order 1. An answer of nothing (None)
+    identifies nothing and passes. :func:`decode` checks; calling the reader itself
+    only reads.
+    """
+
+    read: Reader[_Result]
+    path_arg: str | None = None
+    field: str = "id"
+
+    def __call__(self, response: Response) -> _Result:
+        return self.read(response)
+
+    def about(self, response: Response, request: Request) -> _Result:
+        """The answer, read, once it is about the object ``request`` asked for."""
+        answer = self.read(response)
+        if answer is None:
+            return answer
+        field = self.field
+        value = getattr(answer, field, None)
+        if isinstance(value, int):
+            try:
+                check_id(field, value)
+            except ValidationError as exc:
+                raise _response_error(
+                    response, f"the identifying {field} {exc.message}", field
+                ) from None
+        elif not isinstance(value, str):
+            raise _response_error(response, f"the answer has no identifying {field}", field)
+        if self.path_arg is not None:
+            asked = request.path_args.get(self.path_arg)
+            if value != asked:
+                raise _response_error(
+                    response,
+                    f"the answer is about {field} {shown(value)}, not the {self.path_arg}"
+                    f" {shown(asked)} asked for",
+                    field,
+                )
+        return answer
+
+
+def read_identified(
+    model: type[_Model], path_arg: str | None = None, *, field: str = "id"
+) -> Identified[_Model]:
+    """:func:`read_model` for an answer about one object (see :class:`Identified`)."""
+    return Identified(read_model(model), path_arg, field)
 
 
 def read_json(response: Response) -> Any:

@@ -16,6 +16,7 @@ __all__ = [
     "ConfigurationError",
     "DigiCertError",
     "ErrorDetail",
+    "InvalidKeyError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -162,6 +163,21 @@ class AuthenticationError(APIError):
 
 class PermissionDeniedError(APIError):
     """HTTP 403: the key lacks permission (or is invalid; DigiCert uses 403 for both)."""
+
+
+INVALID_KEY_CODE = "access_denied_invalid_key"
+
+
+class InvalidKeyError(PermissionDeniedError, ConfigurationError):
+    """HTTP 403 ``access_denied_invalid_key``: DigiCert does not accept the API key at
+    all (it is missing, wrong or revoked). DigiCert answers a bad key with a 403, not a
+    401, so this is a :class:`PermissionDeniedError`; it is a
+    :class:`ConfigurationError` too, since every call fails alike until the key is
+    fixed (a bulk job stops at the first).
+
+    The code is read whole (``access_denied_invalid_key``) or as the qualifier of
+    ``access_denied|access_denied_invalid_key``, the form production sends.
+    """
 
 
 class NotFoundError(APIError):
@@ -315,6 +331,10 @@ def _is_route_not_found(details: list[ErrorDetail], body: bytes) -> bool:
     return True  # JSON, but not DigiCert's: a gateway's own answer
 
 
+def _is_invalid_key(details: list[ErrorDetail]) -> bool:
+    return any(INVALID_KEY_CODE in (detail.code, detail.qualifier) for detail in details)
+
+
 def parse_error_details(body: bytes) -> list[ErrorDetail]:
     """Every ``ErrorDetail`` in a DigiCert error body; [] when the body is not one.
 
@@ -378,7 +398,7 @@ def error_from_status(
     A 3xx is a :class:`RedirectError`, and a 404 that is not DigiCert's JSON about
     the object asked for a :class:`RouteNotFoundError`: both mean the base URL is
     wrong, and their message names ``api_root`` (the client's API root; ``url``
-    when not given).
+    when not given). A 403 that says the key is invalid is an :class:`InvalidKeyError`.
     """
     details = parse_error_details(body)
     if 300 <= status < 400:
@@ -402,6 +422,8 @@ def error_from_status(
             api_root=api_root,
         )
     cls = error_class_for(status)
+    if cls is PermissionDeniedError and _is_invalid_key(details):
+        cls = InvalidKeyError
     return cls(
         status,
         details,

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
+
+from ._checks import check_callables
 
 __all__ = [
     "CallEnded",
@@ -179,22 +181,47 @@ def _dispatch(callbacks: Sequence[Callable[[_Event], object]], event: _Event) ->
             logger.exception("digicert_async hook %r raised; ignoring it", callback)
 
 
+def _check_callbacks(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_callables(f"hooks.{attribute.name}", value)
+
+
 @attrs.frozen(kw_only=True)
 class Hooks:
     """Callbacks for metrics and tracing, each called with one event object.
 
+    Each field is a list (or another collection) of callables; anything else is a
+    ``ValidationError`` naming the field.
+
     >>> hooks = Hooks(on_retry=[lambda e: print("retry in", e.delay)])
     """
 
-    on_request: Sequence[Callable[[RequestSent], object]] = ()
-    on_response: Sequence[Callable[[ResponseReceived], object]] = ()
-    on_retry: Sequence[Callable[[RetryScheduled], object]] = ()
-    on_rate_limit_wait: Sequence[Callable[[RateLimitWait], object]] = ()
-    on_call_start: Sequence[Callable[[CallStarted], object]] = ()
-    on_call_end: Sequence[Callable[[CallEnded], object]] = ()
-    on_retry_declined: Sequence[Callable[[RetryDeclined], object]] = ()
-    on_cooldown: Sequence[Callable[[CooldownStarted], object]] = ()
-    on_pace_change: Sequence[Callable[[PaceChanged], object]] = ()
+    on_request: Sequence[Callable[[RequestSent], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_response: Sequence[Callable[[ResponseReceived], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_retry: Sequence[Callable[[RetryScheduled], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_rate_limit_wait: Sequence[Callable[[RateLimitWait], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_call_start: Sequence[Callable[[CallStarted], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_call_end: Sequence[Callable[[CallEnded], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_retry_declined: Sequence[Callable[[RetryDeclined], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_cooldown: Sequence[Callable[[CooldownStarted], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_pace_change: Sequence[Callable[[PaceChanged], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
 
     def request_sent(self, event: RequestSent) -> None:
         _dispatch(self.on_request, event)

@@ -60,8 +60,9 @@ class Request:
     """One API call as plain data.
 
     ``route`` is the path template (``/order/certificate/{order_id}``), for telemetry
-    and logs; ``path`` the path filled in, and ``url`` the whole URL (``root`` and
-    ``path``), built once here. ``headers`` are this request's own; the send step
+    and logs; ``path`` the path filled in (with ``path_args``, kept for the reader
+    that checks an answer is about the object asked for), and ``url`` the whole URL
+    (``root`` and ``path``), built once here. ``headers`` are this request's own; the send step
     adds the client's, the API key among them, so that no ``Request`` holds the key.
     ``read`` says how the answer is read (None: the raw ``Response``). ``call``
     numbers the calls of a client, so that the events of one call can be told apart.
@@ -81,6 +82,7 @@ class Request:
     method: str
     path: str
     route: str = attrs.field(default=attrs.Factory(lambda self: self.path, takes_self=True))
+    path_args: Mapping[str, object] = attrs.field(factory=dict, repr=False)
     root: str = ""
     params: tuple[tuple[str, str], ...] = ()
     headers: Mapping[str, str] | None = None

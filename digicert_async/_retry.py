@@ -55,8 +55,12 @@ UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
 RETRY_STATUSES = UNAVAILABLE_STATUSES | {THROTTLED_STATUS}
 
 
+MAX_ATTEMPTS = 1_000_000
+"""The most sends a policy may allow one call: more than any deadline lets happen."""
+
+
 def _convert_attempts(value: int) -> int:
-    return check_count("retry.max_attempts", value)
+    return check_count("retry.max_attempts", value, maximum=MAX_ATTEMPTS)
 
 
 def _convert_backoff_initial(value: float) -> float:
@@ -81,7 +85,8 @@ def _convert_budget(value: float) -> float:
 class RetryPolicy:
     """How often, how long and how much the client retries.
 
-    :param max_attempts: sends per call, the first included (1: never retry).
+    :param max_attempts: sends per call, the first included (1: never retry; at
+        most a million).
     :param backoff_initial: the cap of the first backoff, in seconds; the n-th
         retry waits ``uniform(0, min(backoff_max, backoff_initial * 2 ** (n - 1)))``
         (full jitter). A 429 is not backed off here: it waits at the rate

@@ -9,12 +9,16 @@ import pytest
 import digicert_async as dc
 from digicert_async._checks import (
     MAX_ID,
+    check_callables,
     check_count,
+    check_flag,
     check_id,
     check_ids,
+    check_instance,
     check_number,
     check_statuses,
     check_text,
+    shown,
 )
 
 
@@ -53,24 +57,60 @@ def test_counts_in_the_configuration_report_what_they_are() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "options", "ok"),
+    ("value", "options", "problem"),
     [
-        (0, {"allow_zero": True}, True),
-        (0, {"allow_zero": False}, False),
-        (-0.1, {"allow_zero": True}, False),
-        (math.inf, {"allow_zero": False}, False),
-        (math.inf, {"allow_zero": False, "allow_inf": True}, True),
-        (math.nan, {"allow_zero": True, "allow_inf": True}, False),
-        (True, {"allow_zero": True}, False),
-        ("1", {"allow_zero": True}, False),
+        (0, {"allow_zero": True}, None),
+        (0, {"allow_zero": False}, "must be more than zero, not 0"),
+        (-0.1, {"allow_zero": True}, "must be zero or more, not -0.1"),
+        (math.inf, {"allow_zero": False}, "must be a finite number, not inf"),
+        (math.inf, {"allow_zero": False, "allow_inf": True}, None),
+        (math.nan, {"allow_zero": True, "allow_inf": True}, "must be a finite number, not nan"),
+        (True, {"allow_zero": True}, "must be a number, not bool"),
+        ("1", {"allow_zero": True}, "must be a number, not str"),
     ],
 )
-def test_numbers(value: object, options: dict[str, bool], ok: bool) -> None:
-    if ok:
+def test_numbers(value: object, options: dict[str, bool], problem: str | None) -> None:
+    if problem is None:
         assert check_number("timeout", value, **options) == float(value)  # type: ignore[arg-type]
     else:
-        with pytest.raises(dc.ValidationError):
+        with pytest.raises(dc.ValidationError) as caught:
             check_number("timeout", value, **options)
+        assert (caught.value.field, caught.value.message) == ("timeout", problem)
+
+
+def test_flags_instances_and_callables_name_the_field_and_what_came() -> None:
+    assert check_flag("trust_env", False) is False
+    for value, kind in ((1, "int"), (None, "null"), ("yes", "str")):
+        with pytest.raises(dc.ValidationError) as caught:
+            check_flag("trust_env", value)
+        assert (caught.value.field, caught.value.message) == (
+            "trust_env",
+            f"must be True or False, not {kind}",
+        )
+    assert check_instance("retry", None, dc.RetryPolicy, optional=True) is None
+    with pytest.raises(dc.ValidationError) as caught:
+        check_instance("retry", None, dc.RetryPolicy)
+    assert (caught.value.field, caught.value.message) == (
+        "retry",
+        "must be a RetryPolicy, not null",
+    )
+    with pytest.raises(dc.ValidationError) as caught:
+        check_instance("retry", "x", dc.RetryPolicy, optional=True)
+    assert caught.value.message == "must be a RetryPolicy or None, not str"
+    hooks = [print]
+    assert check_callables("hooks.on_retry", hooks) is hooks
+    with pytest.raises(dc.ValidationError) as caught:
+        check_callables("hooks.on_retry", 3)
+    assert (caught.value.field, caught.value.message) == (
+        "hooks.on_retry",
+        "must be a list of callables (one alone in a list), not int",
+    )
+    with pytest.raises(dc.ValidationError) as caught:
+        check_callables("hooks.on_retry", (print, print, 3.5))
+    assert (caught.value.field, caught.value.message) == (
+        "hooks.on_retry[2]",
+        "must be callable, not float",
+    )
 
 
 def test_text_and_statuses() -> None:
@@ -82,3 +122,27 @@ def test_text_and_statuses() -> None:
         check_statuses("until", [], {"issued"})
     with pytest.raises(dc.ValidationError, match="expected a status"):
         check_statuses("until", {"issued": 1}, {"issued"})
+
+
+def test_numbers_too_large_for_a_float_or_past_a_maximum() -> None:
+    for huge in (10**400, -(10**400), 10**5000):
+        with pytest.raises(dc.ValidationError) as caught:
+            check_number("timeout", huge, allow_zero=True, allow_inf=True)
+        assert (caught.value.field, caught.value.message) == (
+            "timeout",
+            "must be a number a float can hold, not an integer of more than 20 digits",
+        )
+    assert check_number("timeout", 10**300, allow_zero=False) == 1e300
+    assert check_number("period", 60, allow_zero=False, maximum=60.0) == 60.0
+    with pytest.raises(dc.ValidationError) as caught:
+        check_number("period", 60.5, allow_zero=False, maximum=60.0)
+    assert (caught.value.field, caught.value.message) == ("period", "must be at most 60, not 60.5")
+    with pytest.raises(dc.ValidationError, match="at most 5, got an integer of more than 20"):
+        check_count("concurrency", 10**5000, maximum=5)
+
+
+def test_shown_quotes_a_value_but_only_the_size_of_a_huge_integer() -> None:
+    assert shown(-MAX_ID) == repr(-MAX_ID) and shown("x") == "'x'" and shown(1.5) == "1.5"
+    assert shown(MAX_ID + 1) == shown(-(10**5000)) == "an integer of more than 20 digits"
+    assert shown("x" * 500) == "'" + "x" * 96 + "..." and shown("\x1b[2J") == "'\\x1b[2J'"
+    assert shown(MAX_ID) == str(MAX_ID) and shown("y" * 98) == repr("y" * 98)  # 100: whole

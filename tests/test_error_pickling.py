@@ -27,6 +27,9 @@ SAMPLES: list[dc.DigiCertError] = [
     dc.BadRequestError(400, [DETAIL], **API_ARGS),
     dc.AuthenticationError(401, [], **API_ARGS),
     dc.PermissionDeniedError(403, [], **API_ARGS),
+    dc.InvalidKeyError(
+        403, [dc.ErrorDetail("access_denied|access_denied_invalid_key")], **API_ARGS
+    ),
     dc.NotFoundError(404, [DETAIL], **API_ARGS),
     dc.RateLimitError(429, [], attempts=5, **API_ARGS),
     dc.ServerError(503, [], body="<html>", **API_ARGS),

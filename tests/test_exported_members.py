@@ -15,7 +15,7 @@ EXPORTED = {
     "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
     "ResponseError", "ErrorDetail", "ConfigurationError", "RouteNotFoundError", "RedirectError",
-    "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError",
+    "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError", "InvalidKeyError",
     # events
     "CallStarted", "CallEnded", "RequestSent", "ResponseReceived", "RetryScheduled",
     "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged",

@@ -225,7 +225,8 @@ def test_api_key_is_printable_ascii_without_whitespace(bad: str) -> None:
     assert_no_secret(error)
 
 
-def test_api_key_must_be_a_string() -> None:
+def test_api_key_must_be_a_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DIGICERT_API_KEY", raising=False)  # None reads the key from there
     for bad in (None, 123, b"bytes-key", ["k"]):
         error = _construction_error(bad)
         assert isinstance(error, dc.ValidationError) and error.field == "api_key"

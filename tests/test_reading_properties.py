@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import digicert_async as dc
+from digicert_async._checks import MAX_ID
 from digicert_async._converter import make_converter
 
 from ._served import BodyServer, assert_faithful
@@ -156,16 +157,23 @@ def confused(draw: st.DrawFn, documents: list[Any]) -> Any:
 Read = Callable[[BodyServer, dc.CertCentralClient, Any], Awaitable[list[tuple[Any, Any]]]]
 
 
+def _asked(body: Any) -> int:
+    """The id to read ``body`` as: its own, if it has a usable one (an answer about another
+    object than the one asked for is a ResponseError)."""
+    own = body.get("id") if isinstance(body, dict) else None
+    return own if type(own) is int and 0 < own <= MAX_ID else 9
+
+
 async def _order(server: BodyServer, client: dc.CertCentralClient, body: Any) -> list[Any]:
-    server.answer("GET", "/order/certificate/9", 200, body)
-    return [(await client.orders.get(9), body)]
+    server.answer("GET", f"/order/certificate/{_asked(body)}", 200, body)
+    return [(await client.orders.get(_asked(body)), body)]
 
 
 async def _subaccount_order(
     server: BodyServer, client: dc.CertCentralClient, body: Any
 ) -> list[Any]:
-    server.answer("GET", "/account/subaccount/order/9", 200, body)
-    return [(await client.subaccounts.get_order(9), body)]
+    server.answer("GET", f"/account/subaccount/order/{_asked(body)}", 200, body)
+    return [(await client.subaccounts.get_order(_asked(body)), body)]
 
 
 async def _note(server: BodyServer, client: dc.CertCentralClient, body: Any) -> list[Any]:

@@ -63,8 +63,9 @@ Call = Callable[[BodyServer, dc.CertCentralClient, Any], Coroutine[Any, Any, Any
 
 
 async def read_order(server: BodyServer, client: dc.CertCentralClient, body: Any) -> dc.Order:
-    server.answer("GET", "/order/certificate/42", 200, body)
-    order = await client.orders.get(42)
+    # served under its own id: an answer about another order than the one read is refused
+    server.answer("GET", f"/order/certificate/{body['id']}", 200, body)
+    order = await client.orders.get(body["id"])
     faithful(order, body)
     return order
 

@@ -17,12 +17,14 @@ from typing import Protocol
 
 import attrs
 
-from .._checks import check_count, check_number
+from .._checks import check_count, check_flag, check_number, describe
 from .._errors import ValidationError
 from ._backend import LimiterBackend
 
 __all__ = [
     "EPSILON",
+    "MAX_SECONDS",
+    "MAX_WINDOW_REQUESTS",
     "Clock",
     "LimiterBackendFactory",
     "RateLimit",
@@ -37,6 +39,14 @@ Clock = Callable[[], float]
 # Waits shorter than this are rounding noise (a sleep that ends a hair early).
 EPSILON = 1e-9
 
+MAX_WINDOW_REQUESTS = 1_000_000
+"""The most requests one window may count: a backend keeps one time per request."""
+
+MAX_SECONDS = 86_400.0
+"""The longest window period, cool-down and ``Retry-After`` cap accepted, a day: far
+past any limit DigiCert has had, and short enough that a shared backend's integer
+microseconds stay exact."""
+
 
 # -- configuration -------------------------------------------------------------------------
 
@@ -49,9 +59,16 @@ def convert_windows(value: Iterable[tuple[int, float]]) -> tuple[tuple[int, floa
     for index, pair in enumerate(value):
         where = f"{field}[{index}]"
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
-            raise ValidationError(where, f"must be a (requests, seconds) pair, not {pair!r}")
+            raise ValidationError(
+                where, f"must be a (requests, seconds) pair, not {describe(pair)}"
+            )
         count, period = pair
-        windows.append((check_count(where, count), check_number(where, period, allow_zero=False)))
+        windows.append(
+            (
+                check_count(where, count, maximum=MAX_WINDOW_REQUESTS),
+                check_number(where, period, allow_zero=False, maximum=MAX_SECONDS),
+            )
+        )
     return tuple(windows)
 
 
@@ -60,20 +77,19 @@ def _convert_margin(value: float) -> float:
 
 
 def _convert_cooldown_initial(value: float) -> float:
-    return check_number("rate_limit.cooldown_initial", value, allow_zero=False)
+    return check_number("rate_limit.cooldown_initial", value, allow_zero=False, maximum=MAX_SECONDS)
 
 
 def _convert_cooldown_max(value: float) -> float:
-    return check_number("rate_limit.cooldown_max", value, allow_zero=False)
+    return check_number("rate_limit.cooldown_max", value, allow_zero=False, maximum=MAX_SECONDS)
 
 
 def _convert_retry_after_max(value: float) -> float:
-    return check_number("rate_limit.retry_after_max", value, allow_zero=True)
+    return check_number("rate_limit.retry_after_max", value, allow_zero=True, maximum=MAX_SECONDS)
 
 
 def _check_adaptive(instance: object, attribute: object, value: bool) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError("rate_limit.adaptive", f"must be True or False, not {value!r}")
+    check_flag("rate_limit.adaptive", value)
 
 
 def _check_backend(
@@ -93,7 +109,8 @@ class RateLimit:
 
     :param windows: ``(requests, seconds)`` pairs, all enforced at once as rolling
         windows. The default is DigiCert's documented limit per API key: 100 per 5 s
-        and 1000 per 3 min. An empty sequence turns pacing off.
+        and 1000 per 3 min. An empty sequence turns pacing off. A window counts at
+        most a million requests over at most a day.
     :param safety_margin: the fraction by which each window's period is lengthened on
         the client side (0.01 makes 5 s into 5.05 s). A slot already counts from when
         its request is over, which is never earlier than DigiCert saw it arrive; the
@@ -102,6 +119,7 @@ class RateLimit:
         floor of every cool-down (the gate never reopens sooner).
     :param cooldown_max: the cap of the exponential cool-down.
     :param retry_after_max: the cap applied to a server-sent ``Retry-After``.
+        These three are seconds, at most a day.
     :param adaptive: treat ``windows`` as a ceiling and learn the rate actually allowed
         from 429s (on by default). Each 429 that begins a cool-down lowers the rate the
         client allows itself below the usage that was refused; without 429s it climbs

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._converter import converter
-from .._decode import read_model
+from .._decode import Identified, read_model
 from .._errors import ValidationError
 from .._pipeline import Requester, Response
 from ..models import ApprovalRequest, RevokeRequest
@@ -17,11 +17,14 @@ __all__ = ["revoke"]
 _APPROVAL_REQUEST = read_model(ApprovalRequest)
 
 
-def read_approval_or_nothing(response: Response) -> ApprovalRequest | None:
+def _read_approval_or_nothing(response: Response) -> ApprovalRequest | None:
     """201 with the approval request opened, or 204 with nothing: revoked at once."""
     if not response.body.strip():
         return None
     return _APPROVAL_REQUEST(response)
+
+
+read_approval_or_nothing = Identified(_read_approval_or_nothing)
 
 
 async def revoke(

@@ -13,7 +13,7 @@ import attrs
 
 from .._checks import check_id, describe
 from .._converter import WireConverter, converter, make_converter
-from .._decode import read_model, read_nothing
+from .._decode import read_identified, read_model, read_nothing
 from .._errors import ValidationError
 from .._pipeline import Requester
 from ..models import (
@@ -81,10 +81,13 @@ REISSUE = "/order/certificate/{order_id}/reissue"
 DUPLICATE = "/order/certificate/{order_id}/duplicate"
 REVOKE = "/order/certificate/{order_id}/revoke"
 
-_ORDER = read_model(Order)
-_NOTE = read_model(Note)
+# Answers about one object: the route's id names it (see Identified).
+_ORDER = read_identified(Order, "order_id")
+_NOTE = read_identified(Note, "note_id")
+_NOTE_ADDED = read_identified(Note)
 _NOTE_LIST = read_model(_NoteList)
-_ORDER_CREATED = read_model(OrderCreated)
+_ORDER_CREATED = read_identified(OrderCreated)
+_ORDER_CHANGED = read_identified(OrderCreated, "order_id")  # a reissue or a duplicate: its order
 _STATUS_CHANGE_LIST = read_model(_StatusChangeList)
 _CERTIFICATE_LIST = read_model(_CertificateList)
 
@@ -191,7 +194,7 @@ class OrdersResource:
         check_id("order_id", order_id)
         body = converter.unstructure(NoteRequest(text=text))
         return await self._requester.call(
-            "POST", NOTES, _NOTE, path_args={"order_id": order_id}, json=body
+            "POST", NOTES, _NOTE_ADDED, path_args={"order_id": order_id}, json=body
         )
 
     async def list_notes(self, order_id: int) -> builtins.list[Note]:
@@ -395,7 +398,7 @@ class OrdersResource:
         return await self._requester.call(
             "POST",
             REISSUE,
-            _ORDER_CREATED,
+            _ORDER_CHANGED,
             path_args={"order_id": order_id},
             json=converter.unstructure(change),
         )
@@ -418,7 +421,7 @@ class OrdersResource:
         return await self._requester.call(
             "POST",
             DUPLICATE,
-            _ORDER_CREATED,
+            _ORDER_CHANGED,
             path_args={"order_id": order_id},
             json=converter.unstructure(change),
         )

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from .._checks import check_text
-from .._decode import read_json, read_model, structure_answer
+from .._decode import Identified, read_json, read_model, structure_answer
 from .._errors import ResponseError, ValidationError, decode_text
 from .._pipeline import Reader, Requester, Response
 from ..models import ProductDetails
@@ -64,9 +64,13 @@ def _checked(product: ProductDetails, response: Response, path: str) -> ProductD
 _PRODUCT = read_model(ProductDetails)
 
 
-def read_product(response: Response) -> ProductDetails:
+def _read_product(response: Response) -> ProductDetails:
     """The answer of ``GET /product/{name_id}``, its year lists checked."""
     return _checked(_PRODUCT(response), response, "")
+
+
+read_product = Identified(_read_product, "name_id", field="name_id")
+"""The answer of ``GET /product/{name_id}``: that product, its year lists checked."""
 
 
 def _read_products(response: Response) -> builtins.list[ProductDetails]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from .._checks import check_id
 from .._converter import converter
-from .._decode import read_model, read_nothing
+from .._decode import read_identified, read_nothing
 from .._pipeline import Requester
 from ..models import REQUEST_STATUSES, ApprovalRequest, UpdateRequestStatus
 from ._base import Listing, check_page_size, listing_params
@@ -17,7 +17,7 @@ REQUESTS = "/request"
 REQUEST = "/request/{request_id}"
 STATUS = "/request/{request_id}/status"
 
-_REQUEST = read_model(ApprovalRequest)
+_REQUEST = read_identified(ApprovalRequest, "request_id")
 
 
 class RequestsResource:

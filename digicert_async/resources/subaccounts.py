@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._checks import check_id
-from .._decode import read_model
+from .._decode import read_identified
 from .._pipeline import Requester
 from ..models import ORDER_STATUSES, SubaccountOrder
 from ._base import Listing, check_page_size, listing_params
@@ -14,7 +14,7 @@ __all__ = ["SubaccountsResource"]
 
 ORDERS = "/account/subaccount/order"
 ORDER = "/account/subaccount/order/{order_id}"
-_ORDER = read_model(SubaccountOrder)
+_ORDER = read_identified(SubaccountOrder, "order_id")
 
 
 class SubaccountsResource:
