@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 __all__ = [
+    "MAX_BLOCKS",
     "Block",
     "PemError",
     "SplitBundle",
@@ -39,9 +40,15 @@ __all__ = [
     "split_bundle",
 ]
 
-# RFC 7468's encapsulation boundaries. The label runs to the next dash or line end, so
-# a boundary cut short costs one pass over its own line, never a rescan of the text.
-_BOUNDARY = re.compile(r"-----(BEGIN|END) ([^\n-]*)-----")
+MAX_BLOCKS = 64
+"""The most PEM blocks read from one text: a certificate bundle holds a few (a leaf, its
+intermediates, a root or two), and each block costs work of its own."""
+
+# RFC 7468's encapsulation boundaries. Labels are short ("CERTIFICATE", "PKCS7"); bounding
+# them keeps a boundary that never closes from costing more than a few steps. A BEGIN or
+# END that is no such boundary is counted apart (see read_armor).
+_MAX_LABEL = 64
+_BOUNDARY = re.compile(r"-----(BEGIN|END) ([^\n-]{0,%d})-----" % _MAX_LABEL)
 # A BEGIN boundary ends its line (spaces allowed before the line end).
 _LINE_END = re.compile(r"[ \t\r]*(?:\n|\Z)")
 _LABEL = re.compile(r"[A-Z0-9 ]*")
@@ -152,15 +159,20 @@ def read_armor(text: str) -> list[tuple[str, str]]:
 
     Text outside the blocks is ignored. A BEGIN line must end its line (spaces may
     follow); the END line names the same label. A BEGIN with no END, a BEGIN inside a
-    block, an END outside one or a label that is not upper-case letters, digits and
-    spaces is a :class:`PemError`.
+    block, an END outside one, a label that is not upper-case letters, digits and
+    spaces, a ``-----BEGIN`` or ``-----END`` that is no boundary, or more than
+    :data:`MAX_BLOCKS` blocks is a :class:`PemError`.
     """
     blocks: list[tuple[str, str]] = []
     label: str | None = None
     body_start = 0
+    boundaries = 0
     for boundary in _BOUNDARY.finditer(text):
+        boundaries += 1
         kind, found = boundary.group(1), boundary.group(2)
         number = len(blocks) + 1
+        if number > MAX_BLOCKS:
+            raise PemError(f"more than {MAX_BLOCKS} PEM blocks; a certificate bundle holds a few")
         if kind == "END":
             if label is None:
                 raise PemError("an END line without its BEGIN line")
@@ -179,6 +191,8 @@ def read_armor(text: str) -> list[tuple[str, str]]:
         label, body_start = found, line_end.end()
     if label is not None:
         raise PemError("a BEGIN line without its END line")
+    if text.count("-----BEGIN ") + text.count("-----END ") != boundaries:
+        raise PemError("a BEGIN or END line that is not RFC 7468's")
     return blocks
 
 

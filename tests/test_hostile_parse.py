@@ -131,6 +131,9 @@ class CountingName(bytes):
 
 @pytest.fixture
 def counted_names(monkeypatch: pytest.MonkeyPatch) -> type[CountingName]:
+    # The walk is linear whatever the number of blocks: the bound on blocks is raised
+    # here so that the walk itself is what is counted.
+    monkeypatch.setattr(_pem, "MAX_BLOCKS", 10 * BLOCKS)
     real = _pem.certificate_names
 
     def counting(data: bytes) -> tuple[bytes, bytes]:
@@ -177,6 +180,39 @@ def test_many_twins_of_one_name_cost_no_more(counted_names: type[CountingName]) 
     assert parts.leaf == leaf and parts.root is None
     assert len(parts.intermediates) + len(parts.off_path) == BLOCKS
     assert counted_names.work <= 30 * (BLOCKS + 1)
+
+
+def test_more_blocks_than_the_bound_are_refused_before_any_is_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[str] = []
+    real = _pem._decode_body
+
+    def counting(body: str, what: str) -> bytes:
+        decoded.append(what)
+        return real(body, what)
+
+    monkeypatch.setattr(_pem, "_decode_body", counting)
+    bundle, _ = long_chain(with_root=True)
+    with pytest.raises(_pem.PemError, match=f"more than {_pem.MAX_BLOCKS} PEM blocks"):
+        _pem.read_blocks("".join(bundle))
+    assert decoded == []
+    assert len(_pem.read_blocks("".join(bundle[-_pem.MAX_BLOCKS :]))) == _pem.MAX_BLOCKS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-----BEGIN " + "A" * 100_000 + "\n",  # a label that never closes
+        "-----BEGIN " + "A" * 65 + "-----\nAAAA\n-----END " + "A" * 65 + "-----\n",
+        "-----BEGIN CERTIFICATE\n-----END CERTIFICATE-----\n",
+        "-----END CERTIFICATE",
+    ],
+    ids=["open-label", "long-label", "begin-cut", "end-cut"],
+)
+def test_a_begin_or_end_that_is_no_boundary_is_refused(text: str) -> None:
+    with pytest.raises(_pem.PemError, match=r"not RFC 7468's|END line without its BEGIN"):
+        _pem.read_armor(text + block(tiny_certificate("CA", "leaf")))
 
 
 # --------------------------------------------------------------------------- ZIP
