@@ -427,3 +427,56 @@ async def test_an_unexpected_exception_stays_on_its_item(
     assert len(warnings) == 1
     assert "order 2" in warnings[0].getMessage() and "KeyError" in warnings[0].getMessage()
     assert "secret" not in caplog.text and "\x1b" not in caplog.text  # type only, no text
+
+
+# --------------------------------------------------------------------------- the promises
+
+
+def test_a_label_of_64_characters_is_a_boundary() -> None:
+    label = "A" * 64
+    text = f"-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n"
+    assert _pem.read_armor(text) == [(label, "AAAA\n")]
+    with pytest.raises(_pem.PemError, match="not a CERTIFICATE"):
+        _pem.read_blocks(text)
+
+
+def test_each_part_is_written_anew_in_rfc_7468_form() -> None:
+    # lines of 76 with CRLF and spaces before the BEGIN line: the same DER, written anew
+    encoded = base64.b64encode(tiny_certificate("Some CA", "a leaf with a longer name")).decode()
+    wide = "\r\n".join(
+        ["-----BEGIN CERTIFICATE-----", *(encoded[i : i + 76] for i in range(0, len(encoded), 76)),
+         "-----END CERTIFICATE-----", ""]
+    )  # fmt: skip
+    (written,) = (found.pem for found in _pem.read_blocks("  \t" + wide))
+    lines = written.splitlines()
+    assert lines[0] == "-----BEGIN CERTIFICATE-----" and lines[-1] == "-----END CERTIFICATE-----"
+    assert all(len(line) == 64 for line in lines[1:-2]) and 0 < len(lines[-2]) <= 64
+    assert "".join(lines[1:-1]) == encoded and written.endswith("-----\n")
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"flags": 0x1}, "encrypted"),
+        ({"method": 9}, "compression method 9"),
+        ({"offset": 1}, "no local header"),
+        ({"flags": 0x800, "name": b"\xff.crt"}, "not UTF-8"),
+    ],
+)
+def test_an_archive_zipfile_could_not_read_is_refused(fields: dict[str, Any], says: str) -> None:
+    with pytest.raises(ZipError, match=says):
+        check_zip(zip_archive([zip_entry(**fields)]))
+
+
+async def test_anything_else_a_check_raises_is_a_response_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(data: bytes) -> int:
+        raise KeyError("a bug, not the body")
+
+    monkeypatch.setattr(certificates_module, "check_zip", broken)
+    async with served() as (server, client):
+        server.answer("/certificate/7/download/format/default", a_zip(x="y"), ZIP_TYPE)
+        with pytest.raises(dc.ResponseError, match="an unexpected KeyError") as caught:
+            await client.certificates.download(7, format="default")
+    assert isinstance(caught.value.__cause__, KeyError)
