@@ -48,7 +48,7 @@ intermediates, a root or two), and each block costs work of its own."""
 # them keeps a boundary that never closes from costing more than a few steps. A BEGIN or
 # END that is no such boundary is counted apart (see read_armor).
 _MAX_LABEL = 64
-_BOUNDARY = re.compile(r"-----(BEGIN|END) ([^\n-]{0,%d})-----" % _MAX_LABEL)
+_BOUNDARY = re.compile(rf"-----(BEGIN|END) ([^\n-]{{0,{_MAX_LABEL}}})-----")
 # A BEGIN boundary ends its line (spaces allowed before the line end).
 _LINE_END = re.compile(r"[ \t\r]*(?:\n|\Z)")
 _LABEL = re.compile(r"[A-Z0-9 ]*")
