@@ -68,10 +68,9 @@ class PemError(ValueError):
 @dataclass(frozen=True)
 class Block:
     """One ``CERTIFICATE`` block: its PEM text (LF line ends, base64 in lines of 64,
-    ending in a newline), its DER, and the DER of its issuer and subject names."""
+    ending in a newline) and the DER of its issuer and subject names."""
 
     pem: str
-    der: bytes
     issuer: bytes
     subject: bytes
 
@@ -164,8 +163,7 @@ def read_armor(text: str) -> list[tuple[str, str]]:
     :data:`MAX_BLOCKS` blocks is a :class:`PemError`.
     """
     blocks: list[tuple[str, str]] = []
-    label: str | None = None
-    body_start = 0
+    opened: tuple[str, int] | None = None  # the open block's label, where its body starts
     boundaries = 0
     for boundary in _BOUNDARY.finditer(text):
         boundaries += 1
@@ -174,22 +172,22 @@ def read_armor(text: str) -> list[tuple[str, str]]:
         if number > MAX_BLOCKS:
             raise PemError(f"more than {MAX_BLOCKS} PEM blocks; a certificate bundle holds a few")
         if kind == "END":
-            if label is None:
+            if opened is None:
                 raise PemError("an END line without its BEGIN line")
-            if found != label:
+            if found != opened[0]:
                 raise PemError(f"block {number}: its END line names another label")
-            blocks.append((label, text[body_start : boundary.start()]))
-            label = None
+            blocks.append((found, text[opened[1] : boundary.start()]))
+            opened = None
             continue
-        if label is not None:
+        if opened is not None:
             raise PemError("a BEGIN line without its END line")
         if not _LABEL.fullmatch(found):
             raise PemError(f"block {number}: a label that is not RFC 7468's")
         line_end = _LINE_END.match(text, boundary.end())
         if line_end is None:
             raise PemError(f"block {number}: text after its BEGIN line")
-        label, body_start = found, line_end.end()
-    if label is not None:
+        opened = (found, line_end.end())
+    if opened is not None:
         raise PemError("a BEGIN line without its END line")
     if text.count("-----BEGIN ") + text.count("-----END ") != boundaries:
         raise PemError("a BEGIN or END line that is not RFC 7468's")
@@ -230,7 +228,7 @@ def read_blocks(text: str) -> list[Block]:
             issuer, subject = certificate_names(der)
         except PemError as exc:
             raise PemError(f"block {number} is not an X.509 certificate ({exc})") from None
-        blocks.append(Block(_pem(der), der, issuer, subject))
+        blocks.append(Block(_pem(der), issuer, subject))
     if not blocks:
         raise PemError("no PEM CERTIFICATE block")
     return blocks
@@ -257,7 +255,7 @@ def split_bundle(text: str) -> SplitBundle:
     leaf = _leaf(blocks)
     path = _issuer_path(leaf, blocks)
     root = path.pop() if path and blocks[path[-1]].self_signed else None
-    on_path = {leaf, *path} if root is None else {leaf, *path, root}
+    on_path = {leaf, *path, root}
     return SplitBundle(
         blocks[leaf].pem,
         [blocks[index].pem for index in path],
@@ -289,24 +287,20 @@ _NO_WAY = -1
 def _steps_to_a_root(blocks: list[Block]) -> list[int]:
     """For each block, the fewest issuer steps from it to a self-signed block (0 for a
     root, ``_NO_WAY`` when there is none), found breadth first from the roots. Each
-    subject is expanded once, so the walk is linear however many blocks share a name."""
+    subject is expanded once (its list is taken when it is), so the walk is linear
+    however many blocks share a name."""
     issued: dict[bytes, list[int]] = {}
     for index, block in enumerate(blocks):
         if not block.self_signed:
             issued.setdefault(block.issuer, []).append(index)
     steps = [0 if block.self_signed else _NO_WAY for block in blocks]
     queue = deque(index for index, block in enumerate(blocks) if block.self_signed)
-    expanded: set[bytes] = set()
     while queue:
         index = queue.popleft()
-        subject = blocks[index].subject
-        if subject in expanded:
-            continue
-        expanded.add(subject)
-        for child in issued.get(subject, ()):
-            if steps[child] == _NO_WAY:
-                steps[child] = steps[index] + 1
-                queue.append(child)
+        # each block is in one list, taken once: it gets its steps once, the fewest
+        for child in issued.pop(blocks[index].subject, ()):
+            steps[child] = steps[index] + 1
+            queue.append(child)
     return steps
 
 

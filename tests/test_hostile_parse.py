@@ -49,13 +49,13 @@ def name(common_name: str) -> bytes:
     return der(0x30, der(0x31, attribute))
 
 
-def tiny_certificate(issuer: str, subject: str) -> bytes:
+def tiny_certificate(issuer: str, subject: str, serial: int = 1) -> bytes:
     """The least DER that reads as a certificate's header: what ``_pem`` reads of one
     (nothing here is signed; the parser checks no signature)."""
     tbs = der(
         0x30,
         der(0xA0, der(0x02, b"\x02"))
-        + der(0x02, b"\x01")
+        + der(0x02, bytes([serial]))
         + der(0x30, b"")
         + name(issuer)
         + der(0x30, b"")
