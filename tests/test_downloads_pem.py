@@ -137,8 +137,9 @@ def test_names_are_the_der_of_issuer_and_subject(chain3: Chain) -> None:
 
 
 def test_a_bundle_in_order_splits_into_its_parts(chain3: Chain) -> None:
-    leaf, intermediates, root = split_bundle(chain3.bundle())
+    leaf, intermediates, root, off_path = split_bundle(chain3.bundle())
     assert leaf == chain3.leaf
+    assert off_path == []
     assert intermediates == chain3.intermediates
     assert len(intermediates) == 3
     assert root == chain3.root
@@ -149,14 +150,14 @@ def test_a_bundle_in_order_splits_into_its_parts(chain3: Chain) -> None:
 def test_any_order_and_line_ends_give_the_same_parts(chain3: Chain, seed: int, crlf: bool) -> None:
     shuffled = chain3.blocks[:]
     random.Random(seed).shuffle(shuffled)
-    leaf, intermediates, root = split_bundle(chain3.bundle(shuffled, crlf=crlf))
-    assert (leaf, intermediates, root) == (chain3.leaf, chain3.intermediates, chain3.root)
+    parts = split_bundle(chain3.bundle(shuffled, crlf=crlf))
+    assert parts == (chain3.leaf, chain3.intermediates, chain3.root, [])
 
 
 def test_the_root_is_found_by_its_names_not_its_place(chain3: Chain) -> None:
     # The root first, then the leaf: position says nothing.
     order = [chain3.root, chain3.leaf, *chain3.intermediates[::-1]]
-    leaf, intermediates, root = split_bundle(chain3.bundle(order))
+    leaf, intermediates, root, _ = split_bundle(chain3.bundle(order))
     assert root == chain3.root and leaf == chain3.leaf
     assert intermediates == chain3.intermediates
 
@@ -167,8 +168,9 @@ def test_bundles_without_a_root_or_intermediates() -> None:
         chain.leaf,
         chain.intermediates,
         None,
+        [],
     )
-    assert split_bundle(chain.leaf) == (chain.leaf, [], None)  # pem_nointermediate
+    assert split_bundle(chain.leaf) == (chain.leaf, [], None, [])  # pem_nointermediate
     assert split_bundle(chain.root + chain.leaf + "".join(chain.intermediates))[2] == chain.root
 
 
@@ -176,7 +178,7 @@ def test_text_around_the_blocks_and_odd_whitespace_are_tolerated(chain3: Chain) 
     padded = "subject=/CN=www.example.com\n\n" + "\n\n".join(
         "  " + block.replace("\n", "  \n") for block in chain3.blocks
     )
-    assert split_bundle(padded) == (chain3.leaf, chain3.intermediates, chain3.root)
+    assert split_bundle(padded) == (chain3.leaf, chain3.intermediates, chain3.root, [])
 
 
 def test_the_real_digicert_bundles() -> None:
@@ -185,8 +187,8 @@ def test_the_real_digicert_bundles() -> None:
         ("lc_pem_all_ribose_crlf.pem", "*.ribosetest.com"),
     ):
         text = real_bytes(name).decode("ascii")
-        leaf, intermediates, root = split_bundle(text)
-        assert len(intermediates) == 1 and root is not None, name
+        leaf, intermediates, root, off_path = split_bundle(text)
+        assert len(intermediates) == 1 and root is not None and off_path == [], name
         names = [
             x509.load_pem_x509_certificate(pem.encode()).subject.rfc4514_string()
             for pem in (leaf, intermediates[0], root)
@@ -198,7 +200,7 @@ def test_the_real_digicert_bundles() -> None:
         normalized = text.replace("\r\n", "\n")
         assert all(part in normalized for part in (leaf, intermediates[0], root))
         reversed_text = "".join(reversed(read_blocks_pems(text)))
-        assert split_bundle(reversed_text) == (leaf, intermediates, root)
+        assert split_bundle(reversed_text) == (leaf, intermediates, root, [])
 
 
 def read_blocks_pems(text: str) -> list[str]:
@@ -253,14 +255,24 @@ def test_a_private_key_block_is_refused_without_showing_it(chain3: Chain) -> Non
     assert secret not in str(caught.value) and secret[:16] not in repr(caught.value)
 
 
-def test_no_leaf_two_leaves_or_two_roots_are_refused() -> None:
+def test_no_leaf_or_two_leaves_are_refused() -> None:
     one, two = make_chain(1, label="One"), make_chain(1, label="Two")
-    with pytest.raises(PemError, match="2 self-signed"):
-        split_bundle(one.bundle() + two.root)
     with pytest.raises(PemError, match="2 certificates issue nothing"):
         split_bundle(one.leaf + two.leaf + one.intermediates[0])
-    with pytest.raises(PemError, match="2 self-signed"):
+    with pytest.raises(PemError, match="2 self-signed blocks and no leaf"):
         split_bundle(one.root + two.root)
+
+
+def test_a_root_off_the_path_is_kept_apart() -> None:
+    one, two = make_chain(1, label="One"), make_chain(1, label="Two")
+    # another chain's root: not where the leaf's path ends, so not the root
+    assert split_bundle(two.root + one.bundle()) == (
+        one.leaf, one.intermediates, one.root, [two.root]
+    )  # fmt: skip
+    # without its own root, the path ends at the intermediate: no root at all
+    assert split_bundle(one.leaf + one.intermediates[0] + two.root) == (
+        one.leaf, one.intermediates, None, [two.root]
+    )  # fmt: skip
 
 
 def test_a_cycle_has_no_leaf() -> None:
@@ -273,19 +285,24 @@ def test_a_cycle_has_no_leaf() -> None:
         split_bundle(a + b)
 
 
-def test_a_cross_signed_twin_is_kept_after_the_path() -> None:
+def test_a_cross_signed_twin_is_kept_off_the_path_wherever_it_stands() -> None:
     chain = make_chain(1)
     # A second intermediate with the same subject (a cross-signed copy): it issued the
-    # leaf just as well, so it is no leaf, and it is not dropped.
+    # leaf just as well, so it is no leaf; its root is absent, so the path goes through
+    # the intermediate whose root is here, wherever the twin stands in the bundle.
     other_root_key = ec.generate_private_key(ec.SECP256R1())
     intermediate = x509.load_pem_x509_certificate(chain.intermediates[0].encode())
     twin_key = ec.generate_private_key(ec.SECP256R1())
     twin = pem_of(
         _certificate(intermediate.subject, twin_key, _name("Other Root"), other_root_key, ca=True)
     )
-    leaf, intermediates, root = split_bundle(chain.bundle() + twin)
-    assert leaf == chain.leaf and root == chain.root
-    assert intermediates == [chain.intermediates[0], twin]
+    expected = (chain.leaf, chain.intermediates, chain.root, [twin])
+    assert split_bundle(chain.bundle() + twin) == expected
+    assert split_bundle(twin + chain.bundle()) == expected
+    # with no root at all, the first of the two in the bundle is on the path
+    assert split_bundle(chain.leaf + twin + chain.intermediates[0]) == (
+        chain.leaf, [twin], None, chain.intermediates
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- robustness

@@ -13,7 +13,7 @@ from .._client import CertCentralClient
 from .._errors import DigiCertError
 from .._pipeline import CallRecord
 from ..resources.certificates import check_format
-from ._common import check_deadline, check_order_ids, stops_a_job
+from ._common import check_deadline, check_order_ids, logger, stops_a_job
 from ._runner import Cut, JobRunner
 
 __all__ = ["CertificateDownload", "DownloadJob", "download_certificates"]
@@ -120,6 +120,13 @@ class DownloadJob:
                 if sends.sends == 0:
                     return CertificateDownload(order_id, error=exc, attempted=False)
             return CertificateDownload(order_id, error=exc)
+        except Exception as exc:  # defence in depth: one order's surprise is its own
+            logger.warning(
+                "download of order %d failed with an unexpected %s; the job goes on",
+                order_id,
+                type(exc).__name__,
+            )
+            return CertificateDownload(order_id, error=exc)
         return CertificateDownload(order_id, data=data)
 
     def _not_attempted(self, order_id: int) -> CertificateDownload:
@@ -157,9 +164,11 @@ def download_certificates(
     :class:`CertificateDownload` per distinct id, as each completes: ``item.data``
     holds the file (``client.certificates.download_for_order(order_id, format)``), or
     ``item.error`` the exception (a ``NotFoundError`` for an unknown order, a
-    ``BadRequestError`` for one not issued yet...); one order's failure never stops the
-    rest. An error that would fail every order alike (the key refused, a wrong base
-    URL) stops the job: the orders not yet started come with that error.
+    ``BadRequestError`` for one not issued yet, a ``ResponseError`` for a body that is
+    no file...); one order's failure never stops the rest, whatever the exception (one
+    the library does not document is logged as a warning and kept on its item too).
+    An error that would fail every order alike (the key refused, a wrong base URL)
+    stops the job: the orders not yet started come with that error.
 
     The ids, ``format`` (one of :data:`~digicert_async.CERTIFICATE_FORMATS`),
     ``concurrency`` and ``deadline`` are checked when this is called, before anything

@@ -43,13 +43,17 @@ class CertificatePem:
     (LF line ends, ending in a newline).
 
     ``certificate`` is the end-entity (leaf) certificate; ``intermediates`` the CA
-    certificates between it and the root, the one that issued the leaf first; ``root``
-    the self-signed root, or None when the bundle holds none.
+    certificates on its issuer path, the one that issued the leaf first; ``root`` the
+    self-signed root where that path ends, or None when the bundle holds none.
+    ``off_path`` keeps the bundle's other certificates, in bundle order: for a
+    cross-signed order, the cross certificate (the root signed by an older root) and
+    that older root. ``chain`` and ``fullchain`` leave them out.
     """
 
     certificate: str
     intermediates: list[str] = attrs.field(factory=list)
     root: str | None = None
+    off_path: list[str] = attrs.field(factory=list)
 
     @property
     def chain(self) -> str:

@@ -3,27 +3,37 @@ its serial number): revoke it, download its files, read its chain."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import zipfile
+from collections.abc import Callable
+from typing import TypeVar
 
 from .._checks import check_id, describe
 from .._decode import read_model
 from .._errors import ResponseError, ValidationError, decode_text
 from .._pem import PemError, check_pkcs7, read_blocks, split_bundle
 from .._pipeline import Reader, Requester, Response
+from .._zip import ZipError, check_zip
 from ..models import ApprovalRequest
 from ..models.certificates import CERTIFICATE_FORMATS, CertificateChain, CertificatePem
 from . import _revoke
 
-__all__ = ["CertificatesResource", "certificate_identifier", "check_format"]
+__all__ = ["CHAIN_MAX_BYTES", "CertificatesResource", "certificate_identifier", "check_format"]
+
+_Read = TypeVar("_Read")
 
 REVOKE = "/certificate/{certificate_identifier}/revoke"
 DOWNLOAD = "/certificate/{certificate_id}/download/format/{format_type}"
 DOWNLOAD_FOR_ORDER = "/certificate/download/order/{order_id}/format/{format_type}"
 CHAIN = "/certificate/{certificate_id}/chain"
 _CHAIN = read_model(CertificateChain)
+# DigiCert's chain answers are a few KB (3.3 KB for two certificates); past this, a body
+# is refused unread, rather than decoded into thousands of objects on the event loop.
+CHAIN_MAX_BYTES = 256 * 1024
+# Only a body this small is parsed to tell a JSON document from a file: the check serves
+# the message alone (JSON can hold no PEM block, PKCS#7 or ZIP archive, so the format
+# check refuses a larger one anyway), and DigiCert's JSON answers are small.
+_JSON_SNIFF_BYTES = 256 * 1024
 # The format's own type first, then anything: DigiCert's JSON error bodies must stay
 # acceptable, and no server should answer 406 for a file it would have sent.
 _ACCEPT = {name: {"Accept": f"{kind}, */*;q=0.1"} for name, kind in CERTIFICATE_FORMATS.items()}
@@ -62,7 +72,7 @@ def read_file(response: Response) -> bytes:
     content_type = (headers.get("Content-Type") or headers.get("content-type") or "").lower()
     if head == b"<" or "html" in content_type:
         raise _not_a_file(response, "an HTML page, not a certificate file (a proxy?)")
-    if head in (b"{", b"["):
+    if head in (b"{", b"[") and len(body) <= _JSON_SNIFF_BYTES:
         try:
             json.loads(body)
         except (ValueError, RecursionError):
@@ -72,14 +82,42 @@ def read_file(response: Response) -> bytes:
     return body
 
 
+def _unexpected_is_a_response_error(
+    read: Callable[[Response], _Read],
+) -> Callable[[Response], _Read]:
+    """``read``, with any exception other than a ``ResponseError`` made one: whatever a
+    server sends, a call ends in a result or a documented exception (defence in depth:
+    the checks below raise only their own errors, and tests hold them to it)."""
+
+    def guarded(response: Response) -> _Read:
+        try:
+            return read(response)
+        except ResponseError:
+            raise
+        except Exception as exc:
+            raise _not_a_file(
+                response, f"the file could not be read (an unexpected {type(exc).__name__})"
+            ) from exc
+
+    guarded.__name__ = guarded.__qualname__ = read.__name__
+    guarded.__doc__ = read.__doc__
+    return guarded
+
+
+@_unexpected_is_a_response_error
 def read_pem(response: Response) -> CertificatePem:
     """A ``pem_all`` body split into certificate, intermediates and root."""
     text = _pem_text(response)
     try:
-        certificate, intermediates, root = split_bundle(text)
+        parts = split_bundle(text)
     except PemError as exc:
         raise _not_pem(response, text, exc) from None
-    return CertificatePem(certificate=certificate, intermediates=intermediates, root=root)
+    return CertificatePem(
+        certificate=parts.leaf,
+        intermediates=parts.intermediates,
+        root=parts.root,
+        off_path=parts.off_path,
+    )
 
 
 def _pem_text(response: Response) -> str:
@@ -98,6 +136,7 @@ def _not_pem(response: Response, text: str, problem: PemError) -> ResponseError:
     )
 
 
+@_unexpected_is_a_response_error
 def _read_pem_file(response: Response) -> bytes:
     text = _pem_text(response)
     try:
@@ -107,6 +146,7 @@ def _read_pem_file(response: Response) -> bytes:
     return response.body
 
 
+@_unexpected_is_a_response_error
 def _read_pkcs7_file(response: Response) -> bytes:
     body = read_file(response)
     try:
@@ -116,17 +156,26 @@ def _read_pkcs7_file(response: Response) -> bytes:
     return body
 
 
+@_unexpected_is_a_response_error
 def _read_zip_file(response: Response) -> bytes:
     body = read_file(response)
     try:
         # The central directory sits at the end: a cut or foreign body has none. Nothing
         # is decompressed here.
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            if not archive.namelist():
-                raise zipfile.BadZipFile("the archive is empty")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+        check_zip(body)
+    except ZipError as exc:
         raise _not_a_file(response, f"not a ZIP archive of certificates: {exc}") from None
     return body
+
+
+def _read_chain(response: Response) -> CertificateChain:
+    if len(response.body) > CHAIN_MAX_BYTES:
+        raise _not_a_file(
+            response,
+            f"a chain answer of {len(response.body)} bytes; DigiCert's are a few KB"
+            f" (at most {CHAIN_MAX_BYTES} are read)",
+        )
+    return _CHAIN(response)
 
 
 _READERS: dict[str, Reader[bytes]] = {
@@ -212,8 +261,11 @@ class CertificatesResource:
         returned as sent, once its outer form is checked, so that a body cut short or
         something else sent in its place is a ``ResponseError``, not a broken file: PEM
         text must be whole ``CERTIFICATE`` blocks, a PKCS#7 bundle one whole DER
-        structure (or one PEM ``PKCS7`` block), a ZIP archive must have its directory.
-        An empty body, an HTML page or JSON is a ``ResponseError`` too.
+        structure (or one PEM ``PKCS7`` block), a ZIP archive must have its directory
+        and a local header for each of its entries, at most 256 of them, none
+        encrypted, each in a version and compression method ``zipfile`` reads. An
+        empty body, an HTML page or JSON is a ``ResponseError`` too; so is anything
+        else a check cannot read: no other exception comes out of a bad body.
         """
         check_id("certificate_id", certificate_id)
         format_type = check_format(format)
@@ -245,9 +297,12 @@ class CertificatesResource:
         """One certificate with its chain, as PEM text split into its parts.
 
         Downloads ``pem_all`` and tells the blocks apart by their names, whatever their
-        order: the root is the self-signed block, the certificate the one that issues
-        no other. A body that is not a bundle of certificates (a block of another
-        kind, no leaf, two roots) is a ``ResponseError``.
+        order: the certificate is the one that issues no other; the intermediates are
+        its issuer path, up to the nearest self-signed root, which is ``root``. What is
+        off that path (for a cross-signed order, the cross certificate and the older
+        root that signed it) is kept in ``off_path``. A body that is not a bundle of
+        certificates (a block of another kind, no leaf, two leaves) is a
+        ``ResponseError``.
         """
         check_id("certificate_id", certificate_id)
         return await self._requester.call(
@@ -260,8 +315,11 @@ class CertificatesResource:
 
     async def chain(self, certificate_id: int) -> CertificateChain:
         """The CA certificates above a certificate, as DigiCert lists them
-        (``intermediates``, each with its ``subject_common_name`` and ``pem``)."""
+        (``intermediates``, each with its ``subject_common_name`` and ``pem``).
+
+        An answer past :data:`CHAIN_MAX_BYTES` (256 KiB; DigiCert's are a few KB) is a
+        ``ResponseError``, refused before it is decoded."""
         check_id("certificate_id", certificate_id)
         return await self._requester.call(
-            "GET", CHAIN, _CHAIN, path_args={"certificate_id": certificate_id}
+            "GET", CHAIN, _read_chain, path_args={"certificate_id": certificate_id}
         )

@@ -172,7 +172,10 @@ class FakeCertCentral:
     demo), when it also runs with the monotonic clock; ``issue_after=None`` leaves orders
     where they are. Each issued certificate is a real X.509 chain (a leaf signed by
     ``intermediates`` intermediate CAs under a self-signed root), made with ``cryptography``
-    (the ``testing`` extra); ``certificate`` shows it.
+    (the ``testing`` extra); ``certificate`` shows it. ``cross_signed=True`` makes the
+    chain a cross-signed one, as DigiCert bundles it: after the intermediates, the root
+    cross-signed by an older root, the root, and the older root (the other formats cut
+    that chain by position: ``pem_noroot`` leaves out the older root only).
     """
 
     def __init__(
@@ -192,6 +195,7 @@ class FakeCertCentral:
         issue_after: float | None = 60.0,
         realtime: bool = False,
         intermediates: int = 1,
+        cross_signed: bool = False,
     ) -> None:
         if api_key is not None and api_key == "":
             raise ValueError("api_key must not be empty")
@@ -222,7 +226,10 @@ class FakeCertCentral:
         self._limiter = _Limiter(rate_limits, block_seconds) if rate_limits else None
         self._rng = random.Random(seed)
         self._store = OrderStore(
-            issue_after=issue_after, realtime=realtime, intermediates=intermediates
+            issue_after=issue_after,
+            realtime=realtime,
+            intermediates=intermediates,
+            cross_signed=cross_signed,
         )
         self._store.seed(orders)
         self._injections: list[_Injection] = []

@@ -239,7 +239,7 @@ class OrderStore:
     issuance; None leaves orders where they are until a test moves them. ``realtime``:
     the lifecycle clock also runs with ``time.monotonic`` (a standalone fake, a demo);
     by default only ``advance`` moves it. ``intermediates``: CAs between the fake's root
-    and its leaves.
+    and its leaves. ``cross_signed``: the chains hold a cross-signed root as well.
     """
 
     def __init__(
@@ -249,6 +249,7 @@ class OrderStore:
         issue_after: float | None = 60.0,
         realtime: bool = False,
         intermediates: int = 1,
+        cross_signed: bool = False,
     ) -> None:
         if issue_after is not None and issue_after < 0:
             raise ValueError("issue_after must be >= 0 (or None)")
@@ -268,6 +269,7 @@ class OrderStore:
         # the lifecycle clock, and what falls due on it: (due, sequence, kind, id)
         self.issue_after = issue_after
         self.intermediates = intermediates
+        self.cross_signed = cross_signed
         self._advanced = 0.0
         self._started = time.monotonic() if realtime else None
         self._queue: list[tuple[float, int, str, int]] = []
@@ -626,7 +628,9 @@ class OrderStore:
     def authority(self) -> FakeAuthority | None:
         """The fake's CA (made on first use), or None without ``cryptography``."""
         if self._authority is None and _x509.available():
-            self._authority = _x509.FakeAuthority(self.intermediates)
+            self._authority = _x509.FakeAuthority(
+                self.intermediates, cross_signed=self.cross_signed
+            )
         return self._authority
 
     # ------------------------------------------------------------------ reissues, duplicates

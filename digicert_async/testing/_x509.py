@@ -6,6 +6,10 @@ Each ``FakeCertCentral`` has its own authority, made on first use. Keys are ECDS
 (fast to make and sign with). A leaf takes the public key of the CSR it was ordered with
 when that CSR parses, so a test can check its own private key against the certificate;
 otherwise it takes a key the authority keeps for that purpose.
+
+A cross-signed authority adds what DigiCert's bundle of a cross-signed order holds above
+the intermediates: the root cross-signed by an older root, the root itself, and that
+older root, both self-signed.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ def available() -> bool:
 @dataclass(frozen=True)
 class LeafCertificate:
     """One issued certificate: its PEM, the chain above it (intermediates nearest first,
-    the root last), and what order info shows of it."""
+    the root last; cross-signed: the intermediates, the cross certificate, the root, then
+    the older root), and what order info shows of it."""
 
     pem: str
     chain: tuple[str, ...]
@@ -48,9 +53,10 @@ class LeafCertificate:
 
 
 class FakeAuthority:
-    """A root and ``intermediates`` intermediate CAs (the last one signs leaves)."""
+    """A root and ``intermediates`` intermediate CAs (the last one signs leaves);
+    ``cross_signed``: the root is cross-signed by an older root as well."""
 
-    def __init__(self, intermediates: int = 1) -> None:
+    def __init__(self, intermediates: int = 1, *, cross_signed: bool = False) -> None:
         if intermediates < 1:
             raise ValueError("intermediates must be >= 1")
         from cryptography import x509
@@ -83,12 +89,18 @@ class FakeAuthority:
         self.root = root
         self._issuer, self._issuer_key = issuers[-1]
         # nearest the leaf first, the root last: the order of a pem_all bundle
-        self.chain = tuple(self._pem(cert) for cert, _ in reversed(issuers))
+        chain = [self._pem(cert) for cert, _ in reversed(issuers)]
+        self.root_pem = chain[-1]
+        """The root the leaves' issuer path ends at."""
+        if cross_signed:
+            old_key = ec.generate_private_key(ec.SECP256R1())
+            old_name = self._name(f"{AUTHORITY_NAME} Legacy Root CA")
+            old_root = self._ca(old_name, old_key, old_name, old_key, start, None)
+            cross = self._ca(root_name, root_key, old_name, old_key, start, None)
+            # DigiCert's order: the cross certificate, then both roots
+            chain[-1:] = [self._pem(cross), self.root_pem, self._pem(old_root)]
+        self.chain = tuple(chain)
         self._spare_key = ec.generate_private_key(ec.SECP256R1())
-
-    @property
-    def root_pem(self) -> str:
-        return self.chain[-1]
 
     def issue(
         self,
