@@ -70,7 +70,7 @@ def _exit_status(code: object) -> int:
         return EXIT_OK
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    say(str(code))
     return EXIT_INCOMPLETE
 
 

@@ -1,5 +1,13 @@
 """What the user sees and does at the terminal: the summary lines on stderr, the JSON
-lines on stdout, the progress bar, exit statuses, and Ctrl-C and SIGTERM."""
+lines on stdout, the progress bar, exit statuses, and Ctrl-C and SIGTERM.
+
+Text for a person goes out through :func:`say` (and the bar's counts through
+:func:`fit_counts`), which show control and bidi characters as escapes
+(:func:`digicert_async._escape.visible`): a status, an error message or a file name
+cannot drive the terminal. A message keeps its own line breaks; text from outside that
+goes into one is escaped first (an exception's message already is), so it cannot start
+a line of its own. The JSON lines on stdout need none of this: ``json.dumps`` writes
+every control and non-ASCII character as a ``\\u`` escape."""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TextIO
 
+from .._escape import visible
 from .._ratelimit import Pacer
 from ..bulk import NOT_FOUND_STATUS, CancelReport
 
@@ -57,12 +66,15 @@ def isatty(stream: TextIO | None) -> bool:
 
 
 def say(message: str) -> None:
-    """One line on stderr (the summary channel; stdout carries only JSON lines)."""
-    print(message, file=sys.stderr, flush=True)
+    """A message on stderr (the summary channel; stdout carries only JSON lines), with
+    every control and bidi character shown as its escape but the message's own line
+    breaks."""
+    print(visible(message, keep_newlines=True), file=sys.stderr, flush=True)
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
-    shown = [f"{name}={n}" for name, n in counts.items() if n]
+    """``name=n`` items, zeros left out; a name (a status the server sent) is escaped."""
+    shown = [f"{visible(name)}={n}" for name, n in counts.items() if n]
     return ", ".join(shown) if shown else "nothing"
 
 
@@ -92,8 +104,9 @@ def terminal_columns(stream: TextIO | None) -> int:
 
 def fit_counts(counts: Mapping[str, int], room: int) -> str:
     """``name=n`` items (zeros left out), in order, as many as fit in ``room`` columns,
-    with ``...`` after them when some were left out (nothing rather than ``...`` alone)."""
-    items = [f"{name}={n}" for name, n in counts.items() if n]
+    with ``...`` after them when some were left out (nothing rather than ``...`` alone).
+    A name (a status the server sent) is escaped."""
+    items = [f"{visible(name)}={n}" for name, n in counts.items() if n]
     for keep in range(len(items), 0, -1):
         text = ", ".join(items[:keep] if keep == len(items) else [*items[:keep], "..."])
         if len(text) <= room:
