@@ -49,8 +49,25 @@ class Terminated(BaseException):
     ``KeyboardInterrupt`` for Ctrl-C, it unwinds the command instead of killing it."""
 
 
+class _Noted:
+    """A SIGTERM that came while an event loop ran without a job's handler in place."""
+
+    sigterm = False
+
+
 def raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+    """SIGTERM's handler while no job's handler is in place: raises :class:`Terminated`.
+
+    Not inside a running event loop (just before :class:`Interrupts` is installed, or
+    after it is gone): the exception would land in whatever callback runs, which asyncio
+    logs as a traceback and carries on from, the signal lost. There the signal is noted
+    instead, and the next :meth:`Interrupts.install` acts on it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise Terminated from None
+    _Noted.sigterm = True
 
 
 # --------------------------------------------------------------------------- helpers
@@ -260,6 +277,9 @@ class Interrupts:
     def install(self) -> None:
         for signum in _STOP_SIGNALS:
             self._install(signum)
+        if _Noted.sigterm:  # it came as the loop started: the job is stopped before it starts
+            _Noted.sigterm = False
+            self._on_signal(signal.SIGTERM)
 
     def _install(self, signum: signal.Signals) -> None:
         loop = asyncio.get_running_loop()
@@ -347,8 +367,13 @@ async def _with_interrupts(command: Callable[[Interrupts], Coroutine[Any, Any, i
 
 def run_command(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
     """Run ``command`` in a new event loop, with Ctrl-C and SIGTERM turned into the
-    cancellation of the job it runs (see :class:`Interrupts`)."""
-    return asyncio.run(_with_interrupts(command))
+    cancellation of the job it runs (see :class:`Interrupts`).
+
+    A SIGTERM while the loop winds down, the command's work done, changes nothing."""
+    try:
+        return asyncio.run(_with_interrupts(command))
+    finally:
+        _Noted.sigterm = False
 
 
 # --------------------------------------------------------------------------- summaries
