@@ -22,6 +22,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from digicert_async.cli._fake_server import (
     FAKE_SERVER_LOGGED_BYTES,
@@ -29,8 +30,9 @@ from digicert_async.cli._fake_server import (
     build_fake,
 )
 from digicert_async.cli._parser import build_parser
-from digicert_async.testing import FakeCertCentral
+from digicert_async.testing import FakeCertCentral, RecordedRequest
 from digicert_async.testing._fake import ROUTES
+from digicert_async.testing._log import RequestLog
 
 from .test_fake_server import Api, codes
 
@@ -160,6 +162,64 @@ async def test_max_in_window_counts_the_admitted_requests_kept(
         assert fake.max_in_window(60.0) == 4
 
 
+def _record(body: bytes = b"", path: str = "/p") -> RecordedRequest:
+    return RecordedRequest(
+        method="GET",
+        path=path,
+        query=MultiDictProxy(MultiDict({"q": "12"})),
+        headers=CIMultiDictProxy(CIMultiDict({"Host": "h", "X-A": "bcd"})),
+        body=body,
+        time=0.0,
+    )
+
+
+def test_the_log_counts_body_headers_path_query_and_method_and_keeps_what_fits() -> None:
+    size = 3 + len("HosthX-Abcd") + len("q12") + len("/p") + len("GET")  # 22
+    log = RequestLog(max_requests=10, max_bytes=2 * size)
+    first = log.add(_record(b"abc"))
+    log.add(_record(b"def"))  # exactly at the bound: both stay
+    assert [r.body for r in log.records] == [b"abc", b"def"]
+    log.add(_record(b"ghi"))
+    assert [r.body for r in log.records] == [b"def", b"ghi"]
+    log.settle(first, answered_status=200)  # dropped: nothing to settle
+    assert [r.answered_status for r in log.records] == [None, None]
+    log.clear()  # and the count starts again from nothing
+    log.add(_record(b"jkl"))
+    log.add(_record(b"mno"))
+    assert [r.body for r in log.records] == [b"jkl", b"mno"]
+    tight = RequestLog(max_requests=10, max_bytes=2 * size - 1)  # a byte short of two
+    tight.add(_record(b"abc"))
+    tight.add(_record(b"def"))
+    assert [r.body for r in tight.records] == [b"def"]
+    one = RequestLog(max_requests=1, max_bytes=1)  # the least bounds allowed
+    one.add(_record(b"x" * 100))  # past the bytes, alone: kept
+    one.add(_record(b"y"))
+    assert [r.body for r in one.records] == [b"y"] and one.received == 2
+
+
+def test_a_ticket_from_before_a_clear_settles_nothing_after_it() -> None:
+    log = RequestLog(max_requests=10, max_bytes=10**6)
+    log.add(_record(path="/a"))
+    log.clear()
+    log.add(_record(path="/b"))
+    in_flight = log.add(_record(path="/c"))
+    log.clear()  # /c is answered after this
+    later = ["/d", "/e", "/f", "/g", "/h"]
+    for path in later:
+        log.add(_record(path=path))
+    log.settle(in_flight, answered_status=500)
+    assert [(r.path, r.answered_status) for r in log.records] == [(p, None) for p in later]
+
+
+def test_max_in_window_of_nothing_is_zero() -> None:
+    log = RequestLog(max_requests=10, max_bytes=100)
+    assert log.max_in_window(5.0) == 0
+    for at in (0.0, 1.0, 1.5, 9.0):
+        log.admitted(at)
+    assert log.max_in_window(1.0) == 2  # (0.5, 1.5] holds 1.0 and 1.5
+    assert log.max_in_window(10.0) == 4
+
+
 def test_the_log_bounds_by_default_are_the_documented_ones() -> None:
     parameters = inspect.signature(FakeCertCentral).parameters
     assert parameters["max_logged_requests"].default == 100_000
@@ -168,7 +228,7 @@ def test_the_log_bounds_by_default_are_the_documented_ones() -> None:
 
 @pytest.mark.parametrize("bound", ["max_logged_requests", "max_logged_bytes"])
 def test_the_log_bounds_are_at_least_one(bound: str) -> None:
-    with pytest.raises(ValueError, match=bound):
+    with pytest.raises(ValueError, match=f"^{bound} must be >= 1$"):
         FakeCertCentral(**{bound: 0})
 
 
