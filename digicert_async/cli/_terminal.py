@@ -56,12 +56,13 @@ class _Noted:
 
 
 def raise_terminated(signum: int, frame: object) -> None:
-    """SIGTERM's handler while no job's handler is in place: raises :class:`Terminated`.
+    """SIGTERM's handler while no job's handler is in place.
 
-    Not inside a running event loop (just before :class:`Interrupts` is installed, or
-    after it is gone): the exception would land in whatever callback runs, which asyncio
-    logs as a traceback and carries on from, the signal lost. There the signal is noted
-    instead, and the next :meth:`Interrupts.install` acts on it.
+    Outside an event loop it raises :class:`Terminated`, which unwinds the command. Inside
+    a running one (just before :class:`Interrupts` is installed, or after it is gone) an
+    exception would land in whatever callback runs, which asyncio logs as a traceback and
+    carries on from, the signal lost: there the signal is noted instead, and the next
+    :meth:`Interrupts.install` acts on it.
     """
     try:
         asyncio.get_running_loop()
