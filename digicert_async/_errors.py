@@ -8,6 +8,8 @@ from typing import Any, NoReturn
 
 import attrs
 
+from ._escape import visible
+
 __all__ = [
     "APIError",
     "AuthenticationError",
@@ -67,7 +69,18 @@ class DigiCertError(Exception):
     """Base class of every exception this library raises on purpose.
 
     Every one pickles (to cross to a worker process, say) with its attributes.
+
+    Its message (``str(error)``, what a log line or a traceback shows) writes control
+    and bidi characters as escapes (``\\x1b``, ``\\n``, ``\\u202e``): the server's
+    text in it cannot drive a terminal or split a log record. The attributes
+    (``errors``, ``body``) keep the text as the server sent it.
     """
+
+    def __str__(self) -> str:
+        # Here rather than where each message is built: it covers every message, the
+        # server's error text, a body's excerpt and aiohttp's wording alike, and every
+        # reader of it (log records, tracebacks, the command line, the caller's logs).
+        return visible(super().__str__())
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Exception's own pickling replays cls(*self.args), and args holds only the

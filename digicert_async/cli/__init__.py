@@ -24,6 +24,7 @@ file out), ``_terminal`` (output, exit statuses, signals), ``_commands`` (``canc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -70,7 +71,7 @@ def _exit_status(code: object) -> int:
         return EXIT_OK
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    say(str(code))
     return EXIT_INCOMPLETE
 
 
@@ -89,11 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = getattr(args, "progress", True) and not getattr(args, "quiet", False)
     args.progress = wanted and isatty(sys.stderr)
     handler = _COMMANDS[args.command]
+    previous_sigterm = None
     try:
-        previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
-    except (ValueError, OSError):  # not the main thread: SIGTERM is not ours to handle
-        previous_sigterm = None
-    try:
+        # Inside the try that catches Terminated: a SIGTERM right after it is set is
+        # handled like any later one.
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: not ours
+            previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
         return handler(args)
     except UsageError as exc:
         say(f"{PROG} {args.command}: error: {exc}")

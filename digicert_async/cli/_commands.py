@@ -30,6 +30,7 @@ from .. import (
     cancel_orders,
     poll_orders,
 )
+from .._escape import visible
 from ..bulk import NOT_FOUND_STATUS
 from ._files import read_ids, write_file_atomically, write_resume_file
 from ._terminal import (
@@ -166,7 +167,8 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         for line in ending.lines:  # what was cut short: in flight or never started
             output.emit(line)
         if failure is not None:
-            say(f"{PROG} {job.name}: error: {type(failure).__name__}: {failure}")
+            # not only the library's exceptions (whose messages are escaped already)
+            say(f"{PROG} {job.name}: error: {type(failure).__name__}: {visible(str(failure))}")
         head = interrupts.describe()
         if head == "done" and args.deadline is not None and ending.unfinished:
             head = f"deadline of {args.deadline:g} s reached"

@@ -24,6 +24,7 @@ from .. import (
     poll_orders,
     reissue_orders,
 )
+from .._escape import visible
 from .._version import __version__
 from ._terminal import (
     API_KEY_ENV,
@@ -54,6 +55,7 @@ class _DemoOutput:
         self.progress: Progress | None = None
 
     def say(self, text: str = "") -> None:
+        text = visible(text, keep_newlines=True)
         if self.progress is not None:
             self.progress.write(text, sys.stdout)
         else:

@@ -1,5 +1,9 @@
 """``digicert-async fake-server``: the bundled fake CertCentral on loopback until Ctrl-C
-or SIGTERM, to try the other commands on."""
+or SIGTERM, to try the other commands on.
+
+Left running, it stays small whatever it is sent: a request without its key is answered
+without its body being read, and the fake keeps only the latest
+:data:`FAKE_SERVER_LOGGED_REQUESTS` requests, within :data:`FAKE_SERVER_LOGGED_BYTES`."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ._terminal import (
     API_KEY_ENV,
@@ -22,11 +27,20 @@ from ._terminal import (
     say,
 )
 
-__all__ = ["cmd_fake_server"]
+if TYPE_CHECKING:
+    from ..testing import FakeCertCentral
 
-# How often the running fake forgets the requests it recorded (it keeps each one for its
-# tests' sake): a server left running for days stays small.
-_FAKE_LOG_SECONDS = 60.0
+__all__ = [
+    "FAKE_SERVER_LOGGED_BYTES",
+    "FAKE_SERVER_LOGGED_REQUESTS",
+    "build_fake",
+    "cmd_fake_server",
+]
+
+# The fake records requests for its tests' sake; nobody reads this one's record, so it
+# keeps a little of it (the test kit's defaults are 100,000 requests and 64 MiB).
+FAKE_SERVER_LOGGED_REQUESTS = 1000
+FAKE_SERVER_LOGGED_BYTES = 4 * 2**20
 
 
 def _id_ranges(ids: Sequence[int]) -> str:
@@ -38,19 +52,28 @@ def _id_ranges(ids: Sequence[int]) -> str:
     return ", ".join(map(str, ids[:3])) + f", ... {ids[-1]}"
 
 
-async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+def build_fake(args: argparse.Namespace) -> FakeCertCentral:
+    """The fake the command serves, not yet started."""
     from ..testing import FakeCertCentral  # the server this command runs
 
     # Its own clock runs: orders placed or reissued against it are issued by themselves.
-    fake = FakeCertCentral(
-        orders=args.orders, port=args.port, issue_after=args.issue_after, realtime=True
+    return FakeCertCentral(
+        orders=args.orders,
+        port=args.port,
+        issue_after=args.issue_after,
+        realtime=True,
+        max_logged_requests=FAKE_SERVER_LOGGED_REQUESTS,
+        max_logged_bytes=FAKE_SERVER_LOGGED_BYTES,
     )
+
+
+async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    fake = build_fake(args)
     try:
         await fake.start()
     except OSError as exc:
         raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {exc}") from None
     started = time.monotonic()
-    served = 0
     try:
         # stdout carries only these two lines, so that a script can read them
         print(f"base_url: {fake.base_url}", flush=True)
@@ -68,21 +91,16 @@ async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts)
             f" | {PROG} cancel --note test --base-url {fake.base_url}"
         )
 
-        async def serve() -> None:
-            nonlocal served
-            while True:
-                await asyncio.sleep(_FAKE_LOG_SECONDS)
-                served += len(fake.requests)
-                fake.clear_requests()
+        async def serve() -> None:  # until a signal cancels it
+            await asyncio.Event().wait()
 
         await interrupts.run(serve())
     finally:
-        served += len(fake.requests)
         await fake.close()
     how = "stopped by SIGTERM" if interrupts.signal == signal.SIGTERM else "stopped"
     say(
         f"{PROG} fake-server: {how} after {time.monotonic() - started:.1f} s;"
-        f" {plural(served, 'request')} answered"
+        f" {plural(fake.requests_received, 'request')} answered"
     )
     return EXIT_OK
 

@@ -32,6 +32,7 @@ from .. import (
     download_certificates,
     reissue_orders,
 )
+from .._escape import visible
 from ..bulk._reissue import certificate_identity
 from ._commands import Ending, JobCommand, PollCommand, api_key_from_env, run_job
 from ._files import parse_ids, read_ids, write_file_atomically
@@ -132,7 +133,8 @@ def _read_csr_directory(directory: str) -> dict[int, str]:
             continue
         match = _CSR_FILE.fullmatch(name)
         if match is None or int(match.group(1)) == 0:
-            bad.append(f"{os.path.join(directory, name)}: not named <order_id>.csr")
+            # a name anyone who can write there chose: its newline must not start a line
+            bad.append(f"{visible(os.path.join(directory, name))}: not named <order_id>.csr")
             continue
         try:
             with open(os.path.join(directory, name), encoding="utf-8-sig") as handle:

@@ -1,5 +1,13 @@
 """What the user sees and does at the terminal: the summary lines on stderr, the JSON
-lines on stdout, the progress bar, exit statuses, and Ctrl-C and SIGTERM."""
+lines on stdout, the progress bar, exit statuses, and Ctrl-C and SIGTERM.
+
+Text for a person goes out through :func:`say` (and the bar's counts through
+:func:`fit_counts`), which show control and bidi characters as escapes
+(:func:`digicert_async._escape.visible`): a status, an error message or a file name
+cannot drive the terminal. A message keeps its own line breaks; text from outside that
+goes into one is escaped first (an exception's message already is), so it cannot start
+a line of its own. The JSON lines on stdout need none of this: ``json.dumps`` writes
+every control and non-ASCII character as a ``\\u`` escape."""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TextIO
 
+from .._escape import visible
 from .._ratelimit import Pacer
 from ..bulk import NOT_FOUND_STATUS, CancelReport
 
@@ -40,8 +49,26 @@ class Terminated(BaseException):
     ``KeyboardInterrupt`` for Ctrl-C, it unwinds the command instead of killing it."""
 
 
+class _Noted:
+    """A SIGTERM that came while an event loop ran without a job's handler in place."""
+
+    sigterm = False
+
+
 def raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
+    """SIGTERM's handler while no job's handler is in place.
+
+    Outside an event loop it raises :class:`Terminated`, which unwinds the command. Inside
+    a running one (just before :class:`Interrupts` is installed, or after it is gone) an
+    exception would land in whatever callback runs, which asyncio logs as a traceback and
+    carries on from, the signal lost: there the signal is noted instead, and the next
+    :meth:`Interrupts.install` acts on it.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise Terminated from None
+    _Noted.sigterm = True
 
 
 # --------------------------------------------------------------------------- helpers
@@ -57,12 +84,15 @@ def isatty(stream: TextIO | None) -> bool:
 
 
 def say(message: str) -> None:
-    """One line on stderr (the summary channel; stdout carries only JSON lines)."""
-    print(message, file=sys.stderr, flush=True)
+    """A message on stderr (the summary channel; stdout carries only JSON lines), with
+    every control and bidi character shown as its escape but the message's own line
+    breaks."""
+    print(visible(message, keep_newlines=True), file=sys.stderr, flush=True)
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
-    shown = [f"{name}={n}" for name, n in counts.items() if n]
+    """``name=n`` items, zeros left out; a name (a status the server sent) is escaped."""
+    shown = [f"{visible(name)}={n}" for name, n in counts.items() if n]
     return ", ".join(shown) if shown else "nothing"
 
 
@@ -92,8 +122,9 @@ def terminal_columns(stream: TextIO | None) -> int:
 
 def fit_counts(counts: Mapping[str, int], room: int) -> str:
     """``name=n`` items (zeros left out), in order, as many as fit in ``room`` columns,
-    with ``...`` after them when some were left out (nothing rather than ``...`` alone)."""
-    items = [f"{name}={n}" for name, n in counts.items() if n]
+    with ``...`` after them when some were left out (nothing rather than ``...`` alone).
+    A name (a status the server sent) is escaped."""
+    items = [f"{visible(name)}={n}" for name, n in counts.items() if n]
     for keep in range(len(items), 0, -1):
         text = ", ".join(items[:keep] if keep == len(items) else [*items[:keep], "..."])
         if len(text) <= room:
@@ -247,6 +278,9 @@ class Interrupts:
     def install(self) -> None:
         for signum in _STOP_SIGNALS:
             self._install(signum)
+        if _Noted.sigterm:  # it came as the loop started: the job is stopped before it starts
+            _Noted.sigterm = False
+            self._on_signal(signal.SIGTERM)
 
     def _install(self, signum: signal.Signals) -> None:
         loop = asyncio.get_running_loop()
@@ -334,8 +368,13 @@ async def _with_interrupts(command: Callable[[Interrupts], Coroutine[Any, Any, i
 
 def run_command(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
     """Run ``command`` in a new event loop, with Ctrl-C and SIGTERM turned into the
-    cancellation of the job it runs (see :class:`Interrupts`)."""
-    return asyncio.run(_with_interrupts(command))
+    cancellation of the job it runs (see :class:`Interrupts`).
+
+    A SIGTERM while the loop winds down, the command's work done, changes nothing."""
+    try:
+        return asyncio.run(_with_interrupts(command))
+    finally:
+        _Noted.sigterm = False
 
 
 # --------------------------------------------------------------------------- summaries

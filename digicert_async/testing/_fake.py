@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import copy
-import dataclasses
 import functools
 import hmac
-import json
 import math
 import random
 import secrets
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -33,10 +29,19 @@ from . import (
     _requests,
     _subaccounts,
 )
-from ._downloads import FileBody
+from ._answers import (
+    INVALID_KEY,
+    REFUSALS,
+    Injection,
+    Outcome,
+    json_response,
+    refusal,
+    spoiled,
+    too_many_requests,
+)
+from ._log import DEFAULT_MAX_LOGGED_BYTES, DEFAULT_MAX_LOGGED_REQUESTS, RequestLog
 from ._routing import (
     API_ROOT,
-    Answer,
     Call,
     Endpoint,
     Routes,
@@ -65,31 +70,6 @@ listed here."""
 DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
 """DigiCert's documented windows: 100 requests per 5 seconds and 1000 per 3 minutes."""
 
-RATE_LIMIT_BODY = {
-    "errors": [
-        {
-            "code": "request_limit_exceeded",
-            "message": "Service unavailable, please limit request volume",
-        }
-    ]
-}
-_INVALID_KEY = ("access_denied|access_denied_invalid_key", "The API key is missing or invalid.")
-_INTERNAL_ERROR = ("internal_error", "An unexpected error occurred. Please try again later.")
-_HTML_503 = (
-    "<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
-    "<h1>Service Temporarily Unavailable</h1><p>The server is down for maintenance.</p>"
-    "</body></html>"
-)
-_HTML_502 = (
-    "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>"
-    "<p>The proxy server received an invalid response from an upstream server.</p>"
-    "</body></html>"
-)
-_MALFORMED_BODY = b'{"id": ,}'
-_REFUSALS = frozenset(
-    {Fault.SERVICE_UNAVAILABLE_HTML, Fault.INTERNAL_ERROR, Fault.BAD_GATEWAY, Fault.RATE_LIMITED}
-)
-
 
 class _Limiter:
     """Rolling windows counted on arrival, and the block that follows an excess."""
@@ -113,52 +93,16 @@ class _Limiter:
         return None
 
 
-@dataclass
-class _Injection:
-    fault: Fault
-    remaining: int
-    method: str | None
-    path_contains: str | None
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return self.path_contains is None or self.path_contains in path
-
-
-@dataclass
-class _Outcome:
-    response: web.StreamResponse | None  # None: close the connection without an answer
-    applied: bool = False
-    fault: Fault | None = None
-
-
-def _json_response(answer: Answer) -> web.Response:
-    status, payload = answer
-    if payload is None:
-        return web.Response(status=status)
-    if isinstance(payload, FileBody):  # a certificate file, not JSON
-        return web.Response(status=status, body=payload.data, content_type=payload.content_type)
-    return web.Response(
-        status=status, body=json.dumps(payload).encode(), content_type="application/json"
-    )
-
-
-def _parse_json(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 class FakeCertCentral:
     """A stateful fake of DigiCert's CertCentral Services API v2 on a loopback port.
 
     Use it as an async context manager (or call ``start``/``close``); point a client at
-    ``base_url`` with ``api_key``. Every request is recorded in ``requests``. Rate limits follow
-    DigiCert's rolling windows by default; pass ``rate_limits=None`` to switch them off.
+    ``base_url`` with ``api_key``. Every request is recorded in ``requests``: the latest
+    ``max_logged_requests`` (100,000) of them, holding at most ``max_logged_bytes`` (64 MiB)
+    of bodies, headers, paths and queries; past either bound the oldest are dropped. A
+    request without the right key is recorded without its body, which is never read.
+    Rate limits follow DigiCert's rolling windows by default; pass ``rate_limits=None``
+    to switch them off.
     Faults are injected at random (``fault_rate`` over ``fault_kinds``, reproducible with
     ``seed``) or scheduled with ``inject``.
 
@@ -196,6 +140,8 @@ class FakeCertCentral:
         realtime: bool = False,
         intermediates: int = 1,
         cross_signed: bool = False,
+        max_logged_requests: int = DEFAULT_MAX_LOGGED_REQUESTS,
+        max_logged_bytes: int = DEFAULT_MAX_LOGGED_BYTES,
     ) -> None:
         if api_key is not None and api_key == "":
             raise ValueError("api_key must not be empty")
@@ -232,10 +178,8 @@ class FakeCertCentral:
             cross_signed=cross_signed,
         )
         self._store.seed(orders)
-        self._injections: list[_Injection] = []
-        self._requests: list[RecordedRequest] = []
-        self._dropped = 0  # records removed by clear_requests, to place updates correctly
-        self._admitted: list[float] = []
+        self._injections: list[Injection] = []
+        self._log = RequestLog(max_logged_requests, max_logged_bytes)
         self._rate_limited = 0
         self._endpoints: dict[web.AbstractRoute, Endpoint] = {}
         self._runner: web.AppRunner | None = None
@@ -299,14 +243,19 @@ class FakeCertCentral:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received since the last ``clear_requests``, in arrival order."""
-        return list(self._requests)
+        """Every request received since the last ``clear_requests``, in arrival order
+        (the latest ``max_logged_requests``, within ``max_logged_bytes``)."""
+        return self._log.records
+
+    @property
+    def requests_received(self) -> int:
+        """How many requests arrived since the fake started, those the log dropped or
+        ``clear_requests`` forgot included."""
+        return self._log.received
 
     def clear_requests(self) -> None:
         """Forget the recorded requests (and the arrivals behind ``max_in_window``)."""
-        self._dropped += len(self._requests)
-        self._requests.clear()
-        self._admitted.clear()
+        self._log.clear()
 
     @property
     def rate_limited_count(self) -> int:
@@ -315,12 +264,7 @@ class FakeCertCentral:
 
     def max_in_window(self, seconds: float) -> int:
         """Most requests admitted past the rate limiter within any ``seconds`` long span."""
-        times = self._admitted
-        best = 0
-        for end_index, end in enumerate(times):
-            start_index = bisect.bisect_right(times, end - seconds, 0, end_index)
-            best = max(best, end_index - start_index + 1)
-        return best
+        return self._log.max_in_window(seconds)
 
     # ------------------------------------------------------------------ state helpers
 
@@ -430,7 +374,7 @@ class FakeCertCentral:
         if times < 1:
             raise ValueError("times must be >= 1")
         self._injections.append(
-            _Injection(Fault(fault), times, method.upper() if method else None, path_contains)
+            Injection(Fault(fault), times, method.upper() if method else None, path_contains)
         )
 
     def _pick_fault(self, method: str, path: str) -> Fault | None:
@@ -475,8 +419,15 @@ class FakeCertCentral:
     async def _serve(
         self, endpoint: Endpoint, request: web.Request, params: Mapping[str, str] | None = None
     ) -> web.StreamResponse:
-        """Every request passes here: it is recorded, then answered by ``_respond``."""
-        body = await request.read()
+        """Every request passes here: it is recorded, then answered by ``_respond``.
+
+        The key is checked before the body is read: a request without it is answered
+        (and recorded) without its body ever being held."""
+        key = request.headers.get("X-DC-DEVKEY", "")
+        authorized = hmac.compare_digest(
+            key.encode("utf-8", "surrogateescape"), self.api_key.encode("utf-8")
+        )
+        body = await request.read() if authorized else b""
         arrived = time.monotonic()
         record = RecordedRequest(
             method=request.method,
@@ -484,12 +435,10 @@ class FakeCertCentral:
             query=request.query,
             headers=request.headers,
             body=body,
-            json=_parse_json(body),
             time=arrived,
         )
-        position = self._dropped + len(self._requests)
-        self._requests.append(record)
-        outcome = _Outcome(None)
+        ticket = self._log.add(record)
+        outcome = Outcome(None)
         status: int | None = None
         try:
             call = Call(
@@ -499,18 +448,16 @@ class FakeCertCentral:
                 request.query,
                 body,
             )
-            outcome = await self._respond(request, call, arrived, endpoint)
+            outcome = await self._respond(call, arrived, endpoint, authorized=authorized)
             if outcome.response is not None:
                 status = outcome.response.status
         except Exception:
             status = 500
             raise
         finally:
-            index = position - self._dropped
-            if 0 <= index < len(self._requests):
-                self._requests[index] = dataclasses.replace(
-                    record, answered_status=status, applied=outcome.applied, fault=outcome.fault
-                )
+            self._log.settle(
+                ticket, answered_status=status, applied=outcome.applied, fault=outcome.fault
+            )
         if outcome.response is None:
             if request.transport is not None:
                 request.transport.close()
@@ -518,72 +465,34 @@ class FakeCertCentral:
         return outcome.response
 
     async def _respond(
-        self, request: web.Request, call: Call, arrived: float, endpoint: Endpoint
-    ) -> _Outcome:
-        key = request.headers.get("X-DC-DEVKEY", "")
-        if not hmac.compare_digest(
-            key.encode("utf-8", "surrogateescape"), self.api_key.encode("utf-8")
-        ):
-            return _Outcome(_json_response(error(403, _INVALID_KEY)))
+        self, call: Call, arrived: float, endpoint: Endpoint, *, authorized: bool
+    ) -> Outcome:
+        if not authorized:
+            return Outcome(json_response(error(403, INVALID_KEY)))
 
         if self._limiter is not None:
             blocked_for = self._limiter.admit(arrived)
             if blocked_for is not None:
                 self._rate_limited += 1
-                return _Outcome(self._too_many_requests(blocked_for))
-        self._admitted.append(arrived)
+                return Outcome(too_many_requests(blocked_for, retry_after=self.retry_after))
+        self._log.admitted(arrived)
 
         fault = self._pick_fault(call.method, call.path)
-        if fault in _REFUSALS:
-            return _Outcome(self._refusal(fault), fault=fault)
+        if fault is not None and fault in REFUSALS:
+            return Outcome(refusal(fault, retry_after=self.retry_after), fault=fault)
         if fault is Fault.RESET_BEFORE:
-            return _Outcome(None, fault=fault)
+            return Outcome(None, fault=fault)
 
         self._store.tick()  # what fell due on the lifecycle clock happens first
         status, payload = run_endpoint(endpoint, self._store, call)
         applied = 200 <= status < 300
 
         if fault is Fault.RESET_AFTER:
-            return _Outcome(None, applied, fault)
+            return Outcome(None, applied, fault)
         if fault is Fault.SLOW:
             await self._pause(self.slow_seconds)
-        # Body faults spoil the body, never the verdict: an error stays an error, and a
-        # 204 becomes a 200 so that there is a body to spoil.
-        spoiled_status = 200 if status == 204 else status
-        if fault is Fault.TRUNCATED_JSON and isinstance(payload, FileBody):
-            response = web.Response(
-                status=spoiled_status,
-                body=payload.data[: len(payload.data) // 2],
-                content_type=payload.content_type,
-            )
-            return _Outcome(response, applied, fault)
-        if fault is Fault.TRUNCATED_JSON:
-            text = json.dumps(payload if payload is not None else {"status": "ok"}).encode()
-            response = web.Response(
-                status=spoiled_status, body=text[: len(text) // 2], content_type="application/json"
-            )
-            return _Outcome(response, applied, fault)
-        if fault is Fault.MALFORMED_JSON:
-            response = web.Response(
-                status=spoiled_status, body=_MALFORMED_BODY, content_type="application/json"
-            )
-            return _Outcome(response, applied, fault)
-        return _Outcome(_json_response((status, payload)), applied, fault)
-
-    def _too_many_requests(self, blocked_for: float) -> web.Response:
-        response = _json_response((429, RATE_LIMIT_BODY))
-        if self.retry_after:
-            response.headers["Retry-After"] = str(max(1, math.ceil(blocked_for)))
-        return response
-
-    def _refusal(self, fault: Fault | None) -> web.Response:
-        if fault is Fault.RATE_LIMITED:
-            return self._too_many_requests(1.0)
-        if fault is Fault.INTERNAL_ERROR:
-            return _json_response(error(500, _INTERNAL_ERROR))
-        if fault is Fault.BAD_GATEWAY:
-            return web.Response(status=502, text=_HTML_502, content_type="text/html")
-        return web.Response(status=503, text=_HTML_503, content_type="text/html")
+        response = spoiled(fault, (status, payload)) or json_response((status, payload))
+        return Outcome(response, applied, fault)
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once when the fake is closing."""

@@ -53,9 +53,15 @@ class Rejected(Exception):
         self.answer: Answer = error(status, *errors)
 
 
+_SHOWN_KEY = 40  # a serial number's 40 hex digits; a longer key is cut in the message
+
+
 def not_found(kind: str, key: object) -> Rejected:
     """DigiCert's 404 for a missing ``kind`` (``not_found|order``, ``not_found|note``...)."""
-    return Rejected(404, (f"not_found|{kind}", f"{kind.capitalize()} {key} was not found."))
+    shown = str(key)
+    if len(shown) > _SHOWN_KEY:
+        shown = shown[:_SHOWN_KEY] + "..."
+    return Rejected(404, (f"not_found|{kind}", f"{kind.capitalize()} {shown} was not found."))
 
 
 _T = TypeVar("_T")
@@ -87,7 +93,7 @@ class Call:
             return {}
         try:
             data = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the stack
             raise Rejected(400, ("invalid_json", "The request body is not valid JSON.")) from None
         if not isinstance(data, dict):
             raise Rejected(400, ("invalid_json", "The request body must be a JSON object."))
@@ -173,9 +179,22 @@ class Routes:
         return self.route("PUT", path)
 
 
+MAX_ID_DIGITS = 20
+"""No object of the account has a longer id: a longer ``{..._id}`` names nothing (and
+Python's ``int()`` refuses strings past 4,300 digits)."""
+
+
+def _check_ids(call: Call) -> None:
+    """A 404 ``not_found|<kind>`` for a ``{<kind>_id}`` too long to be anything's id."""
+    for name, value in call.params.items():
+        if name.endswith("_id") and len(value) > MAX_ID_DIGITS:
+            raise not_found(name.removesuffix("_id"), value)
+
+
 def run_endpoint(endpoint: Endpoint, store: OrderStore, call: Call) -> Answer:
     """Run one endpoint; a ``Rejected`` becomes its error answer."""
     try:
+        _check_ids(call)
         return endpoint(store, call)
     except Rejected as rejected:
         return rejected.answer

@@ -739,7 +739,7 @@ class OrderStore:
 
     def find_certificate(self, identifier: str) -> StoredCertificate | None:
         """A certificate by its id (digits) or its serial number (hex, any case)."""
-        if identifier.isdigit():
+        if identifier.isdigit() and len(identifier) <= 20:  # longer: no id, maybe a serial
             found = self.certificates.get(int(identifier))
             if found is not None:
                 return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,10 +59,21 @@ class RecordedRequest:
     headers: CIMultiDictProxy[str]
     """Request headers; lookups are case-insensitive."""
     body: bytes
-    json: Any
-    """The body parsed as JSON, or ``None`` when it is empty or not JSON."""
+    """The body as received; empty for a request refused for its key (never read)."""
     time: float
     """``time.monotonic()`` when the request was received."""
     answered_status: int | None = None
     applied: bool = False
     fault: Fault | None = None
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when it is empty or not JSON (or nested
+        deeper than the stack). Parsed on each read: the log keeps only the bytes, whose
+        size it bounds, not what they parse into (many times larger for some bodies)."""
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, RecursionError):
+            return None
