@@ -110,10 +110,12 @@ def sample(format_type: str) -> bytes:
 
 
 def a_zip(**files: str) -> bytes:
+    """A ZIP of the files, the same bytes at every run: its entries carry a fixed time, so a
+    test id made from it is the same in every pytest-xdist worker."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, text in files.items():
-            archive.writestr(name, text)
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 
