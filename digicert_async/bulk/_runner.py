@@ -12,7 +12,9 @@ requests were in flight when the job was cut short. The runner does the rest:
 - streaming: :meth:`JobRunner.stream` yields each result as it completes;
 - accounting: each id is run once (duplicates are counted, not run) and gets exactly one
   result; an id cut short before anything of it reached the wire counts as never
-  started, since the server saw nothing of it.
+  started, since the server saw nothing of it;
+- reach: the calls of each id run inside :func:`~._common.call_in_job`, so a job whose
+  first calls cannot connect at all is stopped by :func:`~._common.stops_a_job`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Generic, TypeVar
 
 from .._errors import DigiCertError
-from .._pipeline import CallRecord, record_call
-from ._common import logger
+from .._pipeline import CallRecord
+from ._common import Reach, call_in_job, logger
 
 __all__ = ["Cut", "Deadline", "DeadlineReached", "JobRunner", "unique_ids"]
 
@@ -108,6 +110,9 @@ class JobRunner(Generic[R]):
     names the job in the log (``bulk cancel: ...``); without it the runner logs nothing,
     and ``summary()`` gives the counts the final log line shows.
 
+    ``reach`` is what the job has learned of the server (a job made of several runs,
+    the poll, passes its own); the rule it keeps stops a job that cannot connect at all.
+
     A runner runs once, either by :meth:`run` or by :meth:`stream`.
     """
 
@@ -123,8 +128,10 @@ class JobRunner(Generic[R]):
         keep_results: bool = True,
         name: str | None = None,
         summary: Callable[[], str] | None = None,
+        reach: Reach | None = None,
     ) -> None:
         self.ids, self.duplicates = unique_ids(ids)
+        self.reach = reach if reach is not None else Reach()
         self.stopped_by: DigiCertError | None = None
         self.timed_out = False  # the deadline passed with some id not done
         self._attempt = attempt
@@ -175,7 +182,7 @@ class JobRunner(Generic[R]):
                 if deadline.passed:
                     self.timed_out = True
                     return
-                with record_call() as call:
+                with call_in_job(self.reach) as call:
                     try:
                         result = await self._attempt(item_id, call)
                     except asyncio.CancelledError:
