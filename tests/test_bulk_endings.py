@@ -4,8 +4,10 @@ whose server cannot be reached stops and names the cause, a failed cancel names 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -245,3 +247,14 @@ async def test_a_cancel_whose_read_back_fails_too_names_the_put(still: FakeCertC
     assert isinstance(result.error, dc.BadRequestError) and result.error.method == "PUT"
     assert result.to_json()["error"].startswith("BadRequestError: PUT ")
 
+
+def test_the_readme_table_is_the_code_table() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| status | may still become |") :].split("\n\n", 1)[0]
+    documented: dict[str, frozenset[str]] = {}
+    for row in table.splitlines()[2:]:
+        statuses, later = (cell.strip() for cell in row.strip("|").split("|"))
+        moves = frozenset() if later == "nothing" else frozenset(re.findall(r"`(\w+)`", later))
+        for status in re.findall(r"`(\w+)`", statuses):
+            documented[status] = moves
+    assert documented == dict(LATER_STATUSES)
