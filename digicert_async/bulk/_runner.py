@@ -102,7 +102,8 @@ class JobRunner(Generic[R]):
     flight gets ``cut_short(id, cut)``.
 
     ``attempt`` calls :meth:`stop` when an error would fail every id alike: no id
-    starts after that (those in flight finish), and :attr:`stopped_by` holds the error.
+    starts after that, those in flight with a request sent finish (the others are cut
+    short as never started), and :attr:`stopped_by` holds the error.
 
     The ids are taken as given (the job checks them first). ``deadline`` is in seconds
     from when the run starts. With ``keep_results=False`` results are only streamed,
@@ -144,10 +145,18 @@ class JobRunner(Generic[R]):
         self._summary = summary
         self._queue: asyncio.Queue[R] | None = None
         self._started = False
+        self._calls: dict[asyncio.Task[None], CallRecord] = {}  # each worker's id in hand
 
     def stop(self, error: DigiCertError) -> None:
-        """Start no more ids: ``error`` would fail every one of them alike."""
+        """Start no more ids: ``error`` would fail every one of them alike. The ids in
+        flight none of whose requests has reached the wire yet (waiting for a slot, or
+        for a retry after failing to connect) are cut short too, as never started; those
+        with a request sent finish."""
         self.stopped_by = error
+        me = asyncio.current_task()
+        for task, call in list(self._calls.items()):
+            if task is not me and call.sends == 0 and not call.in_flight:
+                task.cancel()
 
     def results(self) -> list[R]:
         """Every id's result as of now, in input order (valid at any time, also after
@@ -176,6 +185,8 @@ class JobRunner(Generic[R]):
         cut = Cut.INTERRUPTED  # what cancelling a worker means, unless the deadline did it
 
         async def worker() -> None:
+            me = asyncio.current_task()
+            assert me is not None
             for item_id in pending:
                 if self.stopped_by is not None:
                     return
@@ -183,6 +194,7 @@ class JobRunner(Generic[R]):
                     self.timed_out = True
                     return
                 with call_in_job(self.reach) as call:
+                    self._calls[me] = call
                     try:
                         result = await self._attempt(item_id, call)
                     except asyncio.CancelledError:
@@ -191,6 +203,8 @@ class JobRunner(Generic[R]):
                         else:
                             self._deliver(item_id, self._cut_short(item_id, cut))
                         raise
+                    finally:
+                        del self._calls[me]
                 self._deliver(item_id, result)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(self._concurrency)]
@@ -207,7 +221,8 @@ class JobRunner(Generic[R]):
                 cut = Cut.DEADLINE
                 self.timed_out = True
             for task in done:
-                task.result()
+                if not task.cancelled():  # stop() cancels workers that had sent nothing
+                    task.result()
         finally:
             for task in workers:
                 task.cancel()
