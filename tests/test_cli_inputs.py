@@ -56,7 +56,7 @@ def test_plain_ids_and_every_commands_json_lines_are_read_alike(tmp_path: Path) 
             {"order_id": 6, "status": "pending", "previous_status": None},  # poll's lines
             {"order_id": 6, "status": "issued", "previous_status": "pending"},
             {"order_id": 7, "outcome": "canceled", "status": "canceled"},  # cancel's
-            {"order_id": 8, "outcome": "reissued", "request_id": 1},  # reissue's
+            {"order_id": 8, "outcome": "reissued", "replaced_certificate": {"id": 3}},
             {"order_id": 9, "outcome": "failed", "error": "BadRequestError: ..."},
             {"order_id": 10, "outcome": "not_reissuable", "status": "pending"},
             {"order_id": 11, "outcome": "downloaded", "path": "certs/11.pem", "bytes": 9},
@@ -70,7 +70,7 @@ def test_plain_ids_and_every_commands_json_lines_are_read_alike(tmp_path: Path) 
     followed = read_orders(str(source), follow=True)
     assert followed.ids == [5, 5, 6, 7, 8, 11, 12]
     assert followed.skipped == {"failed": 1, "not_reissuable": 1}
-    assert followed.fields[8]["request_id"] == 1
+    assert followed.replaced == {8: {"id": 3}}  # the certificate its reissue replaces
 
 
 def test_an_order_skipped_on_one_line_but_given_on_another_is_taken(tmp_path: Path) -> None:

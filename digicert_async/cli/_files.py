@@ -44,6 +44,7 @@ __all__ = [
     "NOTHING_DONE",
     "InputLine",
     "Orders",
+    "Problems",
     "parse_ids",
     "parse_lines",
     "parse_reissue_lines",
@@ -52,7 +53,6 @@ __all__ = [
     "read_orders",
     "read_regular_file",
     "read_reissue_input",
-    "replaced_certificates",
     "say_skipped",
     "write_file_atomically",
     "write_resume_file",
@@ -115,11 +115,11 @@ def read_regular_file(path: str, limit: int) -> bytes:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        with open(descriptor, "rb", closefd=True) as handle:
-            mode = os.fstat(descriptor).st_mode
-            if not stat.S_ISREG(mode):
-                raise UsageError(f"cannot read {path}: {_kind(mode)}, not a regular file")
-            if os.fstat(descriptor).st_size > limit:
+        with open(descriptor, "rb") as handle:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"cannot read {path}: {_kind(info.st_mode)}, not a regular file")
+            if info.st_size > limit:
                 raise _too_big(path, limit)
             data = handle.read(limit + 1)
     except OSError as exc:
@@ -221,16 +221,35 @@ def _plain_id(text: str) -> int | str:
     return f"{shown!r} is not an order id (a positive integer, at most {_MAX_ID_DIGITS} digits)"
 
 
-Problems = list[tuple[int, str]]  # (line number, message)
+class Problems:
+    """The bad lines of an input, in the order they were found: the first few messages
+    (what is shown) and how many there were in all (nothing more is kept)."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.shown) < _MAX_REPORTED_BAD_LINES:
+            self.shown.append(message)
+
+    def refuse(self) -> None:
+        """One :class:`UsageError` naming the first few, if there were any."""
+        if not self.count:
+            return
+        text = "\n".join(self.shown)
+        if self.count > len(self.shown):
+            text += f"\n... and {self.count - len(self.shown)} more bad lines"
+        raise UsageError(text + "\nnothing was sent")
 
 
 def parse_lines(
-    lines: Iterable[str], source: str, *, json_only: bool = False
-) -> tuple[list[InputLine], Problems]:
-    """Every order line of ``lines`` (see the module's rules), and the bad ones. A BOM
-    before the first line is ignored. With ``json_only`` a plain line is a bad one."""
-    parsed: list[InputLine] = []
-    bad: Problems = []
+    lines: Iterable[str], source: str, problems: Problems, *, json_only: bool = False
+) -> Iterator[InputLine]:
+    """Each order line of ``lines`` (see the module's rules) as it comes; the bad ones go
+    to ``problems``. A BOM before the first line is ignored. With ``json_only`` a plain
+    line is a bad one."""
     for number, raw in enumerate(lines, start=1):
         text = (raw.removeprefix(_BOM) if number == 1 else raw).strip()
         if not text or text.startswith("#"):
@@ -239,33 +258,21 @@ def parse_lines(
         if text.startswith("{"):
             fields = _json_line(text)
             if isinstance(fields, str):
-                bad.append((number, f"{where}: {fields}"))
+                problems.add(f"{where}: {fields}")
                 continue
             order_id = _order_id(fields.get("order_id"))
             if order_id is None:
-                bad.append((number, f"{where}: order_id is not a positive whole number"))
+                problems.add(f"{where}: order_id is not a positive whole number")
             else:
-                parsed.append(InputLine(number, order_id, fields))
+                yield InputLine(number, order_id, fields)
         elif json_only:
-            bad.append((number, f"{where}: not a JSON object"))
+            problems.add(f"{where}: not a JSON object")
         else:
             found = _plain_id(text.split("#", 1)[0].strip())
             if isinstance(found, str):
-                bad.append((number, f"{where}: {found}"))
+                problems.add(f"{where}: {found}")
             else:
-                parsed.append(InputLine(number, found))
-    return parsed, bad
-
-
-def _refuse(bad: Problems) -> None:
-    """One :class:`UsageError` naming the first few problems (by line), if any."""
-    if not bad:
-        return
-    messages = [message for _, message in sorted(bad)]
-    text = "\n".join(messages[:_MAX_REPORTED_BAD_LINES])
-    if len(messages) > _MAX_REPORTED_BAD_LINES:
-        text += f"\n... and {len(messages) - _MAX_REPORTED_BAD_LINES} more bad lines"
-    raise UsageError(text + "\nnothing was sent")
+                yield InputLine(number, found)
 
 
 # --------------------------------------------------------------------------- orders
@@ -273,33 +280,37 @@ def _refuse(bad: Problems) -> None:
 
 @attrs.frozen
 class Orders:
-    """The orders a command takes from its input: ``ids`` in input order, the JSON
-    object each was taken from (``fields``, for orders given by JSON lines), and how
+    """The orders a command takes from its input: ``ids`` in input order; for those a
+    ``reissue`` line gave, the certificate their reissue replaces (``replaced``); and how
     many orders were skipped for each outcome their line reports (``skipped``)."""
 
     ids: list[int]
-    fields: Mapping[int, Mapping[str, Any]]
+    replaced: Mapping[int, Mapping[str, Any]]
     skipped: Mapping[str, int]
 
 
 def _take(lines: Iterable[InputLine], *, follow: bool) -> Orders:
     ids: list[int] = []
-    fields: dict[int, Mapping[str, Any]] = {}
+    taken: set[int] = set()  # the orders given by JSON lines so far
+    replaced: dict[int, Mapping[str, Any]] = {}
     skipped: dict[int, str] = {}
     for line in lines:
         if line.fields is None:  # a plain id, as given: a repeat is the job's duplicate
             ids.append(line.order_id)
             continue
-        if line.order_id in fields:  # one order, several lines (poll's, say): once
+        if line.order_id in taken:  # one order, several lines (poll's, say): once
             continue
         outcome = line.fields.get("outcome")
         if follow and isinstance(outcome, str) and outcome in NOTHING_DONE:
             skipped.setdefault(line.order_id, outcome)
             continue
         skipped.pop(line.order_id, None)
-        fields[line.order_id] = line.fields
+        taken.add(line.order_id)
         ids.append(line.order_id)
-    return Orders(ids, fields, dict(Counter(skipped.values())))
+        previous = line.fields.get("replaced_certificate")
+        if isinstance(previous, dict) and previous:
+            replaced[line.order_id] = previous
+    return Orders(ids, replaced, dict(Counter(skipped.values())))
 
 
 def say_skipped(command: str, orders: Orders) -> None:
@@ -316,9 +327,10 @@ def say_skipped(command: str, orders: Orders) -> None:
 def parse_ids(lines: Iterable[str], source: str) -> list[int]:
     """Every order id of ``lines`` (plain ids, or any command's JSON lines); a
     :class:`UsageError` naming the bad lines (the first few of them)."""
-    parsed, bad = parse_lines(lines, source)
-    _refuse(bad)
-    return _take(parsed, follow=False).ids
+    problems = Problems()
+    orders = _take(parse_lines(lines, source, problems), follow=False)
+    problems.refuse()
+    return orders.ids
 
 
 def read_orders(source: str | None, *, follow: bool) -> Orders:
@@ -326,19 +338,10 @@ def read_orders(source: str | None, *, follow: bool) -> Orders:
     ``follow`` those whose line does not report that nothing was done to them (``poll``,
     ``download``: see :data:`NOTHING_DONE`)."""
     text, where = read_text(source, _NO_IDS)
-    parsed, bad = parse_lines(_lines(text), where)
-    _refuse(bad)
-    return _take(parsed, follow=follow)
-
-
-def replaced_certificates(orders: Orders) -> dict[int, Mapping[str, Any]]:
-    """For each order a ``reissue`` line gave, the certificate its reissue replaces."""
-    replaced: dict[int, Mapping[str, Any]] = {}
-    for order_id, fields in orders.fields.items():
-        previous = fields.get("replaced_certificate")
-        if isinstance(previous, dict) and previous:
-            replaced[order_id] = previous
-    return replaced
+    problems = Problems()
+    orders = _take(parse_lines(_lines(text), where, problems), follow=follow)
+    problems.refuse()
+    return orders
 
 
 def read_ids(source: str | None) -> list[int]:
@@ -354,23 +357,21 @@ def parse_reissue_lines(lines: Iterable[str], source: str) -> dict[int, str]:
     (other keys ignored, so the command's own lines can be fed back). A bad line, or an
     order given twice, is a :class:`UsageError` naming it. The CSRs themselves are
     checked by the job, before anything is sent."""
-    parsed, bad = parse_lines(lines, source, json_only=True)
+    problems = Problems()
     csrs: dict[int, str] = {}
     first_line: dict[int, int] = {}
-    for line in parsed:
+    for line in parse_lines(lines, source, problems, json_only=True):
         csr = (line.fields or {}).get("csr")
         where = f"{source} line {line.number}"
         if not isinstance(csr, str):
-            bad.append((line.number, f"{where}: csr is missing or not a string"))
+            problems.add(f"{where}: csr is missing or not a string")
         elif line.order_id in csrs:
             given = first_line[line.order_id]
-            bad.append(
-                (line.number, f"{where}: order {line.order_id} was given already (line {given})")
-            )
+            problems.add(f"{where}: order {line.order_id} was given already (line {given})")
         else:
             csrs[line.order_id] = csr
             first_line[line.order_id] = line.number
-    _refuse(bad)
+    problems.refuse()
     return csrs
 
 
@@ -397,7 +398,7 @@ def read_csr_directory(directory: str) -> dict[int, str]:
     home = os.path.realpath(directory)
     csrs: dict[int, str] = {}
     files: dict[int, list[str]] = {}
-    bad: Problems = []
+    problems = Problems()
     total = 0
     for name in names:
         if not name.endswith(".csr"):
@@ -405,17 +406,17 @@ def read_csr_directory(directory: str) -> dict[int, str]:
         path = os.path.join(directory, name)
         match = _CSR_FILE.fullmatch(name)
         if match is None or int(match.group(1)) == 0:
-            bad.append((0, f"{path}: not named <order_id>.csr"))
+            problems.add(f"{path}: not named <order_id>.csr")
             continue
         target = os.path.realpath(path)
         if not _inside(target, home):
-            bad.append((0, f"{path}: a symlink out of {directory} (to {target}): refused"))
+            problems.add(f"{path}: a symlink out of {directory} (to {target}): refused")
             continue
         try:
             data = read_regular_file(target, MAX_CSR_FILE_BYTES)
             text = _decode(data, path)
         except UsageError as exc:
-            bad.append((0, str(exc)))
+            problems.add(str(exc))
             continue
         total += len(data)
         if total > MAX_INPUT_BYTES:
@@ -425,8 +426,8 @@ def read_csr_directory(directory: str) -> dict[int, str]:
         csrs[order_id] = text
     for order_id, paths in files.items():
         if len(paths) > 1:
-            bad.append((0, f"order {order_id} is given by {len(paths)} files: {', '.join(paths)}"))
-    _refuse(bad)
+            problems.add(f"order {order_id} is given by {len(paths)} files: {', '.join(paths)}")
+    problems.refuse()
     if not csrs:
         raise UsageError(f"no <order_id>.csr files in {directory}; nothing was sent")
     return csrs

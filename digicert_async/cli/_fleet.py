@@ -36,7 +36,6 @@ from ._commands import Ending, JobCommand, PollCommand, api_key_from_env, job_su
 from ._files import (
     read_orders,
     read_reissue_input,
-    replaced_certificates,
     say_skipped,
     write_file_atomically,
 )
@@ -381,7 +380,7 @@ class PollDownloadCommand(PollCommand):
         orders = read_orders(args.ids_file, follow=True)
         Downloads.prepare(args.then_download)
         say_skipped("poll", orders)
-        return cls(args, orders.ids, replaced_certificates(orders))
+        return cls(args, orders.ids, orders.replaced)
 
     def start(self, client: CertCentralClient) -> AsyncIterator[Any]:
         return self._poll_then_download(client, super().start(client))
