@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digicert_async.cli import API_KEY_ENV, _files, main
 from digicert_async.cli._files import (
@@ -244,3 +246,16 @@ def test_the_readme_states_the_limits_the_code_keeps() -> None:
     assert f"at most {MAX_INPUT_BYTES // 2**20} MiB either way" in readme
     assert f"holds at most {MAX_CSR_FILE_BYTES // 2**10} KiB" in readme
     assert MAX_CSR_FILE_BYTES % 2**10 == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="ab\n\r\u2028{}", max_size=40), chunk=st.integers(1, 8))
+def test_lines_come_in_chunks_as_one_split_would_give_them(text: str, chunk: int) -> None:
+    original = _files._CHUNK
+    _files._CHUNK = chunk  # not monkeypatch: a hypothesis test runs many examples
+    try:
+        lines = list(_files._lines(text))
+    finally:
+        _files._CHUNK = original
+    parts = text.split("\n")  # only newlines split a line: a JSON string may hold \u2028
+    assert lines == parts or [*lines, ""] == parts  # a last empty line may be left out
