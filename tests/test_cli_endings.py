@@ -3,12 +3,14 @@ that cannot be reached, a route error; and -v / --debug puts the library's log o
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
 import pytest
 
 from digicert_async.cli._parser import build_parser
+from digicert_async.cli._verbose import level_for, logging_to_stderr
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_bulk_endings import _closed_port_url
@@ -137,3 +139,26 @@ async def test_v_and_debug_put_the_librarys_log_on_stderr_never_the_key(
     assert fake.api_key not in run.stderr  # (run_cli checks stdout and stderr too)
     if "DEBUG" in levels:
         assert f"GET {fake.base_url}/order/certificate" in run.stderr
+
+
+def test_logging_to_stderr_sets_the_level_asked_for_and_puts_the_logger_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert [level_for(n) for n in (0, 1, 2, 3)] == [None, logging.INFO, logging.DEBUG, 10]
+    library = logging.getLogger("digicert_async")
+    before = (library.level, list(library.handlers))
+    with logging_to_stderr(0):
+        assert (library.level, library.handlers) == before  # nothing asked: nothing changes
+        logging.getLogger("digicert_async.bulk").warning("unheard")
+    with logging_to_stderr(1):
+        assert library.level == logging.INFO
+        logging.getLogger("digicert_async.bulk").info("heard")
+        logging.getLogger("digicert_async").debug("too fine for -v")
+    with logging_to_stderr(2):
+        logging.getLogger("digicert_async").debug("heard at -vv")
+    assert (library.level, library.handlers) == before
+    logging.getLogger("digicert_async").warning("unheard again")
+    err = capsys.readouterr().err
+    assert LOG_LINE.search(err) is not None
+    assert "INFO digicert_async.bulk: heard" in err and "DEBUG digicert_async: heard at -vv" in err
+    assert "unheard" not in err and "too fine" not in err
