@@ -165,6 +165,11 @@ def test_the_reach_rule() -> None:
         call.sends = 1  # a request of the job went on the wire
     with call_in_job(reached):
         assert not any(stops_a_job(error) for error in refused)
+    within = Reach()
+    with call_in_job(within) as call:
+        call.sends = 1  # this call's first attempt went on the wire, its retries did not
+        assert not any(stops_a_job(error) for error in refused)
+        assert within.reached
 
 
 def _closed_port_url() -> str:

@@ -24,6 +24,7 @@ these moves; so ``issued`` is final for ``until={"canceled"}`` but not for
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from typing import Final
 
@@ -48,6 +49,7 @@ LATER_STATUSES: Final[Mapping[str, frozenset[str]]] = {
 DigiCert documents; a status not listed here may become any status."""
 
 
+@functools.cache
 def _reachable(status: str) -> frozenset[str]:
     """Every status an order in ``status`` (a listed one) may ever be in after it."""
     seen: set[str] = set()
@@ -61,14 +63,10 @@ def _reachable(status: str) -> frozenset[str]:
     return frozenset(seen)
 
 
-_EVER_AFTER: Final[Mapping[str, frozenset[str]]] = {s: _reachable(s) for s in LATER_STATUSES}
-
-
 def never_reaches(status: str | None, until: Collection[str]) -> bool:
     """Whether an order in ``status`` is not in ``until`` and can never get there: no
     status of ``until`` is reachable from it. False for a status still in progress, for
     one not listed in :data:`LATER_STATUSES`, and for None (not known yet)."""
-    if status is None or status in until:
+    if status is None or status in until or status not in LATER_STATUSES:
         return False
-    later = _EVER_AFTER.get(status)
-    return later is not None and later.isdisjoint(until)
+    return _reachable(status).isdisjoint(until)
