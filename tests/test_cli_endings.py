@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from digicert_async.cli._verbose import level_for, logging_to_stderr
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_bulk_endings import _closed_port_url
-from .test_cli import _write, run_cli
+from .test_cli import _run_on_terminal, _write, run_cli
 
 LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) digicert_async", re.M)
 
@@ -162,3 +163,21 @@ def test_logging_to_stderr_sets_the_level_asked_for_and_puts_the_logger_back(
     assert LOG_LINE.search(err) is not None
     assert "INFO digicert_async.bulk: heard" in err and "DEBUG digicert_async: heard at -vv" in err
     assert "unheard" not in err and "too fine" not in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+async def test_with_v_the_log_replaces_the_progress_bar_on_a_terminal(
+    fake: FakeCertCentral,
+) -> None:
+    pytest.importorskip("tqdm")
+    order_id = fake.add_order("pending")
+    fake.inject(Fault.SERVICE_UNAVAILABLE_HTML, times=1, method="PUT")  # a retry to log
+    code, out, terminal = await _run_on_terminal(
+        ["cancel", "--note", "why", "--base-url", fake.base_url, "-v", "-"],
+        api_key=fake.api_key,
+        stdin=f"{order_id}\n",
+    )
+    assert code == 0, terminal
+    assert len(out.splitlines()) == 1
+    assert "WARNING digicert_async" in terminal and "retry 1" in terminal
+    assert "order/s" not in terminal and "%|" not in terminal  # no bar
