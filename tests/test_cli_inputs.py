@@ -18,8 +18,12 @@ from digicert_async.cli import API_KEY_ENV, _files, main
 from digicert_async.cli._files import (
     MAX_CSR_FILE_BYTES,
     MAX_INPUT_BYTES,
+    parse_ids,
+    parse_reissue_lines,
     read_csr_directory,
     read_orders,
+    read_regular_file,
+    read_reissue_input,
 )
 from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral
@@ -259,3 +263,142 @@ def test_lines_come_in_chunks_as_one_split_would_give_them(text: str, chunk: int
         _files._CHUNK = original
     parts = text.split("\n")  # only newlines split a line: a JSON string may hold \u2028
     assert lines == parts or [*lines, ""] == parts  # a last empty line may be left out
+
+
+# --------------------------------------------------------------------------- the reader's edges
+
+
+def test_an_id_is_at_most_twenty_digits_and_bad_lines_are_each_reported() -> None:
+    assert parse_ids(["9" * 20, f"  {'0' * 5}{'9' * 20} # padded"], "f") == [int("9" * 20)] * 2
+    with pytest.raises(UsageError) as caught:
+        parse_ids(["9" * 21, "{nope", "[1]", '{"order_id": 0}', "5"], "f")
+    assert str(caught.value).splitlines() == [
+        f"f line 1: '{'9' * 21}' is not an order id (a positive integer, at most 20 digits)",
+        "f line 2: not a JSON object",
+        "f line 3: '[1]' is not an order id (a positive integer, at most 20 digits)",
+        "f line 4: order_id is not a positive whole number",
+        "nothing was sent",
+    ]
+
+
+def test_five_bad_lines_are_shown_and_the_rest_counted() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_ids(["x"] * 5, "f")
+    assert "more bad lines" not in str(caught.value)
+    with pytest.raises(UsageError) as caught:
+        parse_ids(["{"] * 6 + ["y"] * 2, "f")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "f line 1: not a JSON object" and len(lines) == 7
+    assert lines[-2:] == ["... and 3 more bad lines", "nothing was sent"]
+
+
+def test_ids_take_every_line_and_keep_only_a_replaced_certificate_that_is_one() -> None:
+    rows = [
+        {"order_id": 1, "outcome": "failed"},
+        {"order_id": 2, "outcome": "reissued", "replaced_certificate": "not an object"},
+        {"order_id": 3, "outcome": "reissued", "replaced_certificate": {}},
+    ]
+    assert parse_ids([json.dumps(row) for row in rows], "f") == [1, 2, 3]
+
+
+def test_reissue_lines_name_what_is_wrong_with_each(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_reissue_lines(
+            [
+                json.dumps({"order_id": 1, "csr": CSR}),
+                "2",
+                json.dumps({"order_id": 3}),
+                json.dumps({"order_id": 1, "csr": CSR}),
+            ],
+            "in",
+        )
+    assert str(caught.value).splitlines() == [
+        "in line 2: not a JSON object",
+        "in line 3: csr is missing or not a string",
+        "in line 4: order 1 was given already (line 1)",
+        "nothing was sent",
+    ]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_stdin_is_read_when_piped_as_bytes_or_text_and_refused_from_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_files, "MAX_INPUT_BYTES", 10)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("1\n2\n".encode("utf-16"))))
+    assert read_orders(None, follow=False).ids == [1, 2]  # UTF-16, by its BOM: 10 bytes
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1\n2\n33\n444")))
+    assert read_orders("-", follow=False).ids == [1, 2, 33, 444]  # exactly the limit
+    monkeypatch.setattr(sys, "stdin", io.StringIO("4\n"))  # text only, no bytes under it
+    assert read_orders("-", follow=False).ids == [4]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xff\n")))
+    with pytest.raises(UsageError, match=r"^cannot read stdin: not UTF-8 text"):
+        read_orders("-", follow=False)
+    monkeypatch.setattr(sys, "stdin", _Terminal("5\n"))
+    with pytest.raises(UsageError, match=r"^no order ids: name an IDS_FILE"):
+        read_orders(None, follow=False)
+    with pytest.raises(UsageError, match=r"^no input: name a JSON-lines file"):
+        read_reissue_input(None)
+    assert read_orders("-", follow=False).ids == [5]  # asked for by name: read
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(UsageError, match=r"^no order ids"):
+        read_orders("-", follow=False)
+
+
+def test_a_file_of_exactly_the_limit_is_read_one_byte_more_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_bytes(b"12345\n")
+    assert read_regular_file(str(path), 6) == b"12345\n"
+    with pytest.raises(UsageError, match=r"ids\.txt: more than 5 bytes"):
+        read_regular_file(str(path), 5)
+    with pytest.raises(UsageError, match=r"cannot read .*nope: No such file or directory$"):
+        read_regular_file(str(tmp_path / "nope"), 5)
+    with pytest.raises(UsageError, match=r"a directory, not a regular file"):
+        read_regular_file(str(tmp_path), 5)
+    path.write_bytes(b"\xfe\xff\x00")  # a UTF-16 BOM, then half a character
+    with pytest.raises(UsageError, match=r"cannot read .*ids\.txt: not UTF-8 text"):
+        read_orders(str(path), follow=False)
+
+
+def test_reissue_input_is_a_directory_a_file_or_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "7.csr").write_text(CSR, encoding="utf-8")
+    assert read_reissue_input(str(tmp_path)) == {7: CSR}
+    lines = tmp_path / "in.jsonl"
+    lines.write_text(json.dumps({"order_id": 8, "csr": CSR}) + "\n", encoding="utf-8")
+    assert read_reissue_input(str(lines)) == {8: CSR}
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"order_id": 9, "csr": CSR})))
+    assert read_reissue_input("-") == {9: CSR}
+
+
+def test_what_a_csr_directory_may_not_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match=r"^cannot read .*missing: No such file"):
+        read_csr_directory(str(tmp_path / "missing"))
+    with pytest.raises(UsageError, match=r"^no <order_id>\.csr files in "):
+        read_csr_directory(str(tmp_path))
+    (tmp_path / "notes.txt").write_text("not a CSR, not read", encoding="utf-8")
+    (tmp_path / "0.csr").write_text(CSR, encoding="utf-8")
+    (tmp_path / "web.csr").write_text(CSR, encoding="utf-8")
+    (tmp_path / "5.csr").write_bytes(b"\xff")
+    with pytest.raises(UsageError) as caught:
+        read_csr_directory(str(tmp_path))
+    assert str(caught.value).splitlines() == [
+        f"{tmp_path / '0.csr'}: not named <order_id>.csr",
+        f"cannot read {tmp_path / '5.csr'}: not UTF-8 text (invalid start byte at byte 0)",
+        f"{tmp_path / 'web.csr'}: not named <order_id>.csr",
+        "nothing was sent",
+    ]
+    for name in ("0.csr", "web.csr", "5.csr"):
+        (tmp_path / name).unlink()
+    (tmp_path / "1.csr").write_text("a" * 6, encoding="utf-8")
+    (tmp_path / "2.csr").write_text("b" * 6, encoding="utf-8")
+    monkeypatch.setattr(_files, "MAX_INPUT_BYTES", 12)
+    assert read_csr_directory(str(tmp_path)) == {1: "a" * 6, 2: "b" * 6}  # 12 bytes in all
+    (tmp_path / "3.csr").write_text("c", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"the CSR files of .*: more than 12 bytes"):
+        read_csr_directory(str(tmp_path))

@@ -115,15 +115,17 @@ def read_regular_file(path: str, limit: int) -> bytes:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
-        with open(descriptor, "rb") as handle:
-            info = os.fstat(descriptor)
-            if not stat.S_ISREG(info.st_mode):
-                raise UsageError(f"cannot read {path}: {_kind(info.st_mode)}, not a regular file")
-            if info.st_size > limit:
-                raise _too_big(path, limit)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise UsageError(f"cannot read {path}: {_kind(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise _too_big(path, limit)
+        with open(descriptor, "rb", closefd=False) as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(descriptor)
     if len(data) > limit:
         raise _too_big(path, limit)
     return data
@@ -251,7 +253,12 @@ def parse_lines(
     line is a bad one."""
     for number, raw in enumerate(lines, start=1):
         text = (raw.removeprefix(_BOM) if number == 1 else raw).strip()
-        if text.isdigit() and text.isascii() and 0 < len(text.lstrip("0")) <= _MAX_ID_DIGITS:
+        if (
+            not json_only
+            and text.isdigit()
+            and text.isascii()
+            and 0 < len(text.lstrip("0")) <= _MAX_ID_DIGITS
+        ):
             yield InputLine(number, int(text))  # the common line, taken first
             continue
         if not text or text[0] == "#":
