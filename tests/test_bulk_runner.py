@@ -113,20 +113,25 @@ async def test_stop_starts_no_more_ids_and_lets_those_in_flight_finish() -> None
     finished: list[int] = []
 
     async def attempt(item_id: int, call: CallRecord) -> Seen:
-        if item_id == 3:
+        if item_id == 4:
             job.stop(refusal)
             return Seen(item_id, "refused")
+        if item_id == 1:
+            call.sends = 1  # its request went on the wire
+        elif item_id == 2:
+            call.in_flight = True  # its request is on its way
         await asyncio.sleep(0.05)
         finished.append(item_id)
         return Seen(item_id, "done")
 
-    job = runner(list(range(1, 21)), attempt, concurrency=3)
+    job = runner(list(range(1, 21)), attempt, concurrency=4)
     await job.run()
     assert job.stopped_by is refusal
-    assert sorted(finished) == [1, 2]  # in flight when the job stopped: they finish
+    assert sorted(finished) == [1, 2]  # in flight with a request sent: they finish
     results = {r.item_id: r.what for r in job.results()}
-    assert results[3] == "refused"
-    assert all(results[i] == "not_attempted" for i in range(4, 21))
+    assert results[4] == "refused"
+    # id 3 had sent nothing yet (waiting for a slot, say): cut short as never started
+    assert all(results[i] == "not_attempted" for i in range(3, 21) if i != 4)
 
 
 async def test_an_unexpected_error_ends_the_run_and_interrupts_the_others() -> None:

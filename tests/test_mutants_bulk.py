@@ -279,7 +279,9 @@ async def test_a_refused_cancel_is_read_back_three_times_at_most(fake: FakeCertC
         (mended, Outcome.NOT_CANCELABLE),
         (broken, Outcome.FAILED),
     ]
-    assert isinstance(report.results[1].error, dc.ServerError)
+    # the failure named is the cancel's (the refused PUT), not the read-back's after it
+    error = report.results[1].error
+    assert isinstance(error, dc.BadRequestError) and error.method == "PUT"
     assert (_reads_of(fake, mended), _reads_of(fake, broken)) == (3, 3)
 
 
@@ -325,7 +327,8 @@ REFUSED = {"errors": [{"code": "invalid_status", "message": "cannot cancel"}]}
         (200, {"id": 7, "status": "pending"}, Outcome.FAILED, dc.BadRequestError),
         (200, {"id": 7}, Outcome.FAILED, dc.BadRequestError),
         (404, {"errors": [{"code": "not_found|order"}]}, Outcome.NOT_FOUND, None),
-        (403, {"errors": [{"code": "access_denied"}]}, Outcome.FAILED, dc.PermissionDeniedError),
+        # a read-back refused: the failure named is still the cancel's
+        (403, {"errors": [{"code": "access_denied"}]}, Outcome.FAILED, dc.BadRequestError),
         # a key refused outright stops the job; the order keeps the cancel's error
         (401, {"errors": [{"code": "invalid_key"}]}, Outcome.FAILED, dc.BadRequestError),
     ],

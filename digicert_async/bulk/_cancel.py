@@ -14,7 +14,7 @@ from .._client import CertCentralClient
 from .._errors import AuthenticationError, DigiCertError, NotFoundError, PermissionDeniedError
 from .._pipeline import CallRecord
 from ..models import OrderStatus
-from ._common import check_deadline, check_order_ids, stops_a_job
+from ._common import check_deadline, check_order_ids, never_connected, stops_a_job
 from ._outcomes import (
     OutcomeCounts,
     OutcomeReport,
@@ -59,7 +59,8 @@ class CancelOutcome(str, enum.Enum):
 @attrs.frozen
 class CancelResult:
     """One order's outcome. ``status`` is the status read back (when one was);
-    ``error`` the exception behind a ``failed`` outcome.
+    ``error`` the exception behind a ``failed`` outcome: the cancel request's own (the
+    ``PUT``), also when reading the order back after it failed too.
 
     ``uncertain`` is True for a ``canceled`` order whose cancel request may or may not
     be what canceled it: an attempt was lost (no answer, or a gateway's 502/504) before
@@ -163,8 +164,13 @@ class CancelJob(ReportingJob[CancelResult, CancelReport]):
         try:
             await self._client.orders.cancel(order_id, note=self._note)
         except DigiCertError as exc:
-            if stops_a_job(exc):
+            stops = stops_a_job(exc)
+            if stops:
                 self._runner.stop(exc)
+            if never_connected(exc) and sends.sends == 0:
+                # The PUT never reached DigiCert: nothing to settle by reading back.
+                return CancelResult(order_id, CancelOutcome.FAILED, error=exc)
+            if stops:
                 return _not_sent_or_failed(order_id, sends, exc)
             if isinstance(exc, NotFoundError):
                 return CancelResult(order_id, CancelOutcome.NOT_FOUND)
@@ -185,10 +191,10 @@ class CancelJob(ReportingJob[CancelResult, CancelReport]):
         except NotFoundError:
             return CancelResult(order_id, CancelOutcome.NOT_FOUND)
         except ReadBackFailed as failed:
+            # The cancel's own error says what failed; the read-back's is only logged.
             if failed.stops:
                 self._runner.stop(failed.error)
-                return CancelResult(order_id, CancelOutcome.FAILED, error=cancel_error)
-            return CancelResult(order_id, CancelOutcome.FAILED, error=failed.error)
+            return CancelResult(order_id, CancelOutcome.FAILED, error=cancel_error)
         status = order.status
         if status == OrderStatus.CANCELED:
             # When no attempt of this run may have been applied unseen (each was

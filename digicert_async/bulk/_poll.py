@@ -25,7 +25,8 @@ from .._errors import (
 )
 from .._pipeline import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
-from ._common import check_deadline, check_order_ids, logger, stops_a_job
+from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
+from ._lifecycle import never_reaches
 from ._runner import Cut, Deadline, DeadlineReached, JobRunner
 
 __all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
@@ -35,6 +36,11 @@ __all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
 class OrderUpdate:
     """An order seen in a new status. ``previous_status`` is None the first time it
     is seen; ``order`` is the order as read (None when it was not found).
+
+    ``never_reaches`` is True when the order's status is not one the poll waits for
+    (``until``) and the order can never get to one from it: canceled, rejected, revoked,
+    or expired when waiting for ``issued``, say (see :func:`poll_orders` for which
+    statuses lead where). The poll stops watching it there: this is its last update.
 
     When an order cannot be read (DigiCert's answer for it does not decode, or is
     refused), the update carries the exception as ``error``, ``status`` stays what
@@ -46,6 +52,7 @@ class OrderUpdate:
     previous_status: str | None
     order: Order | None = attrs.field(default=None, eq=False, repr=False)
     error: BaseException | None = attrs.field(default=None, eq=False)
+    never_reaches: bool = False
 
 
 _FIRST_LOOK_PAGE_SIZE = 1000
@@ -80,7 +87,8 @@ async def poll_orders(
     concurrency: int = 10,
 ) -> AsyncIterator[OrderUpdate]:
     """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
-    status, until every order is in an ``until`` status or ``deadline`` seconds pass.
+    status, until every order is in an ``until`` status, or in a status from which it
+    can never reach one (its update says ``never_reaches``), or ``deadline`` seconds pass.
 
     The first look lists the account's orders, or reads each id when the listing's
     first page shows that would take fewer requests (a few ids in a big account);
@@ -95,6 +103,19 @@ async def poll_orders(
     ``UNREADABLE_LOOKS`` (3) failed looks in a row it counts as finished. A read that
     fails for a passing reason (a 5xx, a 429, the network) is only logged and tried
     again at the next look.
+
+    Which statuses an order can still leave follows DigiCert's pages: ``issued`` may
+    become ``reissue_pending``, ``revoked``, ``expired`` or ``renewed``;
+    ``reissue_pending`` goes back to ``issued``; ``expired`` may be marked ``renewed``,
+    and ``renewed`` and ``not_renewed`` into each other; ``rejected``, ``canceled``,
+    ``revoked`` and ``denied`` go nowhere. Every other status is still in progress and may
+    become any. An order ends, ``never_reaches``, when no ``until`` status is reachable
+    from its own by these moves.
+
+    A poll whose first calls cannot connect at all (two of them, each after the client's
+    retries, with no request of the poll ever reaching the server) raises that
+    :class:`~digicert_async.TransportError`, as it raises an error that would fail every
+    order alike (a refused key, a wrong base URL).
 
     :param until: one status or several, each one DigiCert documents
         (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
@@ -142,6 +163,7 @@ class _Poller:
         self._unread: set[int] = set()  # reads that failed: tried again at the next look
         self._failed_looks: dict[int, int] = {}  # id -> looks in a row whose read failed
         self._given_up: set[int] = set()
+        self._reach = Reach()  # one for the whole poll: its looks are one job
 
     # ------------------------------------------------------------------ state
 
@@ -150,6 +172,7 @@ class _Poller:
         return (
             status == NOT_FOUND_STATUS
             or (status is not None and status in self._wanted)
+            or never_reaches(status, self._wanted)
             or order_id in self._given_up
         )
 
@@ -161,7 +184,8 @@ class _Poller:
         if previous == status:
             return None
         self.statuses[order_id] = status
-        return OrderUpdate(order_id, status, previous, order)
+        ended = never_reaches(status, self._wanted)
+        return OrderUpdate(order_id, status, previous, order, never_reaches=ended)
 
     def _unreadable(self, order_id: int, exc: DigiCertError) -> OrderUpdate:
         looks = self._failed_looks[order_id] = self._failed_looks.get(order_id, 0) + 1
@@ -178,6 +202,11 @@ class _Poller:
         status = self.statuses[order_id]
         return OrderUpdate(order_id, status, status, None, error=exc)
 
+    def _stops(self, exc: DigiCertError) -> bool:
+        """Whether ``exc`` ends the poll: it would fail every order alike, or it is one
+        more sign that the server cannot be reached at all (see ``Reach``)."""
+        return stops_a_job(exc) or self._reach.cannot_connect(exc)
+
     # ------------------------------------------------------------------ reading
 
     async def _read(self, order_id: int, sends: CallRecord) -> OrderUpdate | None:
@@ -187,7 +216,7 @@ class _Poller:
             self._unread.discard(order_id)
             return self._seen(order_id, NOT_FOUND_STATUS, None)
         except DigiCertError as exc:
-            if stops_a_job(exc):
+            if self._stops(exc):
                 raise
             self._unread.add(order_id)
             if _passing(exc):
@@ -215,6 +244,7 @@ class _Poller:
                 concurrency=self._concurrency,
                 deadline=self._deadline.remaining(),
                 keep_results=False,  # the poll keeps its own account; an Order per id is big
+                reach=self._reach,
             )
             async for seen in reads.stream():
                 if seen is not None:
@@ -232,7 +262,8 @@ class _Poller:
         try:
             while True:
                 try:
-                    page = await self._deadline.bound(pages.__anext__())
+                    with call_in_job(self._reach):
+                        page = await self._deadline.bound(pages.__anext__())
                 except StopAsyncIteration:
                     break
                 if page.error is not None:
@@ -249,7 +280,7 @@ class _Poller:
                 if _listing_costs_more(listing.total, len(self.statuses)):
                     break
         except DigiCertError as exc:
-            if stops_a_job(exc):
+            if self._stops(exc):
                 raise
             logger.warning(
                 "poll_orders: listing the orders failed (%s); reading them one by one", exc
@@ -286,11 +317,12 @@ class _Poller:
             to_read: set[int] | None = None
             if changes_available:
                 try:
-                    changes = await self._deadline.bound(
-                        self._client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
-                    )
+                    with call_in_job(self._reach):
+                        changes = await self._deadline.bound(
+                            self._client.orders.status_changes(last_look - _CHANGES_OVERLAP, look)
+                        )
                 except DigiCertError as exc:
-                    if stops_a_job(exc):
+                    if self._stops(exc):
                         raise
                     # A refusal (4xx) means this key or account cannot use the listing:
                     # stop asking. Anything else is passing: read one by one this time.

@@ -12,7 +12,9 @@ requests were in flight when the job was cut short. The runner does the rest:
 - streaming: :meth:`JobRunner.stream` yields each result as it completes;
 - accounting: each id is run once (duplicates are counted, not run) and gets exactly one
   result; an id cut short before anything of it reached the wire counts as never
-  started, since the server saw nothing of it.
+  started, since the server saw nothing of it;
+- reach: the calls of each id run inside :func:`~._common.call_in_job`, so a job whose
+  first calls cannot connect at all is stopped by :func:`~._common.stops_a_job`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Generic, TypeVar
 
 from .._errors import DigiCertError
-from .._pipeline import CallRecord, record_call
-from ._common import logger
+from .._pipeline import CallRecord
+from ._common import Reach, call_in_job, logger
 
 __all__ = ["Cut", "Deadline", "DeadlineReached", "JobRunner", "unique_ids"]
 
@@ -100,13 +102,17 @@ class JobRunner(Generic[R]):
     flight gets ``cut_short(id, cut)``.
 
     ``attempt`` calls :meth:`stop` when an error would fail every id alike: no id
-    starts after that (those in flight finish), and :attr:`stopped_by` holds the error.
+    starts after that, those in flight with a request sent finish (the others are cut
+    short as never started), and :attr:`stopped_by` holds the error.
 
     The ids are taken as given (the job checks them first). ``deadline`` is in seconds
     from when the run starts. With ``keep_results=False`` results are only streamed,
     not kept (a job whose results are large, or that keeps its own account). ``name``
     names the job in the log (``bulk cancel: ...``); without it the runner logs nothing,
     and ``summary()`` gives the counts the final log line shows.
+
+    ``reach`` is what the job has learned of the server (a job made of several runs,
+    the poll, passes its own); the rule it keeps stops a job that cannot connect at all.
 
     A runner runs once, either by :meth:`run` or by :meth:`stream`.
     """
@@ -123,8 +129,10 @@ class JobRunner(Generic[R]):
         keep_results: bool = True,
         name: str | None = None,
         summary: Callable[[], str] | None = None,
+        reach: Reach | None = None,
     ) -> None:
         self.ids, self.duplicates = unique_ids(ids)
+        self.reach = reach if reach is not None else Reach()
         self.stopped_by: DigiCertError | None = None
         self.timed_out = False  # the deadline passed with some id not done
         self._attempt = attempt
@@ -137,10 +145,18 @@ class JobRunner(Generic[R]):
         self._summary = summary
         self._queue: asyncio.Queue[R] | None = None
         self._started = False
+        self._calls: dict[asyncio.Task[None], CallRecord] = {}  # each worker's id in hand
 
     def stop(self, error: DigiCertError) -> None:
-        """Start no more ids: ``error`` would fail every one of them alike."""
+        """Start no more ids: ``error`` would fail every one of them alike. The ids in
+        flight none of whose requests has reached the wire yet (waiting for a slot, or
+        for a retry after failing to connect) are cut short too, as never started; those
+        with a request sent finish."""
         self.stopped_by = error
+        me = asyncio.current_task()
+        for task, call in list(self._calls.items()):
+            if task is not me and call.sends == 0 and not call.in_flight:
+                task.cancel()
 
     def results(self) -> list[R]:
         """Every id's result as of now, in input order (valid at any time, also after
@@ -169,13 +185,16 @@ class JobRunner(Generic[R]):
         cut = Cut.INTERRUPTED  # what cancelling a worker means, unless the deadline did it
 
         async def worker() -> None:
+            me = asyncio.current_task()
+            assert me is not None
             for item_id in pending:
                 if self.stopped_by is not None:
                     return
                 if deadline.passed:
                     self.timed_out = True
                     return
-                with record_call() as call:
+                with call_in_job(self.reach) as call:
+                    self._calls[me] = call
                     try:
                         result = await self._attempt(item_id, call)
                     except asyncio.CancelledError:
@@ -184,6 +203,8 @@ class JobRunner(Generic[R]):
                         else:
                             self._deliver(item_id, self._cut_short(item_id, cut))
                         raise
+                    finally:
+                        del self._calls[me]
                 self._deliver(item_id, result)
 
         workers = [asyncio.ensure_future(worker()) for _ in range(self._concurrency)]
@@ -200,7 +221,8 @@ class JobRunner(Generic[R]):
                 cut = Cut.DEADLINE
                 self.timed_out = True
             for task in done:
-                task.result()
+                if not task.cancelled():  # stop() cancels workers that had sent nothing
+                    task.result()
         finally:
             for task in workers:
                 task.cancel()

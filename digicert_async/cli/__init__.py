@@ -15,8 +15,9 @@ other users and shell histories would see it) and is never printed (``fake-serve
 prints the fake's own, made-up key). Ctrl-C and SIGTERM stop a job cleanly: every id
 is still reported and the resume file written, with exit status 130 or 143.
 
-The package's modules: ``_parser`` (the arguments), ``_files`` (the ids in, the resume
-file out), ``_terminal`` (output, exit statuses, signals), ``_commands`` (``cancel`` and
+The package's modules: ``_parser`` (the arguments), ``_files`` (every command's input
+in, the resume file out), ``_terminal`` (output, exit statuses, signals), ``_verbose``
+(``-v`` / ``--debug``: the library's log on stderr), ``_commands`` (``cancel`` and
 ``poll``, on one skeleton), ``_fleet`` (``reissue``, ``download``, ``poll
 --then-download``, on the same skeleton), ``_demo`` and ``_fake_server``.
 """
@@ -48,6 +49,7 @@ from ._terminal import (
     raise_terminated,
     say,
 )
+from ._verbose import logging_to_stderr
 
 __all__ = ["API_KEY_ENV", "main"]
 
@@ -86,9 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_status(exc.code)
-    # A bar only on a terminal, and not when switched off (--no-progress, demo --quiet).
+    # A bar only on a terminal, and not when switched off (--no-progress, demo --quiet)
+    # or when the log goes to stderr (-v, --debug).
+    verbosity = getattr(args, "verbose", 0)
     wanted = getattr(args, "progress", True) and not getattr(args, "quiet", False)
-    args.progress = wanted and isatty(sys.stderr)
+    args.progress = wanted and not verbosity and isatty(sys.stderr)
     handler = _COMMANDS[args.command]
     previous_sigterm = None
     try:
@@ -96,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # handled like any later one.
         with contextlib.suppress(ValueError, OSError):  # not the main thread: not ours
             previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
-        return handler(args)
+        with logging_to_stderr(verbosity):
+            return handler(args)
     except UsageError as exc:
         say(f"{PROG} {args.command}: error: {exc}")
         return EXIT_USAGE

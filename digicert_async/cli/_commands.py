@@ -32,7 +32,7 @@ from .. import (
 )
 from .._escape import visible
 from ..bulk import NOT_FOUND_STATUS
-from ._files import read_ids, write_file_atomically, write_resume_file
+from ._files import read_ids, read_orders, say_skipped, write_file_atomically, write_resume_file
 from ._terminal import (
     API_KEY_ENV,
     EXIT_INCOMPLETE,
@@ -43,13 +43,23 @@ from ._terminal import (
     Progress,
     UsageError,
     cancel_summary,
+    counts_text,
     pace_summary,
+    plural,
     poll_summary,
     run_command,
     say,
 )
 
-__all__ = ["CancelCommand", "Ending", "JobCommand", "PollCommand", "run_job", "run_job_command"]
+__all__ = [
+    "CancelCommand",
+    "Ending",
+    "JobCommand",
+    "PollCommand",
+    "job_summary",
+    "run_job",
+    "run_job_command",
+]
 
 Item = TypeVar("Item")
 
@@ -103,6 +113,7 @@ class Ending:
     unfinished: bool  # some order never got its turn (with a deadline: the deadline's doing)
     lines: Sequence[Mapping[str, Any]] = ()  # JSON lines of the orders the job never gave
     resume_text: str | None = None  # the resume file's text, when it is not the ids in `left`
+    stopped: bool = False  # an error that would fail every order stopped the job early
 
 
 class JobCommand(abc.ABC, Generic[Item]):
@@ -169,9 +180,7 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         if failure is not None:
             # not only the library's exceptions (whose messages are escaped already)
             say(f"{PROG} {job.name}: error: {type(failure).__name__}: {visible(str(failure))}")
-        head = interrupts.describe()
-        if head == "done" and args.deadline is not None and ending.unfinished:
-            head = f"deadline of {args.deadline:g} s reached"
+        head = _head(interrupts.describe(), failure, ending, args.deadline)
         for text in ending.summary(time.monotonic() - started, head):
             say(text)
         for text in pace_summary(client.pacer, job.name):
@@ -189,6 +198,41 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         return interrupts.exit_status if interrupts.interrupted else status
     finally:
         await client.close()
+
+
+def _head(how: str, failure: BaseException | None, ending: Ending, deadline: float | None) -> str:
+    """How the job ended, for the summary's first line: the signal or closed stdout that
+    cut it short, else the error that ended it, else the deadline when orders were left."""
+    if how != "done":
+        return how
+    if failure is not None:
+        return "stopped by an error"
+    if ending.stopped:
+        return "stopped early"
+    if deadline is not None and ending.unfinished:
+        return f"deadline of {deadline:g} s reached"
+    return how
+
+
+def job_summary(
+    name: str,
+    *,
+    total: int,
+    counts: Mapping[str, int],
+    elapsed: float,
+    head: str,
+    stopped_by: BaseException | None,
+) -> list[str]:
+    """The summary of a job with an outcome per order: how it ended, the counts, and
+    the error that stopped it early, if one did."""
+    after = "in" if head == "done" else "after"
+    lines = [
+        f"{PROG} {name}: {head} {after} {elapsed:.1f} s: {plural(total, 'order')}:"
+        f" {counts_text(counts)}"
+    ]
+    if stopped_by is not None:
+        lines.append(f"{PROG} {name}: stopped early, every order would fail: {stopped_by}")
+    return lines
 
 
 # --------------------------------------------------------------------------- cancel
@@ -232,6 +276,7 @@ class CancelCommand(JobCommand[CancelResult]):
             left=report.resume_ids(),
             unfinished=bool(report.counts[CancelOutcome.NOT_ATTEMPTED]),
             lines=[r.to_json() for r in report.results if r.order_id not in self._printed],
+            stopped=report.stopped_by is not None,
         )
 
 
@@ -239,8 +284,9 @@ class CancelCommand(JobCommand[CancelResult]):
 
 
 class PollCommand(JobCommand[OrderUpdate]):
-    """``poll``: one line per status seen; an order is done in an --until status or
-    not found."""
+    """``poll``: one line per status seen; an order is done in an --until status, in a
+    status from which it can never reach one (its line says ``"never_reaches": true``),
+    or not found."""
 
     name = "poll"
 
@@ -248,10 +294,14 @@ class PollCommand(JobCommand[OrderUpdate]):
         super().__init__(args, ids)
         self._until: frozenset[str] = args.until
         self._statuses: dict[int, str | None] = dict.fromkeys(ids)
+        self._ended: set[int] = set()  # in a status that never reaches --until
         self.total = len(self._statuses)
 
-    def _done(self, status: str | None) -> bool:
-        return status is not None and (status in self._until or status == NOT_FOUND_STATUS)
+    def _done(self, order_id: int) -> bool:
+        status = self._statuses[order_id]
+        return status is not None and (
+            status in self._until or status == NOT_FOUND_STATUS or order_id in self._ended
+        )
 
     def start(self, client: CertCentralClient) -> AsyncIterator[OrderUpdate]:
         args = self.args
@@ -264,24 +314,35 @@ class PollCommand(JobCommand[OrderUpdate]):
         )
 
     def take(self, item: OrderUpdate) -> tuple[Mapping[str, Any], bool]:
-        was_done = self._done(self._statuses[item.order_id])
-        self._statuses[item.order_id] = item.status
-        line = {
-            "order_id": item.order_id,
+        order_id = item.order_id
+        was_done = self._done(order_id)
+        self._statuses[order_id] = item.status
+        line: dict[str, Any] = {
+            "order_id": order_id,
             "status": item.status,
             "previous_status": item.previous_status,
         }
-        return line, self._done(item.status) and not was_done
+        if item.never_reaches:
+            self._ended.add(order_id)
+            line["never_reaches"] = True
+        else:
+            self._ended.discard(order_id)
+        return line, self._done(order_id) and not was_done
 
     def counts(self) -> Mapping[str, int]:
         return Counter(s for s in self._statuses.values() if s is not None)
 
     def end(self) -> Ending:
         statuses, until = self._statuses, self._until
-        left = [i for i, s in statuses.items() if not self._done(s)]
+        left = [i for i in statuses if not self._done(i)]
         return Ending(
             lambda elapsed, head: poll_summary(
-                statuses, until, elapsed=elapsed, head=head, resume_file=self.args.resume_file
+                statuses,
+                until,
+                ended=self._ended,
+                elapsed=elapsed,
+                head=head,
+                resume_file=self.args.resume_file,
             ),
             complete=all(s is not None and s in until for s in statuses.values()),
             left=left,
@@ -296,5 +357,11 @@ def run_job_command(args: argparse.Namespace) -> int:
     """``cancel`` or ``poll``: the key, then the ids (nothing is sent when either is
     wrong), then the job."""
     api_key = api_key_from_env()
-    job = _JOBS[args.command](args, read_ids(args.ids_file))
+    if args.command == "poll":
+        orders = read_orders(args.ids_file, follow=True)
+        say_skipped("poll", orders)
+        ids = orders.ids
+    else:
+        ids = read_ids(args.ids_file)
+    job = _JOBS[args.command](args, ids)
     return run_command(lambda interrupts: run_job(job, api_key, interrupts))

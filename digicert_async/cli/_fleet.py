@@ -2,10 +2,11 @@
 --then-download`` (wait until reissued, then fetch), on the job skeleton of
 :mod:`._commands` (JSON lines, progress, exit statuses, Ctrl-C, the resume file).
 
-``reissue`` reads its CSRs as JSON lines ``{"order_id": ..., "csr": ...}`` (a file or
-stdin) or from a directory of ``<order_id>.csr`` files. ``download`` writes one file per
-order in ``--out DIR``, each put in place whole (a temporary file renamed, or linked in
-when it must not replace one) and never over an existing file without ``--force``.
+Their input is read by :mod:`._files` (``reissue``: JSON lines with a CSR, or a
+directory of ``<order_id>.csr`` files; the others: ids or any command's JSON lines).
+``download`` writes one file per order in ``--out DIR``, each put in place whole (a
+temporary file renamed, or linked in when it must not replace one) and never over an
+existing file without ``--force``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -32,18 +31,21 @@ from .. import (
     download_certificates,
     reissue_orders,
 )
-from .._escape import visible
 from ..bulk._reissue import certificate_identity
-from ._commands import Ending, JobCommand, PollCommand, api_key_from_env, run_job
-from ._files import parse_ids, read_ids, write_file_atomically
-from ._terminal import PROG, UsageError, counts_text, isatty, plural, run_command
+from ._commands import Ending, JobCommand, PollCommand, api_key_from_env, job_summary, run_job
+from ._files import (
+    read_orders,
+    read_reissue_input,
+    say_skipped,
+    write_file_atomically,
+)
+from ._terminal import PROG, UsageError, counts_text, plural, run_command
 
 __all__ = [
     "CERTIFICATE_EXTENSIONS",
     "DownloadCommand",
     "PollDownloadCommand",
     "ReissueCommand",
-    "read_reissue_input",
     "run_fleet_command",
 ]
 
@@ -62,136 +64,7 @@ CERTIFICATE_EXTENSIONS: Mapping[str, str] = {
 }
 assert set(CERTIFICATE_EXTENSIONS) == set(CERTIFICATE_FORMATS)
 
-_MAX_ID_DIGITS = 20
-_CSR_FILE = re.compile(r"([0-9]{1,20})\.csr")
-_SHOWN_BAD = 5
 _DOWNLOAD_CONCURRENCY = 20  # poll --then-download's downloads, as download's default
-
-
-# --------------------------------------------------------------------------- input
-
-
-def _bad_input(bad: Sequence[str]) -> UsageError:
-    message = "\n".join(bad[:_SHOWN_BAD])
-    if len(bad) > _SHOWN_BAD:
-        message += f"\n... and {len(bad) - _SHOWN_BAD} more"
-    return UsageError(message + "\nnothing was sent")
-
-
-def _order_id(value: object) -> int | None:
-    if type(value) is int and value > 0 and len(str(value)) <= _MAX_ID_DIGITS:
-        return value
-    return None
-
-
-def parse_reissue_lines(lines: Iterable[str], source: str) -> dict[int, str]:
-    """``{order_id: csr}`` from JSON lines ``{"order_id": 123, "csr": "-----BEGIN..."}``
-    (other keys ignored, so the command's own lines can be fed back); blank lines are
-    skipped. A bad line, or an order given twice, is a :class:`UsageError` naming it.
-    The CSRs themselves are checked by the job, before anything is sent."""
-    csrs: dict[int, str] = {}
-    first_line: dict[int, int] = {}
-    bad: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        text = raw.removeprefix("\ufeff").strip() if number == 1 else raw.strip()
-        if not text:
-            continue
-        where = f"{source} line {number}"
-        try:
-            document = json.loads(text)
-        except ValueError:
-            bad.append(f"{where}: not a JSON object")
-            continue
-        if not isinstance(document, dict):
-            bad.append(f"{where}: not a JSON object")
-            continue
-        order_id = _order_id(document.get("order_id"))
-        csr = document.get("csr")
-        if order_id is None:
-            bad.append(f"{where}: order_id is not a positive whole number")
-        elif not isinstance(csr, str):
-            bad.append(f"{where}: csr is missing or not a string")
-        elif order_id in csrs:
-            bad.append(f"{where}: order {order_id} was given already (line {first_line[order_id]})")
-        else:
-            csrs[order_id] = csr
-            first_line[order_id] = number
-    if bad:
-        raise _bad_input(bad)
-    return csrs
-
-
-def _read_csr_directory(directory: str) -> dict[int, str]:
-    csrs: dict[int, str] = {}
-    bad: list[str] = []
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError as exc:
-        raise UsageError(f"cannot read {directory}: {exc}") from None
-    for name in names:
-        if not name.endswith(".csr"):
-            continue
-        match = _CSR_FILE.fullmatch(name)
-        if match is None or int(match.group(1)) == 0:
-            # a name anyone who can write there chose: its newline must not start a line
-            bad.append(f"{visible(os.path.join(directory, name))}: not named <order_id>.csr")
-            continue
-        try:
-            with open(os.path.join(directory, name), encoding="utf-8-sig") as handle:
-                csrs[int(match.group(1))] = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            bad.append(f"cannot read {os.path.join(directory, name)}: {exc}")
-    if bad:
-        raise _bad_input(bad)
-    if not csrs:
-        raise UsageError(f"no <order_id>.csr files in {directory}; nothing was sent")
-    return csrs
-
-
-def read_reissue_input(source: str | None) -> dict[int, str]:
-    """The CSRs to reissue with: JSON lines from ``source`` (stdin for ``-``, or for no
-    source when stdin is not a terminal), or a directory of ``<order_id>.csr`` files."""
-    if source is None or source == "-":
-        stdin = sys.stdin
-        if stdin is None or (source is None and isatty(stdin)):
-            raise UsageError(
-                "no input: name a JSON-lines file or a directory of <order_id>.csr files,"
-                " or pipe the JSON lines on stdin"
-            )
-        try:
-            return parse_reissue_lines(stdin.read().splitlines(), "stdin")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read stdin: {exc}") from None
-    if os.path.isdir(source):
-        return _read_csr_directory(source)
-    try:
-        with open(source, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {source}: {exc}") from None
-    return parse_reissue_lines(text.splitlines(), source)
-
-
-# --------------------------------------------------------------------------- summaries
-
-
-def _summary(
-    name: str,
-    *,
-    total: int,
-    counts: Mapping[str, int],
-    elapsed: float,
-    head: str,
-    stopped_by: BaseException | None,
-) -> list[str]:
-    after = "in" if head == "done" else "after"
-    lines = [
-        f"{PROG} {name}: {head} {after} {elapsed:.1f} s: {plural(total, 'order')}:"
-        f" {counts_text(counts)}"
-    ]
-    if stopped_by is not None:
-        lines.append(f"{PROG} {name}: stopped early, every order would fail: {stopped_by}")
-    return lines
 
 
 # --------------------------------------------------------------------------- reissue
@@ -244,7 +117,7 @@ class ReissueCommand(JobCommand[ReissueResult]):
         resume_file = self.args.resume_file
 
         def summary(elapsed: float, head: str) -> list[str]:
-            lines = _summary(
+            lines = job_summary(
                 "reissue",
                 total=len(report.results),
                 counts={o.value: n for o, n in report.counts.items()},
@@ -279,6 +152,7 @@ class ReissueCommand(JobCommand[ReissueResult]):
             resume_text="".join(
                 json.dumps({"order_id": i, "csr": self._csrs[i]}) + "\n" for i in left
             ),
+            stopped=report.stopped_by is not None,
         )
 
 
@@ -321,6 +195,7 @@ class Downloads:
         self.force = force
         self.extension = CERTIFICATE_EXTENSIONS[format]
         self.results: dict[int, Saved] = {}
+        self.stopped_by: BaseException | None = None  # what stopped the downloads early
 
     @staticmethod
     def prepare(directory: str) -> None:
@@ -382,6 +257,7 @@ class Downloads:
             client, wanted, format=self.format, concurrency=concurrency, deadline=deadline
         )
         async for item in job:
+            self.stopped_by = job.stopped_by
             yield self.save(item)
 
     def counts(self) -> dict[str, int]:
@@ -406,9 +282,10 @@ class DownloadCommand(JobCommand[Saved]):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DownloadCommand:
-        ids = read_ids(args.ids_file)
+        orders = read_orders(args.ids_file, follow=True)
         Downloads.prepare(args.out)
-        return cls(args, ids)
+        say_skipped("download", orders)
+        return cls(args, orders.ids)
 
     def start(self, client: CertCentralClient) -> AsyncIterator[Saved]:
         args = self.args
@@ -435,13 +312,13 @@ class DownloadCommand(JobCommand[Saved]):
         def summary(elapsed: float, head: str) -> list[str]:
             counts = downloads.counts()
             counts["not_attempted"] += len(unprinted)
-            lines = _summary(
+            lines = job_summary(
                 "download",
                 total=len(self.ids),
                 counts=counts,
                 elapsed=elapsed,
                 head=head,
-                stopped_by=None,
+                stopped_by=downloads.stopped_by,
             )
             if left:
                 where = (
@@ -461,58 +338,11 @@ class DownloadCommand(JobCommand[Saved]):
             left=left,
             unfinished=bool(unprinted) or downloads.counts()["not_attempted"] > 0,
             lines=unprinted,
+            stopped=downloads.stopped_by is not None,
         )
 
 
 # --------------------------------------------------------------------------- poll, then download
-
-
-def read_poll_input(source: str | None) -> tuple[list[int], dict[int, dict[str, Any]]]:
-    """The ids to poll, and for each order ``reissue`` reported, the certificate it
-    replaces: ``poll --then-download`` reads ids one per line, or ``reissue``'s JSON lines
-    (then only the orders reissued, or unknown, are polled)."""
-    if source is None or source == "-":
-        stdin = sys.stdin
-        if stdin is None or (source is None and isatty(stdin)):
-            raise UsageError("no order ids: name an IDS_FILE, or pipe the ids on stdin")
-        try:
-            text = stdin.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read stdin: {exc}") from None
-        where = "stdin"
-    else:
-        try:
-            with open(source, encoding="utf-8-sig") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {source}: {exc}") from None
-        where = source
-    lines = text.removeprefix("\ufeff").splitlines()
-    if not any(line.lstrip().startswith("{") for line in lines):
-        return parse_ids(lines, where), {}
-    ids: list[int] = []
-    replaced: dict[int, dict[str, Any]] = {}
-    bad: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            document = json.loads(raw)
-        except ValueError:
-            document = None
-        order_id = _order_id(document.get("order_id")) if isinstance(document, dict) else None
-        if order_id is None or not isinstance(document, dict):
-            bad.append(f"{where} line {number}: not a JSON line with an order_id")
-            continue
-        if document.get("outcome") not in (None, "reissued", "unknown"):
-            continue  # not reissued: nothing new to wait for
-        ids.append(order_id)
-        previous = document.get("replaced_certificate")
-        if isinstance(previous, dict) and previous:
-            replaced[order_id] = previous
-    if bad:
-        raise _bad_input(bad)
-    return ids, replaced
 
 
 def _same_certificate(seen: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
@@ -547,9 +377,10 @@ class PollDownloadCommand(PollCommand):
     def from_args(cls, args: argparse.Namespace) -> PollDownloadCommand:
         if "issued" not in args.until:
             raise UsageError("--then-download waits for issued orders: add issued to --until")
-        ids, replaced = read_poll_input(args.ids_file)
+        orders = read_orders(args.ids_file, follow=True)
         Downloads.prepare(args.then_download)
-        return cls(args, ids, replaced)
+        say_skipped("poll", orders)
+        return cls(args, orders.ids, orders.replaced)
 
     def start(self, client: CertCentralClient) -> AsyncIterator[Any]:
         return self._poll_then_download(client, super().start(client))
@@ -612,6 +443,8 @@ class PollDownloadCommand(PollCommand):
                     " certificate it had before: the reissue did not happen; not downloaded"
                 )
             lines.append(f"{PROG} poll: download to {directory}: {counts_text(counts)}")
+            if downloads.stopped_by is not None:
+                lines.append(f"{PROG} poll: the downloads stopped early: {downloads.stopped_by}")
             if left and self.args.resume_file:
                 lines.append(
                     f"{PROG} poll: the ids without a new file are in {self.args.resume_file}"
@@ -627,6 +460,7 @@ class PollDownloadCommand(PollCommand):
             or bool(never_downloaded)
             or downloads.counts()["not_attempted"] > 0,
             lines=polled.lines,
+            stopped=downloads.stopped_by is not None,
         )
 
 

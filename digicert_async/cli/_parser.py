@@ -80,9 +80,9 @@ Bulk jobs on DigiCert CertCentral (Services API v2): cancel, watch, reissue or d
 many orders at once, paced to DigiCert's rate limits (100 requests per 5 s, 1000 per 3 min).
 
 `cancel`, `poll` and `download` read order ids from IDS_FILE or stdin, one per line (blank
-lines and # comments ignored), `reissue` JSON lines with each order's CSR; each writes one
-JSON line per order on stdout; a summary, and on a terminal a progress bar, go to stderr.
-The API key is read from $DIGICERT_API_KEY."""
+lines and # comments ignored), or the JSON lines any command writes; `reissue` JSON lines
+with each order's CSR; each writes one JSON line per order on stdout; a summary, and on a
+terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KEY."""
 
 _EPILOG = """\
 examples:
@@ -114,12 +114,17 @@ many are left. With --resume-file PATH those ids are written to PATH, one per li
 _POLL_EPILOG = """\
 output: one JSON line each time an order is seen in a new status (the first look too):
   {"order_id": 123, "status": "issued", "previous_status": "pending"}
-An id that does not exist is reported once with status "not_found".
+An id that does not exist is reported once with status "not_found". An order in a status
+from which it can never reach an --until status (canceled, rejected, revoked or expired
+when waiting for issued) ends there, its line marked "never_reaches": true.
 
-exit status: 0 when every order reached an --until status; 1 otherwise (deadline,
-not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM (stderr
-tells how many orders got there and how many are left; --resume-file PATH receives the
-ids left)."""
+Input lines of another command that report nothing was done to their order (failed,
+not_attempted, not_found, not_reissuable) are skipped, and stderr says how many.
+
+exit status: 0 when every order reached an --until status; 1 otherwise (an order that
+never will, deadline, not found, error); 2 bad usage (nothing sent); 130 on Ctrl-C, 143
+on SIGTERM (stderr tells how many orders got there and how many are left; --resume-file
+PATH receives the ids left)."""
 
 
 def _add_concurrency(parser: argparse.ArgumentParser, what: str) -> None:
@@ -168,10 +173,31 @@ output: one JSON line per order:
   {"order_id": 123, "outcome": "downloaded", "path": "certs/123.pem", "bytes": 5512}
 outcomes: downloaded; exists (a file was there already: left alone, see --force); failed
 (with "error": not issued yet, not found...); not_attempted (deadline hit or interrupted).
+Input lines of another command that report nothing was done to their order (failed,
+not_attempted, not_found, not_reissuable) are skipped, and stderr says how many.
 
 exit status: 0 when every order has its file (downloaded or existing); 1 otherwise; 2 bad
 usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM. --resume-file PATH receives the ids
 without a file."""
+
+
+def _logging_options() -> argparse.ArgumentParser:
+    """``-v`` / ``--debug``, which every command takes."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("logging")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="write the library's log to stderr (never the API key): -v what it does and"
+        " why (retries, pacing, what a job gives up on), -vv every answer too; no progress"
+        " bar then",
+    )
+    group.add_argument(
+        "--debug", dest="verbose", action="store_const", const=2, help="the same as -vv"
+    )
+    return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,14 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     commands.required = True
+    logs = _logging_options()
 
     ids = argparse.ArgumentParser(add_help=False)
     ids.add_argument(
         "ids_file",
         nargs="?",
         metavar="IDS_FILE",
-        help="file of order ids, one per line; '-' or omitted: read stdin (when it is not"
-        " a terminal)",
+        help="file of order ids, one per line, or of any command's JSON lines; '-' or"
+        " omitted: read stdin (when it is not a terminal)",
     )
     job = argparse.ArgumentParser(add_help=False)
     job.add_argument(
@@ -241,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancel = commands.add_parser(
         "cancel",
-        parents=[ids, job],
+        parents=[ids, job, logs],
         formatter_class=formatter,
         help="cancel many orders concurrently",
         description="Cancel the given orders (pending and waiting_pickup ones can be), with a\n"
@@ -262,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     default_until = ",".join(sorted(TERMINAL_STATUSES))
     poll = commands.add_parser(
         "poll",
-        parents=[ids, job],
+        parents=[ids, job, logs],
         formatter_class=formatter,
         help="watch many orders until they reach a status",
         description="Report each status change of the given orders until every one is in an\n"
@@ -296,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     reissue = commands.add_parser(
         "reissue",
-        parents=[job],
+        parents=[job, logs],
         formatter_class=formatter,
         help="reissue many orders, each with its new CSR",
         description="Reissue the given orders, each with its own CSR, keeping the names and\n"
@@ -321,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     download = commands.add_parser(
         "download",
-        parents=[ids, job],
+        parents=[ids, job, logs],
         formatter_class=formatter,
         help="download many orders' certificates, one file per order",
         description="Download each order's current certificate into --out DIR as\n"
@@ -338,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
+        parents=[logs],
         formatter_class=formatter,
         help="run the jobs against an embedded fake server (no key, no network)",
         description="Start the embedded fake CertCentral with rate limits on (DigiCert's\n"
@@ -360,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fake_server = commands.add_parser(
         "fake-server",
+        parents=[logs],
         formatter_class=formatter,
         help="run the fake CertCentral on loopback until stopped, to try the commands on",
         description="Serve the bundled fake CertCentral (orders with statuses, notes,\n"

@@ -19,7 +19,7 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import Any, TextIO
 
 from .._escape import visible
@@ -416,20 +416,30 @@ def poll_summary(
     statuses: Mapping[int, str | None],
     until: frozenset[str],
     *,
+    ended: Collection[int] = (),
     elapsed: float,
     head: str,
     resume_file: str | None,
 ) -> list[str]:
+    """The poll's summary; ``ended`` are the orders in a status that never reaches
+    ``until`` (``3 ended canceled, never issued``)."""
+    wanted = "/".join(sorted(until))
     reached = Counter(s for s in statuses.values() if s is not None and s in until)
     not_found = sum(1 for s in statuses.values() if s == NOT_FOUND_STATUS and s not in until)
+    ends = Counter(s for i, s in statuses.items() if i in ended and s is not None)
     left = Counter(
         s or "not_seen"
-        for s in statuses.values()
-        if not (s is not None and s in until) and s != NOT_FOUND_STATUS
+        for i, s in statuses.items()
+        if not (s is not None and s in until) and s != NOT_FOUND_STATUS and i not in ended
     )
-    parts = [f"{sum(reached.values())} reached {'/'.join(sorted(until))}"]
+    parts = [f"{sum(reached.values())} reached {wanted}"]
     if reached:
         parts[0] += f" ({counts_text(dict(sorted(reached.items())))})"
+    if ends:
+        parts.append(
+            ", ".join(f"{n} ended {status}" for status, n in sorted(ends.items()))
+            + f", never {wanted}"
+        )
     if not_found:
         parts.append(f"{not_found} not found")
     parts.append(f"{sum(left.values())} left")
