@@ -40,6 +40,7 @@ def _id_ranges(ids: Sequence[int]) -> str:
 
 async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
     from ..testing import FakeCertCentral  # the server this command runs
+    from ..testing._x509 import INSTALL_CRYPTOGRAPHY, available
 
     # Its own clock runs: orders placed or reissued against it are issued by themselves.
     fake = FakeCertCentral(
@@ -67,6 +68,8 @@ async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts)
             f"  seq {ids[0] if ids else 100001} {ids[-1] if ids else 100010}"
             f" | {PROG} cancel --note test --base-url {fake.base_url}"
         )
+        if not available():
+            say(f"{PROG} fake-server: {INSTALL_CRYPTOGRAPHY}; until then downloads are refused")
 
         async def serve() -> None:
             nonlocal served

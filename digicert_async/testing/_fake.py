@@ -172,7 +172,7 @@ class FakeCertCentral:
     demo), when it also runs with the monotonic clock; ``issue_after=None`` leaves orders
     where they are. Each issued certificate is a real X.509 chain (a leaf signed by
     ``intermediates`` intermediate CAs under a self-signed root), made with ``cryptography``
-    (the ``testing`` extra); ``certificate`` shows it.
+    (the ``fake`` extra); ``certificate`` shows it.
     """
 
     def __init__(
