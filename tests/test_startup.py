@@ -84,6 +84,18 @@ def test_python_dash_m_help_imports_only_the_parser() -> None:
     assert "digicert_async.cli._terminal" not in modules
 
 
+def test_version_names_the_versions_it_runs_with(capsys: pytest.CaptureFixture[str]) -> None:
+    import aiohttp  # here, not in the command: it reads aiohttp's version from its metadata
+
+    from digicert_async.cli import main
+
+    assert main(["--version"]) == 0
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert capsys.readouterr().out == (
+        f"digicert-async {dc.__version__} (Python {python}, aiohttp {aiohttp.__version__})\n"
+    )
+
+
 def test_the_light_parser_shows_the_same_help_as_the_full_one() -> None:
     assert build_parser(vocabulary=False).format_help() == build_parser().format_help()
 

@@ -9,6 +9,7 @@ read from the models only for a parser that is to parse a command's options.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -190,16 +191,14 @@ class _Version(argparse.Action):
         super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        import platform
         from importlib import metadata
 
         try:
             aiohttp_version = metadata.version("aiohttp")
         except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
             aiohttp_version = "not installed"
-        print(
-            f"{PROG} {__version__} (Python {platform.python_version()}, aiohttp {aiohttp_version})"
-        )
+        python_version = sys.version.split()[0]  # as platform.python_version() says it
+        print(f"{PROG} {__version__} (Python {python_version}, aiohttp {aiohttp_version})")
         parser.exit()
 
 
