@@ -123,7 +123,7 @@ def _rows(seconds: dict[str, list[float]]) -> list[tuple[str, ...]]:
     interpreter = statistics.median(seconds["python -c pass"])
     aiohttp_import = statistics.median(seconds["import aiohttp"]) - interpreter
     pytest_alone = statistics.median(next(v for k, v in seconds.items() if "plugin off" in k))
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for name, runs in seconds.items():
         median = statistics.median(runs)
         if name.startswith(("import", "from")):

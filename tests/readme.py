@@ -179,6 +179,7 @@ class Session:
 
     def _run(self, block: Block, what: str, argv: list[str], cwd: Path) -> str:
         print(f"\n== {block}: {what}", flush=True)
+        started = time.monotonic()
         try:
             run = subprocess.run(
                 argv,
@@ -192,6 +193,7 @@ class Session:
         except subprocess.TimeoutExpired:
             raise Failure(f"{block}: {what} took more than {_TIMEOUT:.0f} s") from None
         print(run.stdout, end="", flush=True)
+        print(f"-- {time.monotonic() - started:.1f} s", flush=True)
         check_output(block, what, run.returncode, run.stdout)
         return run.stdout
 
@@ -246,7 +248,8 @@ class Session:
         watchdog = threading.Timer(60, self.server.kill)  # if it never prints its lines
         watchdog.start()
         assert self.server.stdout is not None
-        printed = dict(self.server.stdout.readline().strip().split(": ", 1) for _ in range(2))
+        lines = [self.server.stdout.readline().strip() for _ in range(2)]
+        printed = dict(line.partition(": ")[::2] for line in lines)
         watchdog.cancel()
         if set(printed) != {"base_url", "api_key"}:
             raise Failure(f"{block}: fake-server printed {printed!r}")
@@ -339,7 +342,12 @@ def _copy_project(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # SIGTERM (CI stopping it): clean up on the way out
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the directory it ran in")
     args = parser.parse_args(argv)
