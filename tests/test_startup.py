@@ -56,6 +56,20 @@ def test_a_public_name_loads_its_module_and_what_that_needs() -> None:
     assert "digicert_async.bulk" not in modules  # the bulk jobs wait for their own names
 
 
+def test_models_named_before_the_converter_loads_are_still_read() -> None:
+    """A model bound (and so moved to ``digicert_async``) before the converter makes its
+    hooks: its string annotations were resolved in its own module first."""
+    modules = _modules_after(
+        "import digicert_async as dc\n"
+        "assert dc.Order.__module__ == 'digicert_async'\n"
+        "assert 'digicert_async._converter' not in __import__('sys').modules\n"
+        "order = dc.converter.structure({'id': 1, 'date_created': '2024-05-02T09:44:06+00:00'},"
+        " dc.Order)\n"
+        "assert order.date_created.year == 2024, order"
+    )
+    assert "digicert_async._converter" in modules
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["--version"], [], ["-h"]])
 def test_help_and_version_import_only_the_parser(argv: list[str]) -> None:
     modules = _modules_after(
