@@ -1,7 +1,10 @@
 """digicert-async: an asynchronous client for DigiCert CertCentral Services API v2.
 
-The public names all live here, imported from the private modules that define them;
-this import list is their one registry (``__all__`` is read off it below).
+The public names all live here, each defined in a private module: ``_HOMES`` below is
+their one registry (``__all__`` is read off it). A name's module is imported the first
+time the name is used, so ``import digicert_async`` alone (as the command line's
+``--help`` and the pytest plugin do) loads none of the library; the imports under
+``TYPE_CHECKING`` tell type checkers the same names (a test holds the two equal).
 
 >>> import asyncio
 >>> import digicert_async as dc
@@ -15,143 +18,308 @@ this import list is their one registry (``__all__`` is read off it below).
 'pending'
 """
 
-from types import ModuleType as _ModuleType
+from __future__ import annotations
 
-from ._client import CertCentralClient as CertCentralClient
-from ._converter import converter as converter
-from ._errors import APIError as APIError
-from ._errors import AuthenticationError as AuthenticationError
-from ._errors import BadRequestError as BadRequestError
-from ._errors import ClientClosedError as ClientClosedError
-from ._errors import ConfigurationError as ConfigurationError
-from ._errors import DigiCertError as DigiCertError
-from ._errors import ErrorDetail as ErrorDetail
-from ._errors import InvalidKeyError as InvalidKeyError
-from ._errors import NotFoundError as NotFoundError
-from ._errors import PermissionDeniedError as PermissionDeniedError
-from ._errors import RateLimitError as RateLimitError
-from ._errors import RedirectError as RedirectError
-from ._errors import ResponseError as ResponseError
-from ._errors import RouteNotFoundError as RouteNotFoundError
-from ._errors import ServerError as ServerError
-from ._errors import TransportError as TransportError
-from ._errors import ValidationError as ValidationError
-from ._hooks import CallEnded as CallEnded
-from ._hooks import CallStarted as CallStarted
-from ._hooks import CooldownStarted as CooldownStarted
-from ._hooks import Hooks as Hooks
-from ._hooks import PaceChanged as PaceChanged
-from ._hooks import RateLimitWait as RateLimitWait
-from ._hooks import RequestSent as RequestSent
-from ._hooks import ResponseReceived as ResponseReceived
-from ._hooks import RetryDeclined as RetryDeclined
-from ._hooks import RetryScheduled as RetryScheduled
-from ._pipeline import DeadlineRefused as DeadlineRefused
-from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
-from ._ratelimit import Pacer as Pacer
-from ._ratelimit import RateLimit as RateLimit
-from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
-from ._retry import RetryPolicy as RetryPolicy
+import importlib
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__ as __version__
-from .bulk import CancelJob as CancelJob
-from .bulk import CancelOutcome as CancelOutcome
-from .bulk import CancelReport as CancelReport
-from .bulk import CancelResult as CancelResult
-from .bulk import CertificateDownload as CertificateDownload
-from .bulk import DownloadJob as DownloadJob
-from .bulk import OrderUpdate as OrderUpdate
-from .bulk import OutcomeCounts as OutcomeCounts
-from .bulk import ReissueJob as ReissueJob
-from .bulk import ReissueOutcome as ReissueOutcome
-from .bulk import ReissueReport as ReissueReport
-from .bulk import ReissueResult as ReissueResult
-from .bulk import cancel_orders as cancel_orders
-from .bulk import download_certificates as download_certificates
-from .bulk import poll_orders as poll_orders
-from .bulk import reissue_orders as reissue_orders
-from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
-from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
-from .models import DCV_METHODS as DCV_METHODS
-from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
-from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
-from .models import ORDER_STATUSES as ORDER_STATUSES
-from .models import PAYMENT_METHODS as PAYMENT_METHODS
-from .models import REISSUE_SIGNATURE_HASHES as REISSUE_SIGNATURE_HASHES
-from .models import REQUEST_STATUSES as REQUEST_STATUSES
-from .models import REQUEST_TYPES as REQUEST_TYPES
-from .models import REVOCATION_REASONS as REVOCATION_REASONS
-from .models import SIGNATURE_HASHES as SIGNATURE_HASHES
-from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
-from .models import ApprovalRequest as ApprovalRequest
-from .models import CaCert as CaCert
-from .models import CertificateChain as CertificateChain
-from .models import CertificateDetails as CertificateDetails
-from .models import CertificateOrder as CertificateOrder
-from .models import CertificatePem as CertificatePem
-from .models import CertValidity as CertValidity
-from .models import ChainCertificate as ChainCertificate
-from .models import Container as Container
-from .models import ContainerRef as ContainerRef
-from .models import CustomField as CustomField
-from .models import DocumentSigningCertificate as DocumentSigningCertificate
-from .models import DocumentSigningOrder as DocumentSigningOrder
-from .models import DuplicateRequest as DuplicateRequest
-from .models import HashType as HashType
-from .models import Individual as Individual
-from .models import IssuedCertificate as IssuedCertificate
-from .models import Note as Note
-from .models import NoteRequest as NoteRequest
-from .models import Order as Order
-from .models import OrderCertificate as OrderCertificate
-from .models import OrderContact as OrderContact
-from .models import OrderCreated as OrderCreated
-from .models import OrderOrganization as OrderOrganization
-from .models import OrderPrice as OrderPrice
-from .models import OrderRequestSummary as OrderRequestSummary
-from .models import OrderShipInfo as OrderShipInfo
-from .models import OrderStatus as OrderStatus
-from .models import OrderValidity as OrderValidity
-from .models import OrganizationContact as OrganizationContact
-from .models import OrganizationId as OrganizationId
-from .models import OrganizationRef as OrganizationRef
-from .models import OrganizationSummary as OrganizationSummary
-from .models import Page as Page
-from .models import Product as Product
-from .models import ProductDetails as ProductDetails
-from .models import ReissueCertificate as ReissueCertificate
-from .models import ReissueRequest as ReissueRequest
-from .models import RequestStatus as RequestStatus
-from .models import RevokeRequest as RevokeRequest
-from .models import ServerPlatform as ServerPlatform
-from .models import ServerPlatformRef as ServerPlatformRef
-from .models import ShipInfo as ShipInfo
-from .models import SignatureHashTypes as SignatureHashTypes
-from .models import StatusChange as StatusChange
-from .models import StrFlag as StrFlag
-from .models import Subaccount as Subaccount
-from .models import SubaccountCertificate as SubaccountCertificate
-from .models import SubaccountOrder as SubaccountOrder
-from .models import Subject as Subject
-from .models import UpdateRequestStatus as UpdateRequestStatus
-from .models import UpdateStatusRequest as UpdateStatusRequest
-from .models import User as User
-from .resources._base import Listing as Listing
+
+if TYPE_CHECKING:
+    from ._client import CertCentralClient as CertCentralClient
+    from ._converter import converter as converter
+    from ._errors import APIError as APIError
+    from ._errors import AuthenticationError as AuthenticationError
+    from ._errors import BadRequestError as BadRequestError
+    from ._errors import ClientClosedError as ClientClosedError
+    from ._errors import ConfigurationError as ConfigurationError
+    from ._errors import DigiCertError as DigiCertError
+    from ._errors import ErrorDetail as ErrorDetail
+    from ._errors import InvalidKeyError as InvalidKeyError
+    from ._errors import NotFoundError as NotFoundError
+    from ._errors import PermissionDeniedError as PermissionDeniedError
+    from ._errors import RateLimitError as RateLimitError
+    from ._errors import RedirectError as RedirectError
+    from ._errors import ResponseError as ResponseError
+    from ._errors import RouteNotFoundError as RouteNotFoundError
+    from ._errors import ServerError as ServerError
+    from ._errors import TransportError as TransportError
+    from ._errors import ValidationError as ValidationError
+    from ._hooks import CallEnded as CallEnded
+    from ._hooks import CallStarted as CallStarted
+    from ._hooks import CooldownStarted as CooldownStarted
+    from ._hooks import Hooks as Hooks
+    from ._hooks import PaceChanged as PaceChanged
+    from ._hooks import RateLimitWait as RateLimitWait
+    from ._hooks import RequestSent as RequestSent
+    from ._hooks import ResponseReceived as ResponseReceived
+    from ._hooks import RetryDeclined as RetryDeclined
+    from ._hooks import RetryScheduled as RetryScheduled
+    from ._pipeline import DeadlineRefused as DeadlineRefused
+    from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
+    from ._ratelimit import Pacer as Pacer
+    from ._ratelimit import RateLimit as RateLimit
+    from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
+    from ._retry import RetryPolicy as RetryPolicy
+    from .bulk import CancelJob as CancelJob
+    from .bulk import CancelOutcome as CancelOutcome
+    from .bulk import CancelReport as CancelReport
+    from .bulk import CancelResult as CancelResult
+    from .bulk import CertificateDownload as CertificateDownload
+    from .bulk import DownloadJob as DownloadJob
+    from .bulk import OrderUpdate as OrderUpdate
+    from .bulk import OutcomeCounts as OutcomeCounts
+    from .bulk import ReissueJob as ReissueJob
+    from .bulk import ReissueOutcome as ReissueOutcome
+    from .bulk import ReissueReport as ReissueReport
+    from .bulk import ReissueResult as ReissueResult
+    from .bulk import cancel_orders as cancel_orders
+    from .bulk import download_certificates as download_certificates
+    from .bulk import poll_orders as poll_orders
+    from .bulk import reissue_orders as reissue_orders
+    from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
+    from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
+    from .models import DCV_METHODS as DCV_METHODS
+    from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
+    from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
+    from .models import ORDER_STATUSES as ORDER_STATUSES
+    from .models import PAYMENT_METHODS as PAYMENT_METHODS
+    from .models import REISSUE_SIGNATURE_HASHES as REISSUE_SIGNATURE_HASHES
+    from .models import REQUEST_STATUSES as REQUEST_STATUSES
+    from .models import REQUEST_TYPES as REQUEST_TYPES
+    from .models import REVOCATION_REASONS as REVOCATION_REASONS
+    from .models import SIGNATURE_HASHES as SIGNATURE_HASHES
+    from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+    from .models import ApprovalRequest as ApprovalRequest
+    from .models import CaCert as CaCert
+    from .models import CertificateChain as CertificateChain
+    from .models import CertificateDetails as CertificateDetails
+    from .models import CertificateOrder as CertificateOrder
+    from .models import CertificatePem as CertificatePem
+    from .models import CertValidity as CertValidity
+    from .models import ChainCertificate as ChainCertificate
+    from .models import Container as Container
+    from .models import ContainerRef as ContainerRef
+    from .models import CustomField as CustomField
+    from .models import DocumentSigningCertificate as DocumentSigningCertificate
+    from .models import DocumentSigningOrder as DocumentSigningOrder
+    from .models import DuplicateRequest as DuplicateRequest
+    from .models import HashType as HashType
+    from .models import Individual as Individual
+    from .models import IssuedCertificate as IssuedCertificate
+    from .models import Note as Note
+    from .models import NoteRequest as NoteRequest
+    from .models import Order as Order
+    from .models import OrderCertificate as OrderCertificate
+    from .models import OrderContact as OrderContact
+    from .models import OrderCreated as OrderCreated
+    from .models import OrderOrganization as OrderOrganization
+    from .models import OrderPrice as OrderPrice
+    from .models import OrderRequestSummary as OrderRequestSummary
+    from .models import OrderShipInfo as OrderShipInfo
+    from .models import OrderStatus as OrderStatus
+    from .models import OrderValidity as OrderValidity
+    from .models import OrganizationContact as OrganizationContact
+    from .models import OrganizationId as OrganizationId
+    from .models import OrganizationRef as OrganizationRef
+    from .models import OrganizationSummary as OrganizationSummary
+    from .models import Page as Page
+    from .models import Product as Product
+    from .models import ProductDetails as ProductDetails
+    from .models import ReissueCertificate as ReissueCertificate
+    from .models import ReissueRequest as ReissueRequest
+    from .models import RequestStatus as RequestStatus
+    from .models import RevokeRequest as RevokeRequest
+    from .models import ServerPlatform as ServerPlatform
+    from .models import ServerPlatformRef as ServerPlatformRef
+    from .models import ShipInfo as ShipInfo
+    from .models import SignatureHashTypes as SignatureHashTypes
+    from .models import StatusChange as StatusChange
+    from .models import StrFlag as StrFlag
+    from .models import Subaccount as Subaccount
+    from .models import SubaccountCertificate as SubaccountCertificate
+    from .models import SubaccountOrder as SubaccountOrder
+    from .models import Subject as Subject
+    from .models import UpdateRequestStatus as UpdateRequestStatus
+    from .models import UpdateStatusRequest as UpdateStatusRequest
+    from .models import User as User
+    from .resources._base import Listing as Listing
+
+# Each private module and the public names it defines.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "._client": ("CertCentralClient",),
+    "._converter": ("converter",),
+    "._errors": (
+        "APIError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ClientClosedError",
+        "ConfigurationError",
+        "DigiCertError",
+        "ErrorDetail",
+        "InvalidKeyError",
+        "NotFoundError",
+        "PermissionDeniedError",
+        "RateLimitError",
+        "RedirectError",
+        "ResponseError",
+        "RouteNotFoundError",
+        "ServerError",
+        "TransportError",
+        "ValidationError",
+    ),
+    "._hooks": (
+        "CallEnded",
+        "CallStarted",
+        "CooldownStarted",
+        "Hooks",
+        "PaceChanged",
+        "RateLimitWait",
+        "RequestSent",
+        "ResponseReceived",
+        "RetryDeclined",
+        "RetryScheduled",
+    ),
+    "._pipeline": ("DeadlineRefused",),
+    "._ratelimit": ("LimiterUnavailableError", "Pacer", "RateLimit", "RedisLimiterBackend"),
+    "._retry": ("RetryPolicy",),
+    ".bulk": (
+        "CancelJob",
+        "CancelOutcome",
+        "CancelReport",
+        "CancelResult",
+        "CertificateDownload",
+        "DownloadJob",
+        "OrderUpdate",
+        "OutcomeCounts",
+        "ReissueJob",
+        "ReissueOutcome",
+        "ReissueReport",
+        "ReissueResult",
+        "cancel_orders",
+        "download_certificates",
+        "poll_orders",
+        "reissue_orders",
+    ),
+    ".models": (
+        "CERTIFICATE_FORMATS",
+        "CS_PROVISIONING_METHODS",
+        "DCV_METHODS",
+        "DOCUMENT_SIGNING_PRODUCTS",
+        "ORDER_PRODUCTS",
+        "ORDER_STATUSES",
+        "PAYMENT_METHODS",
+        "REISSUE_SIGNATURE_HASHES",
+        "REQUEST_STATUSES",
+        "REQUEST_TYPES",
+        "REVOCATION_REASONS",
+        "SIGNATURE_HASHES",
+        "TERMINAL_STATUSES",
+        "ApprovalRequest",
+        "CaCert",
+        "CertificateChain",
+        "CertificateDetails",
+        "CertificateOrder",
+        "CertificatePem",
+        "CertValidity",
+        "ChainCertificate",
+        "Container",
+        "ContainerRef",
+        "CustomField",
+        "DocumentSigningCertificate",
+        "DocumentSigningOrder",
+        "DuplicateRequest",
+        "HashType",
+        "Individual",
+        "IssuedCertificate",
+        "Note",
+        "NoteRequest",
+        "Order",
+        "OrderCertificate",
+        "OrderContact",
+        "OrderCreated",
+        "OrderOrganization",
+        "OrderPrice",
+        "OrderRequestSummary",
+        "OrderShipInfo",
+        "OrderStatus",
+        "OrderValidity",
+        "OrganizationContact",
+        "OrganizationId",
+        "OrganizationRef",
+        "OrganizationSummary",
+        "Page",
+        "Product",
+        "ProductDetails",
+        "ReissueCertificate",
+        "ReissueRequest",
+        "RequestStatus",
+        "RevokeRequest",
+        "ServerPlatform",
+        "ServerPlatformRef",
+        "ShipInfo",
+        "SignatureHashTypes",
+        "StatusChange",
+        "StrFlag",
+        "Subaccount",
+        "SubaccountCertificate",
+        "SubaccountOrder",
+        "Subject",
+        "UpdateRequestStatus",
+        "UpdateStatusRequest",
+        "User",
+    ),
+    ".resources._base": ("Listing",),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted([*_HOME_OF, "__version__"])
 
 
-def _public_names() -> list[str]:
-    """Every name imported above (the submodules that importing them binds aside)."""
-    return sorted(
-        name
-        for name, value in globals().items()
-        if not name.startswith("_") and not isinstance(value, _ModuleType)
-    )
+def _bind_loaded() -> None:
+    """Bind every public name whose module is loaded (so ``__getattr__`` is asked once),
+    each class and function saying where users import it from, in reprs, tracebacks and
+    pickles (as httpx does): digicert_async.ValidationError, not the private module."""
+    namespace = globals()
+    for name, home in _HOME_OF.items():
+        module = sys.modules.get(__name__ + home)
+        if name in namespace or module is None or _loading(module):
+            continue
+        value = getattr(module, name)
+        if home == ".models" and hasattr(value, "__attrs_attrs__"):
+            import attrs  # loaded already: the models are attrs classes
+
+            # A string annotation is read in the namespace __module__ names: read the
+            # models' while that is still their own module (the converter needs them).
+            attrs.resolve_types(value)
+        if callable(value) and getattr(value, "__module__", "").startswith(f"{__name__}."):
+            value.__module__ = __name__
+        namespace[name] = value
 
 
-__all__ = [*_public_names(), "__version__"]  # pyright: ignore[reportUnsupportedDunderAll]
+def _loading(module: ModuleType) -> bool:
+    """Whether ``module`` is still being imported (a cycle came back to this package)."""
+    return getattr(getattr(module, "__spec__", None), "_initializing", False) is True
 
-# Classes and functions say where users import them from, in reprs, tracebacks and
-# pickles (as httpx does): digicert_async.ValidationError, not the private module.
-for _name in __all__:
-    _value = globals()[_name]
-    if callable(_value) and getattr(_value, "__module__", "").startswith(f"{__name__}."):
-        _value.__module__ = __name__
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if not TYPE_CHECKING:  # for type checkers an unknown name stays an error
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use (or a subpackage: ``dc.models``)."""
+        home = _HOME_OF.get(name)
+        try:
+            module = importlib.import_module(home or f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if home is not None or exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        if home is None:
+            return module
+        _bind_loaded()
+        return getattr(module, name)

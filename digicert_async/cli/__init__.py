@@ -19,62 +19,55 @@ The package's modules: ``_parser`` (the arguments), ``_files`` (every command's 
 in, the resume file out), ``_terminal`` (output, exit statuses, signals), ``_verbose``
 (``-v`` / ``--debug``: the library's log on stderr), ``_commands`` (``cancel`` and
 ``poll``, on one skeleton), ``_fleet`` (``reissue``, ``download``, ``poll
---then-download``, on the same skeleton), ``_demo`` and ``_fake_server``.
+--then-download``, on the same skeleton), ``_demo`` and ``_fake_server``. Only the parser
+is imported up front, and a command's module once its arguments are parsed: ``--help``
+and ``--version`` load neither aiohttp nor the library.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from ._commands import run_job_command
-from ._demo import cmd_demo
-from ._fake_server import cmd_fake_server
-from ._fleet import run_fleet_command
-from ._parser import build_parser
-from ._terminal import (
-    API_KEY_ENV,
-    EXIT_INCOMPLETE,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_TERMINATED,
-    EXIT_USAGE,
-    PROG,
-    Terminated,
-    UsageError,
-    isatty,
-    raise_terminated,
-    say,
-)
-from ._verbose import logging_to_stderr
+from ._parser import API_KEY_ENV, build_parser, names_a_command
 
 __all__ = ["API_KEY_ENV", "main"]
 
-
-def _poll(args: argparse.Namespace) -> int:
-    return run_fleet_command(args) if args.then_download else run_job_command(args)
-
-
-_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "cancel": run_job_command,
-    "poll": _poll,
-    "reissue": run_fleet_command,
-    "download": run_fleet_command,
-    "demo": cmd_demo,
-    "fake-server": cmd_fake_server,
+# Each command and where its function is: imported only to run it.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "cancel": ("._commands", "run_job_command"),
+    "poll": ("._commands", "run_job_command"),
+    "reissue": ("._fleet", "run_fleet_command"),
+    "download": ("._fleet", "run_fleet_command"),
+    "demo": ("._demo", "cmd_demo"),
+    "fake-server": ("._fake_server", "cmd_fake_server"),
 }
 
 
+def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
+    module, name = _COMMANDS[args.command]
+    if args.command == "poll" and args.then_download:
+        module, name = _COMMANDS["download"]  # the fleet's skeleton: poll, then download
+    handler: Callable[[argparse.Namespace], int] = getattr(
+        importlib.import_module(module, __name__), name
+    )
+    return handler
+
+
 def _exit_status(code: object) -> int:
+    """argparse's exit status: 0 after --help or --version, 2 after a usage error."""
     if code is None:
-        return EXIT_OK
+        return 0
     if isinstance(code, int):
         return code
-    say(str(code))
-    return EXIT_INCOMPLETE
+    from .._escape import visible  # light: it imports nothing
+
+    print(visible(str(code)), file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,17 +76,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns the exit status: 0 every order ended well, 1 some did not, 2 bad usage
     (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(vocabulary=names_a_command(argv, _COMMANDS))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_status(exc.code)
+    from ._terminal import (
+        EXIT_INTERRUPTED,
+        EXIT_TERMINATED,
+        EXIT_USAGE,
+        PROG,
+        Terminated,
+        UsageError,
+        isatty,
+        raise_terminated,
+        say,
+    )
+    from ._verbose import logging_to_stderr
+
     # A bar only on a terminal, and not when switched off (--no-progress, demo --quiet)
     # or when the log goes to stderr (-v, --debug).
     verbosity = getattr(args, "verbose", 0)
     wanted = getattr(args, "progress", True) and not getattr(args, "quiet", False)
     args.progress = wanted and not verbosity and isatty(sys.stderr)
-    handler = _COMMANDS[args.command]
     previous_sigterm = None
     try:
         # Inside the try that catches Terminated: a SIGTERM right after it is set is
@@ -101,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(ValueError, OSError):  # not the main thread: not ours
             previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
         with logging_to_stderr(verbosity):
-            return handler(args)
+            return _handler(args)(args)
     except UsageError as exc:
         say(f"{PROG} {args.command}: error: {exc}")
         return EXIT_USAGE

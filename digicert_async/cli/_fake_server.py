@@ -68,6 +68,8 @@ def build_fake(args: argparse.Namespace) -> FakeCertCentral:
 
 
 async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    from ..testing._x509 import INSTALL_CRYPTOGRAPHY, available
+
     fake = build_fake(args)
     try:
         await fake.start()
@@ -90,6 +92,8 @@ async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts)
             f"  seq {ids[0] if ids else 100001} {ids[-1] if ids else 100010}"
             f" | {PROG} cancel --note test --base-url {fake.base_url}"
         )
+        if not available():
+            say(f"{PROG} fake-server: {INSTALL_CRYPTOGRAPHY}; until then downloads are refused")
 
         async def serve() -> None:  # until a signal cancels it
             await asyncio.Event().wait()

@@ -1,19 +1,24 @@
 """The ``digicert-async`` arguments: the parser, its help texts, and the checks of each
-option's value (a bad one exits 2 before anything is sent)."""
+option's value (a bad one exits 2 before anything is sent).
+
+It imports nothing of the library at first: ``--help``, ``--version`` and a usage error
+before the command's name cost the parser alone. DigiCert's lists (formats, statuses) are
+read from the models only for a parser that is to parse a command's options.
+"""
 
 from __future__ import annotations
 
 import argparse
-import platform
+import sys
+from collections.abc import Collection, Sequence
+from typing import Any
 
-import aiohttp
-
-from .. import CERTIFICATE_FORMATS, ORDER_STATUSES, TERMINAL_STATUSES, ValidationError
-from .._checks import check_statuses
 from .._version import __version__
-from ._terminal import PROG
 
-__all__ = ["build_parser"]
+__all__ = ["API_KEY_ENV", "PROG", "build_parser", "names_a_command"]
+
+PROG = "digicert-async"
+API_KEY_ENV = "DIGICERT_API_KEY"
 
 
 def _positive_int(text: str) -> int:
@@ -65,6 +70,9 @@ def _fake_order_count(text: str) -> int:
 
 def _status_set(text: str) -> frozenset[str]:
     """One order status or several, comma-separated: each a documented one."""
+    from .. import ORDER_STATUSES, ValidationError
+    from .._checks import check_statuses
+
     parts = [part.strip().lower() for part in text.split(",") if part.strip()]
     if not parts:
         raise argparse.ArgumentTypeError("name at least one status, e.g. issued,canceled")
@@ -75,14 +83,14 @@ def _status_set(text: str) -> frozenset[str]:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
-_DESCRIPTION = """\
+_DESCRIPTION = f"""\
 Bulk jobs on DigiCert CertCentral (Services API v2): cancel, watch, reissue or download
 many orders at once, paced to DigiCert's rate limits (100 requests per 5 s, 1000 per 3 min).
 
 `cancel`, `poll` and `download` read order ids from IDS_FILE or stdin, one per line (blank
 lines and # comments ignored), or the JSON lines any command writes; `reissue` JSON lines
 with each order's CSR; each writes one JSON line per order on stdout; a summary, and on a
-terminal a progress bar, go to stderr. The API key is read from $DIGICERT_API_KEY."""
+terminal a progress bar, go to stderr. The API key is read from ${API_KEY_ENV}."""
 
 _EPILOG = """\
 examples:
@@ -137,14 +145,14 @@ def _add_concurrency(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def _add_file_options(parser: argparse.ArgumentParser, prefix: str) -> None:
+def _add_file_options(parser: argparse.ArgumentParser, prefix: str, formats: Sequence[str]) -> None:
     parser.add_argument(
         "--format",
-        choices=sorted(CERTIFICATE_FORMATS),
+        choices=formats,
         default="pem_all",
         metavar="FORMAT",
         help=f"{prefix}the certificate format, one of DigiCert's: "
-        f"{', '.join(sorted(CERTIFICATE_FORMATS))} (default: pem_all)",
+        f"{', '.join(formats)} (default: pem_all)",
     )
     parser.add_argument(
         "--force", action="store_true", help=f"{prefix}replace a file that exists already"
@@ -200,19 +208,53 @@ def _logging_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``digicert-async`` argument parser."""
+class _Version(argparse.Action):
+    """``--version``, its text made only when asked for: aiohttp's version is read from
+    its metadata, since importing aiohttp to print a number takes a fifth of a second."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.update(nargs=0, default=argparse.SUPPRESS)
+        super().__init__(option_strings, argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib import metadata
+
+        try:
+            aiohttp_version = metadata.version("aiohttp")
+        except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+            aiohttp_version = "not installed"
+        python_version = sys.version.split()[0]  # as platform.python_version() says it
+        print(f"{PROG} {__version__} (Python {python_version}, aiohttp {aiohttp_version})")
+        parser.exit()
+
+
+def names_a_command(argv: Sequence[str], commands: Collection[str]) -> bool:
+    """Whether ``argv`` names one of ``commands``: if not, argparse will parse no
+    command's options (it takes a command's name only as written in full)."""
+    return any(arg in commands for arg in argv)
+
+
+def _vocabulary() -> tuple[list[str], frozenset[str]]:
+    """DigiCert's lists the options use: the certificate formats, the final statuses."""
+    from .. import CERTIFICATE_FORMATS, TERMINAL_STATUSES
+
+    return sorted(CERTIFICATE_FORMATS), frozenset(TERMINAL_STATUSES)
+
+
+def build_parser(*, vocabulary: bool = True) -> argparse.ArgumentParser:
+    """The ``digicert-async`` argument parser.
+
+    ``vocabulary=False`` leaves DigiCert's lists out of the commands' options, so that
+    no model is imported: enough for ``--help``, ``--version`` and a usage error before
+    the command's name, never to parse a command's options (see ``names_a_command``).
+    """
+    formats, final_statuses = _vocabulary() if vocabulary else ([], frozenset[str]())
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog=PROG, description=_DESCRIPTION, epilog=_EPILOG, formatter_class=formatter
     )
     parser.add_argument(
-        "--version",
-        action="version",
-        version=(
-            f"{PROG} {__version__} (Python {platform.python_version()},"
-            f" aiohttp {aiohttp.__version__})"
-        ),
+        "--version", action=_Version, help="show the versions of this program and exit"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     commands.required = True
@@ -286,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="cancellations in flight at once (default: 20); the rate limit paces them anyway",
     )
 
-    default_until = ",".join(sorted(TERMINAL_STATUSES))
+    default_until = ",".join(sorted(final_statuses))
     poll = commands.add_parser(
         "poll",
         parents=[ids, job, logs],
@@ -300,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument(
         "--until",
         type=_status_set,
-        default=frozenset(TERMINAL_STATUSES),
+        default=final_statuses,
         metavar="STATUS,...",
         help=f"the statuses to wait for, comma-separated (default: {default_until})",
     )
@@ -319,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
         " DIR, as `download --out DIR` does (IDS_FILE may be `reissue`'s output: an order"
         " issued again with the certificate it had before is not downloaded)",
     )
-    _add_file_options(poll, "with --then-download: ")
+    _add_file_options(poll, "with --then-download: ", formats)
 
     reissue = commands.add_parser(
         "reissue",
@@ -360,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument(
         "--out", required=True, metavar="DIR", help="the directory to write into (made if needed)"
     )
-    _add_file_options(download, "")
+    _add_file_options(download, "", formats)
     _add_concurrency(download, "downloads in flight at once")
 
     demo = commands.add_parser(

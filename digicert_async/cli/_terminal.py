@@ -25,9 +25,8 @@ from typing import Any, TextIO
 from .._escape import visible
 from .._ratelimit import Pacer
 from ..bulk import NOT_FOUND_STATUS, CancelReport
-
-PROG = "digicert-async"
-API_KEY_ENV = "DIGICERT_API_KEY"
+from ._parser import API_KEY_ENV as API_KEY_ENV  # the parser's; the commands show them too
+from ._parser import PROG as PROG
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1

@@ -10,8 +10,9 @@ async with FakeCertCentral(orders=20) as fake:
 
 Orders move on a lifecycle clock the test controls (``FakeCertCentral(issue_after=60)``,
 ``fake.advance(60)``): pending orders, reissues and duplicates are issued with real X.509
-chains (``fake.certificate(certificate_id)``), made with ``cryptography`` (the ``testing``
-extra).
+chains (``fake.certificate(certificate_id)``), made with ``cryptography`` (the ``fake``
+extra, which ``cli`` and ``testing`` include). Without it the fake still runs, issues
+certificates without files, and says what to install when one is downloaded.
 
 ``FakeCertCentral`` is imported on first use, so importing this package (as the pytest plugin
 does) does not load the aiohttp server.

@@ -8,9 +8,10 @@ one PEM file per certificate for ``default``, ``default_cer``, ``default_pem`` a
 ``apache`` (no root). Each answer has the Content-Type the glossary gives its format.
 
 The fake's own choices where DigiCert's pages say nothing: a certificate that has no
-file yet (still pending, or ``cryptography`` missing) is a 400 ``invalid_status``; an
-unknown format a 400 ``invalid_value:format_type``; a revoked certificate still
-downloads.
+file yet (still pending) is a 400 ``invalid_status``; an unknown format a 400
+``invalid_value:format_type``; a revoked certificate still downloads. Without
+``cryptography`` the fake issues certificates without files, and asking for one is a 500
+``fake_needs_cryptography`` whose message says what to install.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from ._routing import Answer, Call, Rejected, Routes, find_order, found, invalid
 from ._state import OrderStore, StoredCertificate
+from ._x509 import INSTALL_CRYPTOGRAPHY
 
 __all__ = ["FORMAT_TYPES", "FileBody", "certificate_file", "routes"]
 
@@ -121,6 +123,9 @@ def _not_yet(message: str) -> Rejected:
 
 
 def _parts(certificate: StoredCertificate) -> tuple[str, tuple[str, ...]]:
+    if certificate.serial_number is not None and certificate.pem is None:  # issued, no file
+        message = f"Certificate {certificate.id} has no file: {INSTALL_CRYPTOGRAPHY}."
+        raise Rejected(500, ("fake_needs_cryptography", message))
     if certificate.pem is None or not certificate.chain:
         raise _not_yet(
             f"Certificate {certificate.id} is {certificate.status} and has no file to download."

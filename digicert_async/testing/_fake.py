@@ -116,7 +116,7 @@ class FakeCertCentral:
     demo), when it also runs with the monotonic clock; ``issue_after=None`` leaves orders
     where they are. Each issued certificate is a real X.509 chain (a leaf signed by
     ``intermediates`` intermediate CAs under a self-signed root), made with ``cryptography``
-    (the ``testing`` extra); ``certificate`` shows it. ``cross_signed=True`` makes the
+    (the ``fake`` extra); ``certificate`` shows it. ``cross_signed=True`` makes the
     chain a cross-signed one, as DigiCert bundles it: after the intermediates, the root
     cross-signed by an older root, the root, and the older root (the other formats cut
     that chain by position: ``pem_noroot`` leaves out the older root only).

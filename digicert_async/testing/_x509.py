@@ -1,6 +1,7 @@
 """Real X.509 chains for the fake's certificates: a self-signed root, one intermediate or
-more, and a leaf per issued certificate, made with ``cryptography`` (the ``testing``
-extra installs it; the library itself never imports it).
+more, and a leaf per issued certificate, made with ``cryptography`` (the ``fake`` extra
+installs it, and the ``cli`` and ``testing`` extras include that one; the library itself
+never imports it).
 
 Each ``FakeCertCentral`` has its own authority, made on first use. Keys are ECDSA P-256
 (fast to make and sign with). A leaf takes the public key of the CSR it was ordered with
@@ -23,15 +24,23 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.x509 import Certificate
 
-__all__ = ["FakeAuthority", "LeafCertificate", "available"]
+__all__ = ["INSTALL_CRYPTOGRAPHY", "FakeAuthority", "LeafCertificate", "available"]
 
 AUTHORITY_NAME = "FakeCertCentral"
 _CA_VALIDITY = timedelta(days=3650)
 _MAX_CN = 64  # RFC 5280's upper bound on a common name
 
 
+INSTALL_CRYPTOGRAPHY = (
+    "the fake CertCentral makes its certificates' files with the 'cryptography' package,"
+    " which is not installed: python -m pip install 'digicert-async[fake]'"
+    " (from a checkout of digicert-async: python -m pip install '.[fake]')"
+)
+"""What to do when ``cryptography`` is missing: said wherever the fake needs it."""
+
+
 def available() -> bool:
-    """Whether ``cryptography`` can be imported (the ``testing`` extra brings it)."""
+    """Whether ``cryptography`` can be imported (the ``fake`` extra brings it)."""
     try:
         import cryptography.x509  # noqa: F401
     except ImportError:
