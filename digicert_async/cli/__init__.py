@@ -18,8 +18,9 @@ is still reported and the resume file written, with exit status 130 or 143.
 The commands are the table in :mod:`._parser` (``COMMANDS``): each is one module that
 declares the command's arguments and runs it (``_cancel``, ``_poll``, ``_reissue``,
 ``_download``, ``_demo``, ``_fake_server``). Only the parser is imported up front, and a
-command's module only when the command line names it; the library is imported once the
-command runs: ``--help`` and ``--version`` load neither aiohttp nor the library.
+command's module only when the command line names it; the client and the jobs are
+imported once the command runs: ``--help`` and ``--version`` load neither aiohttp nor the
+library, and a command's help and usage errors no more than DigiCert's lists.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """``digicert-async cancel``: cancel many orders concurrently, with a note saying why.
 
 One JSON line per input id, each outcome once; the ids the job never got to come at the
-end, so that every id is reported. The library is imported once the command runs.
+end, so that every id is reported. The client and the job are imported once the command
+runs.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 ``--out DIR``, and the downloads of ``poll --then-download`` (:class:`Downloads`).
 
 Each file is put in place whole (a temporary file renamed, or linked in when it must not
-replace one) and never over an existing file without ``--force``. The library is
-imported once the command runs.
+replace one) and never over an existing file without ``--force``. The client and the
+job are imported once the command runs.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ one way a bulk job runs from the shell (:func:`._run_job.run_job`).
 
 A command's module subclasses :class:`JobCommand` (how its job starts, what a line says,
 what is left to do, how it ended) and gives it to :func:`._run_job.run_job_command` from
-its ``run``. This module imports nothing of the library, so that the command modules,
-which the parser imports for their arguments, can build on it.
+its ``run``. This module imports neither the client nor the jobs, so that the command
+modules, which the parser imports for their arguments, can build on it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ The parser imports nothing of the library: ``--help``, ``--version`` and a usage
 before the command's name cost this module alone, as no command's module is imported for
 them (:func:`build_parser` declares the arguments of the commands it is given). A
 command's module is light to import (its arguments, and DigiCert's lists they use); it
-imports the library once it runs.
+imports the client and the jobs once it runs.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 
 One JSON line each time an order is seen in a new status. An order is done in an
 ``--until`` status, in a status from which it can never reach one (its line says
-``"never_reaches": true``), or not found. The library is imported once the command runs.
+``"never_reaches": true``), or not found. The client and the job are imported once the
+command runs.
 """
 
 from __future__ import annotations

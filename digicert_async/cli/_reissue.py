@@ -3,7 +3,7 @@
 The input is JSON lines with each order's CSR, or a directory of ``<order_id>.csr`` files
 (:func:`._input.read_reissue_input`). One JSON line per order, each outcome once; the
 resume file gets the input lines of the orders left, to be given back as the input. The
-library is imported once the command runs.
+client and the job are imported once the command runs.
 """
 
 from __future__ import annotations
