@@ -27,6 +27,7 @@ __all__ = [
     "API_KEY_ENV",
     "COMMANDS",
     "PROG",
+    "Command",
     "CommandModule",
     "add_concurrency",
     "add_ids_file",
