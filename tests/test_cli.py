@@ -21,7 +21,7 @@ import pytest
 
 from digicert_async import __version__
 from digicert_async.cli import API_KEY_ENV, main
-from digicert_async.cli._files import parse_ids
+from digicert_async.cli._input import parse_ids
 from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral, Fault
 
