@@ -59,7 +59,7 @@ def _pings(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))  # up, with a password
     except OSError:
         return False
 
@@ -67,9 +67,10 @@ def _pings(port: int) -> bool:
 class RedisProcess:
     """A private ``redis-server`` on loopback, in the foreground (so it can be killed)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *options: str) -> None:
         self.port = port if port is not None else _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.options = options  # more of redis-server's, e.g. ("--requirepass", "pw")
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -80,6 +81,7 @@ class RedisProcess:
             [
                 *(exe, "--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no", "--protected-mode", "no"),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

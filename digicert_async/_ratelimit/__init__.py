@@ -48,7 +48,8 @@ from ._policy import (
     parse_retry_after,
     window_wait,
 )
-from ._redis import LimiterUnavailableError, RedisKeyLimiter, RedisLimiterBackend
+from ._redis import RedisKeyLimiter, RedisLimiterBackend
+from ._shared import LimiterUnavailableError, SharedKeyLimiter
 
 __all__ = [
     "Clock",
@@ -65,6 +66,7 @@ __all__ = [
     "RedisKeyLimiter",
     "RedisLimiterBackend",
     "Reservation",
+    "SharedKeyLimiter",
     "SlotLog",
     "WaitReason",
     "api_key_hash",
