@@ -50,6 +50,7 @@ from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
 from ._ratelimit import Pacer as Pacer
 from ._ratelimit import RateLimit as RateLimit
 from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
+from ._ratelimit import SqliteLimiterBackend as SqliteLimiterBackend
 from ._retry import RetryPolicy as RetryPolicy
 from ._version import __version__ as __version__
 from .bulk import CancelJob as CancelJob
