@@ -31,6 +31,7 @@ from .. import (
     poll_orders,
 )
 from ..bulk import NOT_FOUND_STATUS
+from ._budget import budget_summary, shared_budget
 from ._files import read_ids, write_file_atomically, write_resume_file
 from ._terminal import (
     API_KEY_ENV,
@@ -72,6 +73,7 @@ def make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
             region=args.region,
             base_url=args.base_url,
             trust_env=args.trust_env,
+            rate_limit=shared_budget(args),
         )
     except ValidationError as exc:
         raise UsageError(str(exc)) from None
@@ -172,7 +174,7 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
             head = f"deadline of {args.deadline:g} s reached"
         for text in ending.summary(time.monotonic() - started, head):
             say(text)
-        for text in pace_summary(client.pacer, job.name):
+        for text in [*pace_summary(client.pacer, job.name), *budget_summary(client, job.name)]:
             say(text)
         status = EXIT_OK if ending.complete and failure is None else EXIT_INCOMPLETE
         if args.resume_file:
