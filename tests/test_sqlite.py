@@ -15,8 +15,10 @@ import contextlib
 import logging
 import math
 import os
+import re
 import sqlite3
 import stat
+import textwrap
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -529,3 +531,17 @@ async def test_four_worker_processes_on_one_key_never_see_a_429(path: Path) -> N
         notes = [n["text"] for order_id in fake.order_ids for n in fake.notes(order_id)]
         assert sorted(notes) == sorted(f"w{w}-{i}" for w in range(WORKERS) for i in range(TASKS))
         assert elapsed > 7.5  # 400 requests at 100 per 2.5 s
+
+
+def test_the_readme_example_runs_as_the_fragment_it_says_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Several workers, one key") :]
+    block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
+    assert "SqliteLimiterBackend" in block
+    source = "async def main(key):\n" + textwrap.indent(block, "    ")
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "README.md", "exec"), namespace)
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(namespace["main"]("a-key"))
