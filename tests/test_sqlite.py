@@ -418,6 +418,18 @@ async def test_garbage_in_the_file_counts_as_unavailable(
         assert not limiter.available
 
 
+async def test_a_slot_row_that_is_not_a_time_counts_for_nothing(path: Path) -> None:
+    clock = Clock()
+    async with bound(path, [(2, 10.0)], clock) as limiter:
+        await limiter.reserve()
+        with _db(path) as db:
+            key = api_key_hash(API_KEY)
+            db.execute("INSERT INTO limiter_slots (key, at) VALUES (?, 'soon')", (key,))
+        assert (await limiter.reserve()).wait == 0.0  # the second of two
+        assert limiter.available
+        assert (await limiter.reserve()).wait == 10.0
+
+
 async def test_a_locked_file_falls_back_then_shares_again_with_what_was_sent(
     path: Path, caplog: Any
 ) -> None:

@@ -247,10 +247,11 @@ class SqliteState:
         the sends made ``ages`` seconds ago while the file was unavailable)."""
         with self._transaction() as (db, now):
             key = self.key
-            db.executemany(
-                "INSERT INTO limiter_slots (key, at) VALUES (?, ?)",
-                [(key, now - age) for age in ages],
-            )
+            if ages:
+                db.executemany(
+                    "INSERT INTO limiter_slots (key, at) VALUES (?, ?)",
+                    [(key, now - age) for age in ages],
+                )
             db.execute(
                 "DELETE FROM limiter_slots WHERE key = ? AND at <= ?", (key, now - self._longest)
             )
@@ -357,11 +358,14 @@ class SqliteState:
                 pacing.cut_at = min(_time(cut_at), now)
                 pacing.lowered = 0 if lowered is None else _whole(lowered)
         if slots and self._most:
+            # Trimmed and moved by the caller: what is left are numbers of the last window
+            # (a row that holds anything else was not written here, and counts for nothing).
             rows = db.execute(
-                "SELECT at FROM limiter_slots WHERE key = ? ORDER BY at DESC LIMIT ?",
+                "SELECT at FROM limiter_slots WHERE key = ? AND typeof(at) = 'real'"
+                " ORDER BY at DESC LIMIT ?",
                 (self.key, self._most),
             ).fetchall()
-            memory.load([_time(at) for (at,) in reversed(rows)])
+            memory.load([at for (at,) in reversed(rows)])
         return memory, kept
 
     def _save(
