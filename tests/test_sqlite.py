@@ -418,16 +418,20 @@ async def test_garbage_in_the_file_counts_as_unavailable(
         assert not limiter.available
 
 
-async def test_a_slot_row_that_is_not_a_time_counts_for_nothing(path: Path) -> None:
+@pytest.mark.parametrize("value", ["'soon'", "x'00ff'", "9e999"], ids=["text", "blob", "inf"])
+async def test_a_slot_row_that_is_not_a_time_counts_from_now(path: Path, value: str) -> None:
     clock = Clock()
     async with bound(path, [(2, 10.0)], clock) as limiter:
         await limiter.reserve()
         with _db(path) as db:
             key = api_key_hash(API_KEY)
-            db.execute("INSERT INTO limiter_slots (key, at) VALUES (?, 'soon')", (key,))
-        assert (await limiter.reserve()).wait == 0.0  # the second of two
+            db.execute(f"INSERT INTO limiter_slots (key, at) VALUES (?, {value})", (key,))
+        clock.now += 4.0
+        assert (await limiter.reserve()).wait == 10.0 - 4.0  # the window is full
         assert limiter.available
-        assert (await limiter.reserve()).wait == 10.0
+        clock.now += 6.0  # the first slot has left the window, the odd row not
+        assert (await limiter.reserve()).wait == 0.0
+        assert (await limiter.reserve()).wait == 4.0  # the odd row counted from 4 s in
 
 
 async def test_a_locked_file_falls_back_then_shares_again_with_what_was_sent(

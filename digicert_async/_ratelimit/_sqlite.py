@@ -358,11 +358,11 @@ class SqliteState:
                 pacing.cut_at = min(_time(cut_at), now)
                 pacing.lowered = 0 if lowered is None else _whole(lowered)
         if slots and self._most:
-            # Trimmed and moved by the caller: what is left are numbers of the last window
-            # (a row that holds anything else was not written here, and counts for nothing).
+            # Trimmed and moved by the caller, the rows left hold times of the last window:
+            # SQLite orders text and blobs after every number, so a row holding one (not
+            # written here) was moved to now like a time ahead of now.
             rows = db.execute(
-                "SELECT at FROM limiter_slots WHERE key = ? AND typeof(at) = 'real'"
-                " ORDER BY at DESC LIMIT ?",
+                "SELECT at FROM limiter_slots WHERE key = ? ORDER BY at DESC LIMIT ?",
                 (self.key, self._most),
             ).fetchall()
             memory.load([at for (at,) in reversed(rows)])
