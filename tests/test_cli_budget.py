@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from digicert_async import RateLimit, SqliteLimiterBackend
+from digicert_async import CertCentralClient, RateLimit, SqliteLimiterBackend
 from digicert_async._ratelimit import api_key_hash
-from digicert_async.cli._budget import shared_budget, state_directory
+from digicert_async.cli._budget import budget_summary, shared_budget, state_directory
 from digicert_async.cli._parser import build_parser
 from digicert_async.testing import FakeCertCentral
 
@@ -41,6 +41,32 @@ def test_the_state_directory_follows_each_systems_convention(
     environ: dict[str, str], system: str, expected: str
 ) -> None:
     assert state_directory(environ, system, HOME) == Path(expected)
+
+
+def test_without_a_home_given_it_is_the_users() -> None:
+    found = state_directory({}, "linux")
+    assert found == Path.home() / ".local" / "state" / "digicert-async"
+    assert state_directory({}, "win32", HOME) == HOME / "AppData" / "Local" / "digicert-async"
+
+
+async def test_the_summary_says_when_the_budget_file_was_not_in_use(tmp_path: Path) -> None:
+    blocker = _write(tmp_path / "not-a-folder", ["x"])
+    async with FakeCertCentral(rate_limits=None, orders=1) as fake:
+        for where, said in ((blocker / "budget.sqlite3", True), (tmp_path / "b.sqlite3", False)):
+            limit = RateLimit(backend=SqliteLimiterBackend(where))
+            async with CertCentralClient(
+                api_key=fake.api_key, base_url=fake.base_url, rate_limit=limit
+            ) as client:
+                await client.orders.get(fake.order_ids[0])
+                lines = budget_summary(client, "poll")
+            assert bool(lines) is said
+            if said:
+                assert lines == [
+                    f"digicert-async poll: the shared rate budget ({where}) could not be used;"
+                    " this run paced itself alone"
+                ]
+        async with CertCentralClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            assert budget_summary(client, "poll") == []
 
 
 def test_on_windows_it_is_under_localappdata_or_the_home() -> None:

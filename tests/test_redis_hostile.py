@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import digicert_async as dc
 from digicert_async._ratelimit import RedisKeyLimiter, api_key_hash
 from digicert_async._ratelimit._redis import _lua, _reserve_answer, _throttle_answer
-from digicert_async._ratelimit._redis_url import redact
+from digicert_async._ratelimit._redis_url import RedisUrl, redact
 from digicert_async._ratelimit._shared import UnreadableAnswer
 from digicert_async.testing import FakeCertCentral
 
@@ -61,6 +61,35 @@ def test_repr_and_where_mask_every_form_of_the_password(url: str) -> None:
         assert "***" in text
     assert backend.where.split("//")[0] in ("redis:", "rediss:", "unix:")
     assert "localhost" in backend.where or "/run/redis.sock" in backend.where
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("redis://user:pa:ss@host/0", "redis://user:***@host/0"),
+        ("redis://host/0?password=a=b", "redis://host/0?password=***"),
+        ("redis://host/0?password=a?b", "redis://host/0?password=***"),
+        ("redis:?password=x", "redis:?password=***"),
+        ("unix:/run/redis.sock?password=x", "unix:/run/redis.sock?password=***"),
+        ("localhost:6379", "localhost:6379"),
+        ("no-scheme", "<not a URL>"),
+    ],
+)
+def test_the_odd_forms_of_a_url_show_no_piece_of_a_password(url: str, expected: str) -> None:
+    assert redact(url)[0] == expected
+
+
+def test_scrub_masks_every_secret_of_the_url_in_a_text() -> None:
+    url = RedisUrl("redis://:pw%2Done@host/0?password=two")
+    assert url.scrub("auth with pw-one, pw%2Done or two failed") == (
+        "auth with ***, *** or *** failed"
+    )
+    assert repr(RedisUrl(12)) == "RedisUrl('<not a str>')"
+
+
+def test_a_url_that_is_not_a_string_is_named_by_its_type() -> None:
+    with pytest.raises(dc.ValidationError, match="URL, not int"):
+        dc.RedisLimiterBackend(12)  # type: ignore[arg-type]
 
 
 def test_what_is_not_a_secret_stays_readable() -> None:
