@@ -166,9 +166,17 @@ async def test_no_probe_runs_before_its_interval_and_one_runs_at_it(path: Path) 
             pings += 1
 
         await limiter.reserve()  # goes down: the next probe is due 5 s on
+        went_down = clock.now
+        clock.now = went_down + 5.0
+        await limiter.reserve()  # a probe, which fails: the next is due 5 s on again
+        await asyncio.sleep(0.01)
+        clock.now = went_down + 9.999
         restore()
         limiter.state.ping = ping  # type: ignore[method-assign]
-        went_down = clock.now
+        await limiter.reserve()
+        await asyncio.sleep(0.01)
+        assert pings == 0 and not limiter.available
+        went_down += 5.0
         clock.now = went_down + 4.999
         await limiter.reserve()
         await asyncio.sleep(0.01)

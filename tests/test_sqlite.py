@@ -461,8 +461,11 @@ async def test_a_locked_file_falls_back_then_shares_again_with_what_was_sent(
         with _db(path) as db:
             (count,) = db.execute("SELECT count(*) FROM limiter_slots").fetchone()
         assert count == 1 + limiter.fallback_sends + 1
-    assert len(_ours(caplog, logging.WARNING)) == 1
-    assert sum("available again" in text for text in _ours(caplog, logging.INFO)) == 1
+    warnings = _ours(caplog, logging.WARNING)
+    assert len(warnings) == 1 and f"(SQLite {path}: TimeoutError): " in warnings[0]
+    assert _ours(caplog, logging.INFO) == [
+        f"shared rate limiter available again (SQLite {path}): shared pacing resumes"
+    ]
 
 
 async def test_the_event_loop_runs_on_while_the_file_is_locked(path: Path) -> None:

@@ -34,20 +34,19 @@ def redact(url: str) -> tuple[str, tuple[str, ...]]:
     scheme, colon, rest = url.partition(":")
     if not colon:
         return "<not a URL>", ()
-    slashes = "//" if rest.startswith("//") else ""
-    rest = rest[len(slashes) :]
     mark = rest.find("?")
     head, query = (rest, None) if mark < 0 else (rest[:mark], rest[mark + 1 :])
     secrets: list[str] = []
-    # Everything up to the last "@" before the query is userinfo, whatever "/" or "#" it
-    # holds: showing too little of a malformed URL is better than showing a password.
+    # Everything up to the last "@" before the query is userinfo (after the "//", which
+    # the user part keeps), whatever "/" or "#" it holds: showing too little of a malformed
+    # URL is better than showing a password.
     at = head.rfind("@")
     if at >= 0:
         user, has_password, password = head[:at].partition(":")
         if has_password:
             secrets += (password, unquote(password))
             head = f"{user}:{MASK}@{head[at + 1 :]}"
-    shown = f"{scheme}:{slashes}{head}"
+    shown = f"{scheme}:{head}"
     if query is not None:
         pieces = []
         for piece in query.split("&"):
