@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from ._ratelimit import Pacer as Pacer
     from ._ratelimit import RateLimit as RateLimit
     from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
+    from ._ratelimit import SqliteLimiterBackend as SqliteLimiterBackend
     from ._retry import RetryPolicy as RetryPolicy
     from .bulk import CancelJob as CancelJob
     from .bulk import CancelOutcome as CancelOutcome
@@ -183,7 +184,13 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "RetryScheduled",
     ),
     "._pipeline": ("DeadlineRefused",),
-    "._ratelimit": ("LimiterUnavailableError", "Pacer", "RateLimit", "RedisLimiterBackend"),
+    "._ratelimit": (
+        "LimiterUnavailableError",
+        "Pacer",
+        "RateLimit",
+        "RedisLimiterBackend",
+        "SqliteLimiterBackend",
+    ),
     "._retry": ("RetryPolicy",),
     ".bulk": (
         "CancelJob",

@@ -9,7 +9,7 @@ import digicert_async as dc
 EXPORTED = {
     # the client and its configuration
     "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Pacer", "Hooks",
-    "Listing",
+    "Listing", "SqliteLimiterBackend",
     "converter", "__version__",
     # errors
     "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",

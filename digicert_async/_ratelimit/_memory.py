@@ -66,6 +66,12 @@ class SlotLog(Sequence[float]):
         if index < len(self._times) and self._times[index] == taken_at:
             del self._times[index]
 
+    def load(self, times: Sequence[float]) -> None:
+        """Count slots from ``times`` (ascending, none before the newest here): state kept
+        elsewhere, a shared store's."""
+        self._times.extend(times)
+        self._trim()
+
     def _trim(self) -> None:
         excess = len(self._times) - self._capacity
         if excess > 0:
@@ -218,6 +224,12 @@ class InMemoryLimiterBackend:
                 most = share
         return most
 
+    def load(self, times: Sequence[float]) -> None:
+        """Count slots from ``times`` (ascending) in every window: the log of a shared
+        store, loaded to decide one step by the rules of this class."""
+        for log in self._logs:
+            log.load(times)
+
     def move(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` is over: it counts from now on."""
         now = self._clock()
@@ -252,6 +264,12 @@ class InMemoryLimiterBackend:
         jitter: float,
         usage: float | None = None,
     ) -> float:
+        return self.throttled_now(epoch, retry_after=retry_after, jitter=jitter, usage=usage)
+
+    def throttled_now(
+        self, epoch: int, *, retry_after: float | None, jitter: float, usage: float | None
+    ) -> float:
+        """:meth:`throttled`, synchronously."""
         now = self._clock()
         cooldown = self.cooldown
         if self.pacing is not None:

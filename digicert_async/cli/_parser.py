@@ -167,6 +167,14 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         " for the hosts in NO_PROXY, and credentials from ~/.netrc; without it they are"
         " ignored",
     )
+    api.add_argument(
+        "--no-shared-budget",
+        dest="shared_budget",
+        action="store_false",
+        help="pace this run alone; by default the runs on this machine share the key's rate"
+        " budget (DigiCert's windows count every run's requests) through a file in the"
+        " user's state directory, e.g. ~/.local/state/digicert-async/ratelimit.sqlite3",
+    )
     add_logging_options(parser)
 
 

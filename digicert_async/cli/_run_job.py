@@ -16,6 +16,7 @@ from typing import Any
 from .. import CertCentralClient, ValidationError
 from .._escape import visible
 from ._atomic_write import write_file_atomically, write_resume_file
+from ._budget import budget_summary, shared_budget
 from ._job import Ending, JobCommand
 from ._signals import Interrupts, run_command
 from ._terminal import (
@@ -60,6 +61,7 @@ def make_client(args: argparse.Namespace, api_key: str) -> CertCentralClient:
             region=args.region,
             base_url=args.base_url,
             trust_env=args.trust_env,
+            rate_limit=shared_budget(args),
         )
     except ValidationError as exc:
         raise UsageError(str(exc)) from None
@@ -117,7 +119,7 @@ async def run_job(job: JobCommand[Any], api_key: str, interrupts: Interrupts) ->
         head = _head(interrupts.describe(), failure, ending, args.deadline)
         for text in ending.summary(time.monotonic() - started, head):
             say(text)
-        for text in pace_summary(client.pacer, job.name):
+        for text in [*pace_summary(client.pacer, job.name), *budget_summary(client, job.name)]:
             say(text)
         written = _write_resume_file(job, ending)
         status = EXIT_OK if ending.complete and failure is None and written else EXIT_INCOMPLETE
