@@ -560,7 +560,7 @@ def test_the_readme_example_runs_as_the_fragment_it_says_it_is(
     block = re.findall(r"```python\n(.*?)```", section, re.S)[0]
     assert "SqliteLimiterBackend" in block
     source = "async def main(key):\n" + textwrap.indent(block, "    ")
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"dc": dc}
     exec(compile(source, "README.md", "exec"), namespace)
     monkeypatch.chdir(tmp_path)
     asyncio.run(namespace["main"]("a-key"))
