@@ -35,6 +35,7 @@ from ._errors import RouteNotFoundError as RouteNotFoundError
 from ._errors import ServerError as ServerError
 from ._errors import TransportError as TransportError
 from ._errors import ValidationError as ValidationError
+from ._exports import present_as as _present_as
 from ._hooks import CallEnded as CallEnded
 from ._hooks import CallStarted as CallStarted
 from ._hooks import CooldownStarted as CooldownStarted
@@ -89,9 +90,11 @@ from .models import CertificateOrder as CertificateOrder
 from .models import CertificatePem as CertificatePem
 from .models import CertValidity as CertValidity
 from .models import ChainCertificate as ChainCertificate
+from .models import Contact as Contact
 from .models import Container as Container
 from .models import ContainerRef as ContainerRef
 from .models import CustomField as CustomField
+from .models import CustomFieldValue as CustomFieldValue
 from .models import DocumentSigningCertificate as DocumentSigningCertificate
 from .models import DocumentSigningOrder as DocumentSigningOrder
 from .models import DuplicateRequest as DuplicateRequest
@@ -104,6 +107,7 @@ from .models import Order as Order
 from .models import OrderCertificate as OrderCertificate
 from .models import OrderContact as OrderContact
 from .models import OrderCreated as OrderCreated
+from .models import OrderDomain as OrderDomain
 from .models import OrderOrganization as OrderOrganization
 from .models import OrderPrice as OrderPrice
 from .models import OrderRequestSummary as OrderRequestSummary
@@ -124,6 +128,7 @@ from .models import RevokeRequest as RevokeRequest
 from .models import ServerPlatform as ServerPlatform
 from .models import ServerPlatformRef as ServerPlatformRef
 from .models import ShipInfo as ShipInfo
+from .models import Shipping as Shipping
 from .models import SignatureHashTypes as SignatureHashTypes
 from .models import StatusChange as StatusChange
 from .models import StrFlag as StrFlag
@@ -134,6 +139,8 @@ from .models import Subject as Subject
 from .models import UpdateRequestStatus as UpdateRequestStatus
 from .models import UpdateStatusRequest as UpdateStatusRequest
 from .models import User as User
+from .models import ValidityPeriod as ValidityPeriod
+from .models import unknown_fields as unknown_fields
 from .resources._base import Listing as Listing
 
 
@@ -148,9 +155,8 @@ def _public_names() -> list[str]:
 
 __all__ = [*_public_names(), "__version__"]  # pyright: ignore[reportUnsupportedDunderAll]
 
-# Classes and functions say where users import them from, in reprs, tracebacks and
-# pickles (as httpx does): digicert_async.ValidationError, not the private module.
+# Classes and functions say where users import them from (see _exports).
 for _name in __all__:
     _value = globals()[_name]
     if callable(_value) and getattr(_value, "__module__", "").startswith(f"{__name__}."):
-        _value.__module__ = __name__
+        _present_as(_value, __name__)

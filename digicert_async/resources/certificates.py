@@ -11,7 +11,7 @@ import zipfile
 from .._checks import check_id, describe
 from .._decode import read_model
 from .._errors import ResponseError, ValidationError, decode_text
-from .._pem import PemError, check_pkcs7, read_blocks, split_bundle
+from .._pem import PemError, check_pkcs7, read_blocks
 from .._pipeline import Reader, Requester, Response
 from ..models import ApprovalRequest
 from ..models.certificates import CERTIFICATE_FORMATS, CertificateChain, CertificatePem
@@ -76,10 +76,9 @@ def read_pem(response: Response) -> CertificatePem:
     """A ``pem_all`` body split into certificate, intermediates and root."""
     text = _pem_text(response)
     try:
-        certificate, intermediates, root = split_bundle(text)
+        return CertificatePem.from_bundle(text)
     except PemError as exc:
         raise _not_pem(response, text, exc) from None
-    return CertificatePem(certificate=certificate, intermediates=intermediates, root=root)
 
 
 def _pem_text(response: Response) -> str:
