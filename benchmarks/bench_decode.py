@@ -1,7 +1,8 @@
 """Decoding cost: ``dc.converter.structure`` versus ``json.loads`` alone, in process.
 
 For each payload (an order's details as the fake serves them, a fuller order document,
-subaccount orders from DigiCert's documentation, and a page of 1,000 orders) the wire
+the same with keys no field knows, subaccount orders from DigiCert's documentation, and a
+page of 1,000 orders) the wire
 bytes are decoded three ways, each timed in a tight loop: ``json.loads`` alone,
 ``converter.structure`` of the already-parsed document alone, and both (what one client
 call does). No server, no I/O.
@@ -108,6 +109,17 @@ ORDER_ISSUED_FULL: dict[str, Any] = {
     "disable_renewal_notifications": False,
 }
 
+# The issued order as an answer of some later API vintage: ten keys no field knows at the
+# top, three in its certificate. Today's models keep them (dc.unknown_fields); older
+# ones dropped them. Both read it, so the cost of keeping them can be compared.
+ORDER_WITH_UNKNOWN_KEYS: dict[str, Any] = {
+    **copy.deepcopy(ORDER_ISSUED_FULL),
+    **{f"added_later_{n}": {"n": n, "on": True} for n in range(10)},
+}
+ORDER_WITH_UNKNOWN_KEYS["certificate"].update(
+    {"eku_profile": "server_auth", "ct_logged": True, "lint_warnings": []}
+)
+
 # DigiCert's documented subaccount order examples (GET /account/subaccount/order/{id}).
 # The seed page's examples, as the tests keep them.
 SEEDS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seeds"
@@ -132,6 +144,7 @@ def _page(size: int) -> list[dict[str, Any]]:
 CASES: list[tuple[str, Any, Any]] = [
     ("order info, pending (fake's shape)", ORDER_PENDING, dc.Order),
     ("order info, issued, most fields", ORDER_ISSUED_FULL, dc.Order),
+    ("the same, 13 keys no field knows", ORDER_WITH_UNKNOWN_KEYS, dc.Order),
     ("subaccount order, issued (docs)", SUBACCOUNT_ISSUED, dc.SubaccountOrder),
     ("subaccount order, minimal (docs)", SUBACCOUNT_MINIMAL, dc.SubaccountOrder),
     ("listing page: 1,000 pending orders", _page(1000), list[dc.Order]),

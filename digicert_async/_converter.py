@@ -43,7 +43,13 @@ from . import _wire as wire
 from ._checks import describe
 from ._errors import ValidationError, problem_text
 from ._fastpath import compile_fast
-from .models._common import ResponseModel, StrFlag, is_response_model, keep_unknown_fields
+from .models._common import (
+    ResponseModel,
+    StrFlag,
+    is_response_model,
+    keep_unknown_fields,
+    unknown_fields,
+)
 
 __all__ = ["WireConverter", "converter", "make_converter"]
 
@@ -217,7 +223,7 @@ class WireConverter(cattrs.Converter):
             if type(value) is not dict and not isinstance(value, Mapping):
                 raise TypeError(f"expected an object, got {describe(value)}")
             model = generated(value, cls)
-            if keeps and not known.issuperset(value):
+            if keeps and not value.keys() <= known:
                 extra = {k: v for k, v in value.items() if k not in known}
                 keep_unknown_fields(model, extra)  # type: ignore[arg-type]
             return model
@@ -256,7 +262,7 @@ class WireConverter(cattrs.Converter):
 
         def unstructure_with_unknown(model: Any) -> dict[str, Any]:
             document = generated(model)
-            kept = getattr(model, "_dc_unknown", None)
+            kept = unknown_fields(model)
             if kept:
                 document.update(kept)
             return document

@@ -59,33 +59,136 @@ _SCALAR_CHECKS: dict[Any, str] = {
 
 def compile_fast(cls: type[Any], readers: Readers) -> Callable[[Any], Any] | None:
     """A function that reads a dict into ``cls`` (a response model) or raises, or None
-    when a field's type is one this fast path does not know."""
-    names: dict[str, Any] = {"Slow": Slow, "_MISSING": _MISSING, "cls": cls, "new": object.__new__}
-    lines = ["def fast(d):", "    if type(d) is not dict:", "        raise Slow", "    g = d.get"]
-    building = ["    o = new(cls)"]
+    when a field's type is one this fast path does not know.
+
+    Values go straight into the slots: what the frozen class's ``__init__`` does, without
+    its lookup of each name (response models have no validators or converters).
+    """
     fields = attrs.fields(attrs.resolve_types(cls))
-    for index, field in enumerate(fields):
-        target = f"a{index}"
-        reading = _fast_field(field, target, names, readers)
-        if reading is None:
-            return None
-        lines += reading
-        # Straight into the slot: what the frozen class's __init__ does, without its
-        # lookup of each name (response models have no validators or converters).
-        names[f"s{index}"] = _slot_setter(cls, field.name)
-        building.append(f"    s{index}(o, {target})")
-    lines += building
+    names: dict[str, Any] = {"Slow": Slow, "_MISSING": _MISSING, "cls": cls, "new": object.__new__}
+    names.update((f"s{index}", _slot_setter(cls, f.name)) for index, f in enumerate(fields))
     if issubclass(cls, ResponseModel):
-        known = frozenset(field.name for field in fields)
-        names.update(known=known, knows_all=known.issuperset, keep=keep_unknown_fields)
-        lines += [
-            "    if not knows_all(d):",
-            "        keep(o, {k: v for k, v in d.items() if k not in known})",
-        ]
-    lines.append("    return o")
+        lines = _by_keys(fields, names, readers)
+    else:
+        lines = _by_fields(fields, names, readers)
+    if lines is None:
+        return None
     exec("\n".join(lines), names)  # the code is built here, from the model's own fields
     fast: Callable[[Any], Any] = names["fast"]
     return fast
+
+
+# How many optional fields the fuller body's reader takes between two looks at what is left.
+_EXIT_EVERY = 4
+
+
+def _by_keys(
+    fields: tuple[attrs.Attribute[Any], ...], names: dict[str, Any], readers: Readers
+) -> list[str] | None:
+    """A reader for a response model. The slot of an optional field the body does not give
+    (or gives as empty) stays unset: a :class:`~digicert_async.models._common.ResponseModel`
+    reads it as None, its default. A body with few keys for its model's fields (a pending
+    order: a dozen of an order's sixty) is read by its own keys, each found among the
+    fields by a few comparisons, so it costs what its keys cost; a fuller one by taking
+    each field out of a copy of it, what is left being what no field knows. Either way
+    the keys no field knows are kept."""
+    names.update(
+        field_index={field.name: index for index, field in enumerate(fields)}.get,
+        keep=keep_unknown_fields,
+    )
+    required = [index for index, f in enumerate(fields) if f.default is attrs.NOTHING]
+    leaves: list[list[str]] = []
+    for index, field in enumerate(fields):
+        if index in required:
+            value = _fast_value(field.type, "t", names, readers)
+            leaf = None if value is None else [*value, f"    s{index}(o, t)"]
+        elif field.default is None:
+            leaf = _optional_field(field, f"s{index}(o, t)", names, readers)
+        elif _is_list_factory(field):  # set to a new [] first; null leaves it so
+            value = _fast_value(field.type, "t", names, readers)
+            leaf = None if value is None else _when_given(value, f"s{index}(o, t)")
+        else:
+            leaf = None  # another default: not a response model's field
+        if leaf is None:
+            return None
+        leaves.append(leaf)
+    empty_lists = [f"    s{index}(o, [])" for index, f in enumerate(fields) if _is_list_factory(f)]
+    lines = [
+        "def fast(d):",
+        "    if type(d) is not dict:",
+        "        raise Slow",
+        "    o = new(cls)",
+        *empty_lists,
+    ]
+    lines += [f"    if len(d) * 3 < {len(fields)}:", "        extra = None"]
+    lines += [f"        r{index} = False" for index in required]
+    lines += [
+        "        for k, v in d.items():",
+        "            i = field_index(k, -1)",
+        "            if i < 0:",
+        "                if extra is None:",
+        "                    extra = {}",
+        "                extra[k] = v",
+        "                continue",
+    ]
+    for line in _search(leaves, 0, len(leaves), required):
+        lines.append("            " + line)
+    lines += [f"        if not r{index}:\n            raise Slow" for index in required]
+    # the fuller body: each field taken out of a copy, so what is left is what no field knows
+    lines += ["        if extra is not None:", "            keep(o, extra)", "    else:"]
+    lines += ["        rest = dict(d)", "        take = rest.pop"]
+    for index in required:  # first: they must be read whatever else the body holds
+        lines += [f"        v = take({fields[index].name!r}, _MISSING)"]
+        lines += ["    " + line for line in leaves[index]]
+    lines.append("        while rest:")  # left as soon as every key of the body is taken
+    optional = [index for index in range(len(fields)) if index not in required]
+    for count, index in enumerate(optional):
+        if count and not count % _EXIT_EVERY:
+            lines += ["            if not rest:", "                break"]
+        lines += [f"            v = take({fields[index].name!r}, None)"]
+        lines += ["        " + line for line in leaves[index]]
+    lines += ["            if rest:", "                keep(o, rest)", "            break"]
+    return [*lines, "    return o"]
+
+
+def _is_list_factory(field: attrs.Attribute[Any]) -> bool:
+    default: Any = field.default
+    return isinstance(default, attrs.Factory) and default.factory is list  # type: ignore[arg-type]
+
+
+def _when_given(value: list[str], store: str) -> list[str]:
+    """``value``'s lines run, then ``store``, when the body's value is not null."""
+    return ["    if v is not None:", *("    " + line for line in value), f"        {store}"]
+
+
+def _search(leaves: list[list[str]], low: int, high: int, required: list[int]) -> list[str]:
+    """Lines that run ``leaves[i]`` for ``low <= i < high``: a binary search on ``i``."""
+    if high - low == 1:
+        found = [f"    r{low} = True"] if low in required else []
+        return [line[4:] for line in leaves[low] + found]  # the leaf's indent is the loop's
+    middle = (low + high) // 2
+    return [
+        f"if i < {middle}:",
+        *("    " + line for line in _search(leaves, low, middle, required)),
+        "else:",
+        *("    " + line for line in _search(leaves, middle, high, required)),
+    ]
+
+
+def _by_fields(
+    fields: tuple[attrs.Attribute[Any], ...], names: dict[str, Any], readers: Readers
+) -> list[str] | None:
+    """A reader that looks every field up in the body and sets every slot (a listing's
+    envelope: a few fields, all of which an instance must hold)."""
+    lines = ["def fast(d):", "    if type(d) is not dict:", "        raise Slow", "    g = d.get"]
+    for index, field in enumerate(fields):
+        reading = _fast_field(field, f"a{index}", names, readers)
+        if reading is None:
+            return None
+        lines += reading
+    lines.append("    o = new(cls)")
+    lines += [f"    s{index}(o, a{index})" for index in range(len(fields))]
+    return [*lines, "    return o"]
 
 
 def _slot_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
@@ -100,9 +203,42 @@ def _slot_setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
     return set_attribute
 
 
+def _optional_field(
+    field: attrs.Attribute[Any], store: str, names: dict[str, Any], readers: Readers
+) -> list[str] | None:
+    """Lines that read an optional field's value ``v`` into ``t`` and run ``store`` when
+    the body gives it a value (null and what the liberal reader takes for empty run
+    nothing)."""
+    tp, key = field.type, field.name
+    lines: list[str] = []
+    if is_scalar_union(tp):
+        names[f"k_{key}"] = tuple(arg for arg in get_args(tp) if arg is not NONE_TYPE)
+        return [*lines, "    if v is not None:", f"        if type(v) not in k_{key}:",
+                "            raise Slow", "        t = v", f"        {store}"]  # fmt: skip
+    if is_number_union(tp):
+        inner: Any = tp
+    elif is_optional(tp):
+        inner = optional_inner(tp)
+    else:
+        return None
+    if attrs.has(inner):
+        # [] is how PHP writes an empty object; {} carries nothing either
+        lines += ["    if v is not None and (v or not (type(v) is list or type(v) is dict)):"]
+    elif inner in BLANK_IS_NONE or inner is tp:
+        lines += ["    if v is not None and v != '':"]
+    else:
+        lines += ["    if v is not None:"]
+    value = _fast_value(inner, "t", names, readers)
+    if value is None:
+        return None
+    return lines + ["    " + line for line in value] + [f"        {store}"]
+
+
 def _fast_field(
     field: attrs.Attribute[Any], target: str, names: dict[str, Any], readers: Readers
 ) -> list[str] | None:
+    """Lines that read a field every instance sets (required, an envelope's list, or any
+    field of a model that does not read unset slots as None) into ``target``."""
     tp = field.type
     key = field.name
     if field.default is attrs.NOTHING:  # required: absent or null goes to the detailed pass
@@ -116,38 +252,12 @@ def _fast_field(
             return None
         lines = [f"    v = g({key!r})", "    if v is None:", f"        {target} = []", "    else:"]
         return lines + ["    " + line for line in value]
-    if is_scalar_union(tp):
-        kinds = tuple(arg for arg in get_args(tp) if arg is not NONE_TYPE)
-        names[f"k_{target}"] = kinds
-        check = f"type(v) not in k_{target}"
-        if NONE_TYPE in get_args(tp):
-            check = f"v is not None and {check}"
-        return [
-            f"    v = g({key!r})",
-            f"    if {check}:",
-            "        raise Slow",
-            f"    {target} = v",
-        ]
-    if is_number_union(tp):
-        inner: Any = tp
-    elif is_optional(tp):
-        inner = optional_inner(tp)
-    else:
-        return None
     if field.default is not None:
         return None
-    lines = [f"    v = g({key!r})"]
-    if attrs.has(inner):
-        # [] is how PHP writes an empty object; {} carries nothing either
-        lines += ["    if v is None or (not v and (type(v) is list or type(v) is dict)):"]
-    elif inner in BLANK_IS_NONE or inner is tp:
-        lines += ["    if v is None or v == '':"]
-    else:
-        lines += ["    if v is None:"]
-    value = _fast_value(inner, target, names, readers)
-    if value is None:
+    reading = _optional_field(field, f"{target} = t", names, readers)
+    if reading is None:
         return None
-    return [*lines, f"        {target} = None", "    else:"] + ["    " + line for line in value]
+    return [f"    {target} = None", f"    v = g({key!r})", *reading]
 
 
 def _fast_value(tp: Any, target: str, names: dict[str, Any], readers: Readers) -> list[str] | None:

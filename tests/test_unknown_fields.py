@@ -116,6 +116,8 @@ def test_every_public_response_model_keeps_them() -> None:
     ]
     assert len(marked) > 25
     assert [cls for cls in marked if not issubclass(cls, ResponseModel)] == []
+    # and each is read by its generated fast path, not handed to the detailed pass
+    assert [cls for cls in marked if dc.converter.fast_reader(cls) is None] == []
 
 
 def test_the_strict_converter_still_refuses_them() -> None:
@@ -152,3 +154,83 @@ def test_any_extra_keys_round_trip(extra: dict[str, Any], nested: dict[str, Any]
         assert order == dc.Order(
             id=9, status="pending", certificate=dc.OrderCertificate(common_name="example.com")
         )
+
+
+def test_the_readme_example_prints_what_the_readme_says(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from .test_cli_readme import README, _blocks
+
+    example = _blocks("python", after="### Reading DigiCert's answers")[0]
+    script = tmp_path / "reading.py"
+    script.write_text(example)
+    run = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    printed = run.stdout.splitlines()
+    assert printed == ["-1", "{'added_in_2031': {'enabled': True}}", "False {'enabled': True}"]
+    said = README.read_text(encoding="utf-8").split("### Reading DigiCert's answers")[1]
+    for line in printed:
+        assert f"`{line}`" in said.split("```")[2]
+
+
+def test_a_sparse_answer_reads_like_a_full_one() -> None:
+    """The fast path leaves the slots of absent optional fields unset; they read as None,
+    and the model behaves in every way as one built with those fields None."""
+    import pickle
+
+    read = dc.converter.structure({"id": 1, "status": "pending"}, dc.Order)
+    built = dc.Order(id=1, status="pending")
+    assert read.receipt_id is None and read.certificate is None and read.send_plus_7 is None
+    assert read == built and hash(read) == hash(built) and repr(read) == repr(built)
+    assert attrs.asdict(read) == attrs.asdict(built)
+    assert pickle.loads(pickle.dumps(read)) == built
+    assert copy.copy(read) == built and copy.deepcopy(read) == built
+    assert attrs.evolve(read, status="issued") == attrs.evolve(built, status="issued")
+    assert dc.converter.unstructure(read) == {"id": 1, "status": "pending"}
+    with pytest.raises(AttributeError, match="no_such_field"):
+        read.no_such_field  # type: ignore[attr-defined]  # noqa: B018
+    assert not hasattr(read, "no_such_field")
+
+
+FULL_ORDER: dict[str, Any] = {
+    "id": 5,
+    "certificate": {"id": 6, "common_name": "a.example.com", "dns_names": ["a.example.com"],
+                    "ca_cert": {"id": "AB", "name": "CA"}, "csr": "x", "key_size": 2048},
+    "status": "issued", "is_renewal": False, "is_renewed": False,
+    "date_created": "2024-05-02T09:44:06+00:00", "date_issued": "2024-05-03T09:44:06+00:00",
+    "organization": {"id": 3, "name": "Example"}, "validity_years": 1,
+    "container": {"id": 1, "name": "c"}, "product": {"name_id": "ssl_basic"}, "price": 10,
+    "currency": "USD", "user": {"id": 1}, "requests": [{"id": 1, "status": "approved"}],
+    "order_valid_from": "2024-05-02", "order_valid_till": "2025-05-02",
+    "is_multi_year_plan": "0", "cs_provisioning_method": "none", "payment_method": "balance",
+    "disable_renewal_notifications": False, "receipt_id": 9, "send_plus_7": True,
+    "technical_contact": {"first_name": "Jo"}, "user_assignments": [{"id": 2}],
+    "ship_info": {"zip": 84043}, "renewal_of_order_valid_till": "2026-01-01",
+    "organization_contact": [], "custom_fields": None, "auto_renew": "",
+}  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keep=st.lists(st.sampled_from(sorted(FULL_ORDER)), unique=True),
+    extra=st.dictionaries(_keys, _json, max_size=3),
+)
+def test_sparse_and_full_answers_read_alike_on_both_paths(
+    keep: list[str], extra: dict[str, Any]
+) -> None:
+    """Few keys or many (the fast path reads the two differently), with or without keys
+    no field knows: the fast path and the detailed pass give the same model, keep the
+    same keys, and write back the same document."""
+    fields = {field.name for field in attrs.fields(dc.Order)}
+    body = {key: copy.deepcopy(FULL_ORDER[key]) for key in ["id", *keep] if key in FULL_ORDER}
+    body.update({k: v for k, v in extra.items() if k not in fields})
+    fast = dc.converter.fast_reader(dc.Order)
+    assert fast is not None
+    quick = fast(copy.deepcopy(body))
+    slow = DETAILED.structure(copy.deepcopy(body), dc.Order)
+    assert quick == slow
+    assert kept(quick) == kept(slow)
+    assert dc.converter.unstructure(quick) == DETAILED.unstructure(slow)

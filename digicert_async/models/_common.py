@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from types import MappingProxyType
-from typing import Any, NewType, TypeVar
+from typing import TYPE_CHECKING, Any, NewType, TypeVar
 
 import attrs
 
@@ -79,13 +79,37 @@ def is_response_model(cls: type) -> bool:
 
 class ResponseModel:
     """Base of every public response model: where the keys of an answer that no field
-    knows are kept (see :func:`unknown_fields`).
+    knows are kept (see :func:`unknown_fields`), and the reading of an optional field
+    the converter left unset.
 
-    The place is a slot outside the attrs fields, so the kept keys take no part in
-    ``==``, ``hash`` or ``repr``, and a model without them costs no more than the slot.
+    The kept keys are a slot outside the attrs fields, so they take no part in ``==``,
+    ``hash`` or ``repr``, and a model without them costs no more than the slot. The
+    converter's fast path leaves the slot of an optional field unset when the answer does
+    not give it (most of an order's fields, most of the time): reading it gives None, the
+    field's default, exactly as if it had been set.
     """
 
     __slots__ = ("_dc_unknown",)
+
+    if not TYPE_CHECKING:  # type checkers keep seeing only the declared fields
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only when the slot is unset.
+            if name in _unset_reads_none(type(self)):
+                return None
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_OPTIONAL_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _unset_reads_none(cls: type) -> frozenset[str]:
+    """The fields of ``cls`` whose default is None."""
+    names = _OPTIONAL_FIELDS.get(cls)
+    if names is None:
+        fields = attrs.fields(cls) if attrs.has(cls) else ()
+        names = _OPTIONAL_FIELDS[cls] = frozenset(f.name for f in fields if f.default is None)
+    return names
 
 
 _UNKNOWN_SLOT = ResponseModel._dc_unknown  # type: ignore[attr-defined]  # the slot's descriptor
@@ -109,7 +133,10 @@ def unknown_fields(model: object) -> Mapping[str, Any]:
     but a model of this library is a :class:`~digicert_async.ValidationError`.
     """
     if isinstance(model, ResponseModel):
-        kept: Mapping[str, Any] = getattr(model, "_dc_unknown", _NONE_KEPT)
+        try:
+            kept: Mapping[str, Any] = _UNKNOWN_SLOT.__get__(model)
+        except AttributeError:  # none were kept
+            return _NONE_KEPT
         return kept
     if attrs.has(type(model)) and type(model).__module__.startswith("digicert_async"):
         return _NONE_KEPT  # a request model: what it holds is what it sends

@@ -118,7 +118,6 @@ class OrderCertificate(ResponseModel):
     id: int | None = None
     common_name: str | None = None
     dns_names: list[str] | None = None
-    emails: list[str] | None = None
     organization_units: list[str] | None = None
     signature_hash: str | None = None
     key_size: int | None = None
@@ -128,11 +127,12 @@ class OrderCertificate(ResponseModel):
     valid_till: date | None = None
     days_remaining: int | None = None
     date_created: datetime | None = None
+    csr: str | None = None
+    server_platform: ServerPlatform | None = None
+    emails: list[str] | None = None
     date_issued: datetime | None = None
     cert_validity: ValidityPeriod | None = None
-    csr: str | None = None
     organization: OrganizationSummary | None = None
-    server_platform: ServerPlatform | None = None
     ca_cert: CaCert | None = None
     ca_cert_id: str | None = None
     user_id: int | None = None
@@ -194,12 +194,13 @@ class Order(ResponseModel):
     requests: list[OrderRequestSummary] | None = None
     order_valid_from: date | None = None
     order_valid_till: date | None = None
-    order_validity: ValidityPeriod | None = None
     is_multi_year_plan: StrFlag | None = None
     cs_provisioning_method: str | None = None
+    payment_method: str | None = None
+    disable_renewal_notifications: bool | None = None
+    order_validity: ValidityPeriod | None = None
     hardware_init_code: str | None = None
     ship_info: Shipping | None = None
-    payment_method: str | None = None
     receipt_id: int | None = None
     renewed_order_id: int | None = None
     public_id: str | None = None
@@ -215,7 +216,6 @@ class Order(ResponseModel):
     auto_renew: int | None = None
     auto_reissue: int | None = None
     allow_duplicates: bool | None = None
-    disable_renewal_notifications: bool | None = None
     disable_issuance_email: bool | None = None
     is_out_of_contract: bool | None = None
     send_minus_90: bool | None = None
