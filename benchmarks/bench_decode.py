@@ -8,11 +8,21 @@ bytes are decoded three ways, each timed in a tight loop: ``json.loads`` alone,
 call does). No server, no I/O.
 
     python benchmarks/bench_decode.py [--quick]
+    python benchmarks/bench_decode.py --loop CASE CALLS
+
+``--loop`` only decodes one payload (``CASE``: its row, from 0) ``CALLS`` times, inside one
+``functools.reduce``, for counting instructions rather than timing them on a machine
+whose speed drifts::
+
+    valgrind --tool=callgrind --collect-atstart=no --toggle-collect=functools_reduce \
+        python benchmarks/bench_decode.py --loop 0 200
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
+import functools
 import json
 import statistics
 import time
@@ -21,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _common import header, parse_args, table
+from _common import header, table
 
 import digicert_async as dc
 
@@ -216,5 +226,26 @@ def main(quick: bool) -> None:
     )
 
 
+def loop(case: int, calls: int) -> None:
+    """Decode one payload ``calls`` times inside one ``functools.reduce`` (see --loop)."""
+    _name, payload, model = CASES[case]
+    document = json.loads(json.dumps(payload))
+    for _ in range(3):  # hooks and fast paths built before the counted calls
+        dc.converter.structure(document, model)
+    structure = dc.converter.structure
+    functools.reduce(lambda _, __: structure(document, model), range(calls), None)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller run (a smoke test)")
+    parser.add_argument("--loop", nargs=2, type=int, metavar=("CASE", "CALLS"))
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    main(parse_args(__doc__ or "").quick)
+    arguments = _arguments()
+    if arguments.loop:
+        loop(*arguments.loop)
+    else:
+        main(arguments.quick)

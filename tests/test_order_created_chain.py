@@ -74,3 +74,16 @@ async def test_the_fake_describes_a_tls_product_fully(
     )
     assert product.license_agreement
     assert dc.unknown_fields(product) == {}
+
+
+def test_the_creation_answer_keeps_its_domains_and_token() -> None:
+    body = {
+        "id": 1,
+        "requests": [{"id": 2, "status": "pending"}],
+        "domains": [{"id": 3, "name": "example.com"}],
+        "dcv_random_value": "x7q2",
+    }
+    created = dc.converter.structure(body, dc.OrderCreated)
+    assert created.domains == [dc.OrderDomain(id=3, name="example.com")]
+    assert created.dcv_random_value == "x7q2" and dc.unknown_fields(created) == {}
+    assert dc.converter.unstructure(created) == body

@@ -68,6 +68,15 @@ def test_the_fast_paths_are_built_on_first_use_not_at_import() -> None:
     assert out.splitlines() == ["[]", "['Note', 'User']", "False"]
 
 
+def test_a_new_converter_builds_nothing_until_used() -> None:
+    from digicert_async._converter import make_converter
+
+    conv = make_converter()
+    assert conv._fast_readers == {}
+    conv.structure({"id": 1}, dc.Note)
+    assert set(conv._fast_readers) == {dc.Note, dc.User}  # a note holds its user
+
+
 def test_warm_up_still_builds_them_all_at_once() -> None:
     out = _run(
         """

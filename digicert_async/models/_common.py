@@ -63,10 +63,13 @@ def response_model(cls: _Class) -> _Class:
       writes an empty object as ``[]``: ``"organization": []`` on a DV order);
     - a list field without a default that is ``null`` is an empty list, and one that is
       absent takes its default (envelopes use ``factory=list``);
-    - an empty string in a date, timestamp or number field is None.
+    - an empty string in a date, timestamp or number field is None;
+    - a key no field knows is kept (see :func:`unknown_fields`).
 
-    A value of the wrong type is still an error naming the field: nothing is coerced.
-    Request models are never marked, so they stay strict.
+    A value of the wrong type is still an error naming the field. One value only is
+    converted: a decimal string in an optional integer field (``"-1"``) is that integer
+    (a required field, the object's identifying id, is not read that way). Request
+    models are never marked, so they stay strict.
     """
     setattr(cls, _RESPONSE_MARK, True)
     return cls
