@@ -97,6 +97,41 @@ def _by_keys(
         keep=keep_unknown_fields,
     )
     required = [index for index, f in enumerate(fields) if f.default is attrs.NOTHING]
+    leaves = _leaves(fields, required, names, readers)
+    if leaves is None:
+        return None
+    empty_lists = [f"    s{index}(o, [])" for index, f in enumerate(fields) if _is_list_factory(f)]
+    lines = [
+        "def fast(d):",
+        "    if type(d) is not dict:",
+        "        raise Slow",
+        "    o = new(cls)",
+    ]
+    lines += [*empty_lists, f"    if len(d) * 3 < {len(fields)}:", "        extra = None"]
+    lines += [f"        r{index} = False" for index in required]
+    lines += [
+        "        for k, v in d.items():",
+        "            i = field_index(k, -1)",
+        "            if i < 0:",
+        "                if extra is None:",
+        "                    extra = {}",
+        "                extra[k] = v",
+        "                continue",
+    ]
+    lines += ["            " + line for line in _search(leaves, 0, len(leaves), required)]
+    lines += [f"        if not r{index}:\n            raise Slow" for index in required]
+    lines += ["        if extra is not None:", "            keep(o, extra)", "    else:"]
+    return [*lines, *_fuller_body(fields, required, leaves), "    return o"]
+
+
+def _leaves(
+    fields: tuple[attrs.Attribute[Any], ...],
+    required: list[int],
+    names: dict[str, Any],
+    readers: Readers,
+) -> list[list[str]] | None:
+    """Per field, the lines that read its value ``v`` into its slot (None: a field this
+    fast path does not know)."""
     leaves: list[list[str]] = []
     for index, field in enumerate(fields):
         if index in required:
@@ -112,43 +147,26 @@ def _by_keys(
         if leaf is None:
             return None
         leaves.append(leaf)
-    empty_lists = [f"    s{index}(o, [])" for index, f in enumerate(fields) if _is_list_factory(f)]
-    lines = [
-        "def fast(d):",
-        "    if type(d) is not dict:",
-        "        raise Slow",
-        "    o = new(cls)",
-        *empty_lists,
-    ]
-    lines += [f"    if len(d) * 3 < {len(fields)}:", "        extra = None"]
-    lines += [f"        r{index} = False" for index in required]
-    lines += [
-        "        for k, v in d.items():",
-        "            i = field_index(k, -1)",
-        "            if i < 0:",
-        "                if extra is None:",
-        "                    extra = {}",
-        "                extra[k] = v",
-        "                continue",
-    ]
-    for line in _search(leaves, 0, len(leaves), required):
-        lines.append("            " + line)
-    lines += [f"        if not r{index}:\n            raise Slow" for index in required]
-    # the fuller body: each field taken out of a copy, so what is left is what no field knows
-    lines += ["        if extra is not None:", "            keep(o, extra)", "    else:"]
-    lines += ["        rest = dict(d)", "        take = rest.pop"]
+    return leaves
+
+
+def _fuller_body(
+    fields: tuple[attrs.Attribute[Any], ...], required: list[int], leaves: list[list[str]]
+) -> list[str]:
+    """The reading of a fuller body: each field taken out of a copy, so that what is left
+    is what no field knows; the optional ones until every key of the body is taken."""
+    lines = ["        rest = dict(d)", "        take = rest.pop"]
     for index in required:  # first: they must be read whatever else the body holds
         lines += [f"        v = take({fields[index].name!r}, _MISSING)"]
         lines += ["    " + line for line in leaves[index]]
-    lines.append("        while rest:")  # left as soon as every key of the body is taken
+    lines.append("        while rest:")
     optional = [index for index in range(len(fields)) if index not in required]
     for count, index in enumerate(optional):
         if count and not count % _EXIT_EVERY:
             lines += ["            if not rest:", "                break"]
         lines += [f"            v = take({fields[index].name!r}, None)"]
         lines += ["        " + line for line in leaves[index]]
-    lines += ["            if rest:", "                keep(o, rest)", "            break"]
-    return [*lines, "    return o"]
+    return [*lines, "            if rest:", "                keep(o, rest)", "            break"]
 
 
 def _is_list_factory(field: attrs.Attribute[Any]) -> bool:

@@ -92,10 +92,14 @@ def test_the_mapping_is_read_only() -> None:
     assert kept(order) == {"mystery": 5}
 
 
-def test_a_model_built_in_code_or_evolved_has_none() -> None:
+def test_a_model_built_in_code_evolved_copied_or_pickled_has_none() -> None:
+    import pickle
+
     order = dc.converter.structure({"id": 1, "mystery": 5}, dc.Order)
     assert kept(attrs.evolve(order, status="issued")) == {}
     assert kept(dc.Note(id=1)) == {}
+    for other in (copy.copy(order), copy.deepcopy(order), pickle.loads(pickle.dumps(order))):
+        assert other == order and kept(other) == {}
 
 
 def test_request_models_have_none_and_anything_else_is_refused() -> None:

@@ -132,8 +132,9 @@ def unknown_fields(model: object) -> Mapping[str, Any]:
     Every response model keeps them, at every depth (``unknown_fields(order.certificate)``
     holds what the certificate object carried beyond its fields), and
     ``dc.converter.unstructure`` writes them back. They take no part in ``==`` or
-    ``repr``, and a model built in code (or by :func:`attrs.evolve`) has none. Anything
-    but a model of this library is a :class:`~digicert_async.ValidationError`.
+    ``repr``; a model built in code, by :func:`attrs.evolve`, by :mod:`copy` or by
+    unpickling has none (what travels is the fields). Anything but a model of this
+    library is a :class:`~digicert_async.ValidationError`.
     """
     if isinstance(model, ResponseModel):
         try:
