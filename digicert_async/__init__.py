@@ -101,9 +101,11 @@ if TYPE_CHECKING:
     from .models import CertificatePem as CertificatePem
     from .models import CertValidity as CertValidity
     from .models import ChainCertificate as ChainCertificate
+    from .models import Contact as Contact
     from .models import Container as Container
     from .models import ContainerRef as ContainerRef
     from .models import CustomField as CustomField
+    from .models import CustomFieldValue as CustomFieldValue
     from .models import DocumentSigningCertificate as DocumentSigningCertificate
     from .models import DocumentSigningOrder as DocumentSigningOrder
     from .models import DuplicateRequest as DuplicateRequest
@@ -116,6 +118,7 @@ if TYPE_CHECKING:
     from .models import OrderCertificate as OrderCertificate
     from .models import OrderContact as OrderContact
     from .models import OrderCreated as OrderCreated
+    from .models import OrderDomain as OrderDomain
     from .models import OrderOrganization as OrderOrganization
     from .models import OrderPrice as OrderPrice
     from .models import OrderRequestSummary as OrderRequestSummary
@@ -136,6 +139,7 @@ if TYPE_CHECKING:
     from .models import ServerPlatform as ServerPlatform
     from .models import ServerPlatformRef as ServerPlatformRef
     from .models import ShipInfo as ShipInfo
+    from .models import Shipping as Shipping
     from .models import SignatureHashTypes as SignatureHashTypes
     from .models import StatusChange as StatusChange
     from .models import StrFlag as StrFlag
@@ -146,6 +150,8 @@ if TYPE_CHECKING:
     from .models import UpdateRequestStatus as UpdateRequestStatus
     from .models import UpdateStatusRequest as UpdateStatusRequest
     from .models import User as User
+    from .models import ValidityPeriod as ValidityPeriod
+    from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
 
 # Each private module and the public names it defines.
@@ -232,9 +238,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CertificatePem",
         "CertValidity",
         "ChainCertificate",
+        "Contact",
         "Container",
         "ContainerRef",
         "CustomField",
+        "CustomFieldValue",
         "DocumentSigningCertificate",
         "DocumentSigningOrder",
         "DuplicateRequest",
@@ -247,6 +255,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "OrderCertificate",
         "OrderContact",
         "OrderCreated",
+        "OrderDomain",
         "OrderOrganization",
         "OrderPrice",
         "OrderRequestSummary",
@@ -267,6 +276,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "ServerPlatform",
         "ServerPlatformRef",
         "ShipInfo",
+        "Shipping",
         "SignatureHashTypes",
         "StatusChange",
         "StrFlag",
@@ -277,6 +287,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "UpdateRequestStatus",
         "UpdateStatusRequest",
         "User",
+        "ValidityPeriod",
+        "unknown_fields",
     ),
     ".resources._base": ("Listing",),
 }
@@ -302,7 +314,9 @@ def _bind_loaded() -> None:
             # models' while that is still their own module (the converter needs them).
             attrs.resolve_types(value)
         if callable(value) and getattr(value, "__module__", "").startswith(f"{__name__}."):
-            value.__module__ = __name__
+            from ._exports import present_as
+
+            present_as(value, __name__)
         namespace[name] = value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
 import attrs
@@ -29,7 +29,9 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "error_from_status",
+    "list_problems",
     "parse_error_details",
+    "problem_text",
     "raise_unchained",
 ]
 
@@ -114,16 +116,60 @@ class ClientClosedError(DigiCertError, RuntimeError):
     """
 
 
+# A hostile body can hold thousands of problems: a message lists this many and counts
+# the rest; the error's ``problems`` holds them all.
+LISTED_PROBLEMS = 20
+_PROBLEM_TEXT_LIMIT = 160
+
+Problem = tuple[str, str]
+"""One problem of a document: (dotted path, what is wrong)."""
+
+
+def problem_text(message: str) -> str:
+    """``message`` cut to a length a list of problems can show."""
+    if len(message) <= _PROBLEM_TEXT_LIMIT:
+        return message
+    return message[: _PROBLEM_TEXT_LIMIT - 3] + "..."
+
+
+def list_problems(problems: Sequence[Problem]) -> str:
+    """``path: message; path: message`` for the first :data:`LISTED_PROBLEMS`, and how
+    many more there are."""
+    shown = "; ".join(f"{path}: {message}" for path, message in problems[:LISTED_PROBLEMS])
+    rest = len(problems) - LISTED_PROBLEMS
+    if rest > 0:
+        shown += f"; and {rest:,} more (all {len(problems):,} are in .problems)"
+    return shown
+
+
 class ValidationError(DigiCertError, ValueError):
     """Input was rejected before any request was sent.
 
     ``field`` is the dotted wire name of the offending field (``ship_info.method``).
+    ``problems`` is every problem found, as (field, message) pairs, the first being
+    ``field`` and ``message`` (data read by ``dc.converter.structure`` may have many).
     """
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(
+        self, field: str, message: str, *, problems: Sequence[Problem] | None = None
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.problems: tuple[Problem, ...] = tuple(problems) if problems else ((field, message),)
+
+    @classmethod
+    def of_problems(cls, problems: Sequence[Problem]) -> ValidationError:
+        """The error naming the first of ``problems`` (at least one) and listing the
+        others in its message (see :func:`list_problems`)."""
+        field, message = problems[0]
+        if len(problems) > 1:
+            more = len(problems) - 1
+            message += (
+                f" (and {more:,} more problem{'s' if more > 1 else ''}: "
+                f"{list_problems(problems[1:])})"
+            )
+        return cls(field, message, problems=problems)
 
 
 class APIError(DigiCertError):
@@ -288,7 +334,10 @@ class ResponseError(DigiCertError):
     larger than the client's ``max_response_bytes``. Never retried.
 
     ``field`` is the dotted path of the offending value in the body
-    (``orders[3].certificate.valid_till``) when one value is to blame, else None.
+    (``orders[3].certificate.valid_till``) when one value is to blame, else None; when
+    the body does not fit its model, ``problems`` holds every problem found as (path,
+    message) pairs, ``field`` being the first (the message lists the first
+    :data:`LISTED_PROBLEMS` and counts the rest).
     """
 
     def __init__(
@@ -300,6 +349,7 @@ class ResponseError(DigiCertError):
         status: int,
         body: str,
         field: str | None = None,
+        problems: Sequence[Problem] = (),
     ) -> None:
         super().__init__(f"{method} {url} -> HTTP {status}: {message}")
         self.method = method
@@ -307,6 +357,7 @@ class ResponseError(DigiCertError):
         self.status = status
         self.body = body[:BODY_EXCERPT_LIMIT]
         self.field = field
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
 _CLASS_BY_STATUS: Mapping[int, type[APIError]] = {

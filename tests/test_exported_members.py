@@ -41,6 +41,8 @@ EXPORTED = {
     "CertificateDetails", "CertValidity", "OrderValidity", "Individual", "OrderContact",
     "OrderOrganization", "OrderShipInfo", "ProductDetails", "SignatureHashTypes", "HashType",
     "CaCert",
+    # what DigiCert's answers carry beyond the fields above, and the parts they are made of
+    "unknown_fields", "Contact", "CustomFieldValue", "OrderDomain", "Shipping", "ValidityPeriod",
 }  # fmt: skip
 
 

@@ -462,7 +462,14 @@ async def test_a_locked_file_falls_back_then_shares_again_with_what_was_sent(
             (count,) = db.execute("SELECT count(*) FROM limiter_slots").fetchone()
         assert count == 1 + limiter.fallback_sends + 1
     warnings = _ours(caplog, logging.WARNING)
-    assert len(warnings) == 1 and f"(SQLite {path}: TimeoutError): " in warnings[0]
+    # Two clocks of one length race to say "locked longer than timeout": the loop's wait
+    # for the step (TimeoutError) or SQLite's own busy timeout in the step's thread (a
+    # loaded machine runs the loop's timer late). Either is the same outage.
+    assert len(warnings) == 1
+    assert (
+        f"(SQLite {path}: TimeoutError): " in warnings[0]
+        or f"(SQLite {path}: OperationalError: database is locked): " in warnings[0]
+    )
     assert _ours(caplog, logging.INFO) == [
         f"shared rate limiter available again (SQLite {path}): shared pacing resumes"
     ]
