@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import digicert_async as dc
 from digicert_async._ratelimit import RedisKeyLimiter, api_key_hash
-from digicert_async._ratelimit._redis import _lua, _reserve_answer, _throttle_answer
+from digicert_async._ratelimit._redis import _lua, _read, _reserve_answer, _throttle_answer
 from digicert_async._ratelimit._redis_url import RedisUrl, redact
 from digicert_async._ratelimit._shared import UnreadableAnswer
 from digicert_async.testing import FakeCertCentral
@@ -313,6 +313,43 @@ async def test_garbage_for_a_slot_falls_back_or_fails_as_an_unavailable_redis(
     assert len(warnings) == 2
     for text in warnings:  # one line, no raw control or bidi character
         assert text.isprintable() and text.isascii(), text
+
+
+async def test_the_limiter_speaks_resp2_so_every_redis_py_reads_the_scripts_alike() -> None:
+    # redis-py 8.2 moved its default to RESP3; a URL without ``protocol`` stays on RESP2,
+    # whose handshake sends no HELLO (this server would answer it with a bare +OK).
+    async with GarbageRedis({"reserve": GOOD_RESERVE}) as redis:
+        async with _bound(redis.url) as limiter:
+            taken = await limiter.reserve()
+            assert (taken.wait, taken.epoch) == (0.0, 0) and limiter.available
+
+
+async def test_a_hello_answered_with_garbage_is_a_slot_or_an_outage_never_a_crash() -> None:
+    # Asked for RESP3 in the URL, redis-py sends HELLO 3 and this server answers +OK:
+    # redis-py 8.2 raises AttributeError on it, older ones carry on. Either way the
+    # limiter answers (a slot, or the local fallback), nothing else comes out.
+    async with GarbageRedis({"reserve": GOOD_RESERVE}) as redis:
+        async with _bound(redis.url + "?protocol=3") as limiter:
+            taken = await limiter.reserve()
+            if limiter.available:  # redis-py read the +OK its own way and went on
+                assert (taken.wait, taken.epoch) == (0.0, 0) and redis.calls == 1
+            else:  # paced locally, no script ran
+                assert taken.epoch < 0 and redis.calls == 0
+
+
+@pytest.mark.parametrize(
+    "error", [AttributeError("'bytes' has no .get"), KeyError("proto"), ValueError("x")]
+)
+async def test_what_redis_py_raises_on_a_reply_it_cannot_read_is_an_unreadable_answer(
+    error: Exception,
+) -> None:
+    async def reply() -> None:
+        raise error
+
+    with pytest.raises(UnreadableAnswer) as caught:
+        await _read(reply())
+    assert type(error).__name__ in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
 
 
 @pytest.mark.parametrize(

@@ -205,6 +205,10 @@ class RedisLimiterBackend:
             # One quick retry hides a pooled connection that Redis closed (a restart);
             # the whole operation stays within ``timeout`` regardless.
             retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
+            # RESP2 unless the URL asks otherwise: the scripts' replies read the same under
+            # every redis-py (8.2 moved its default to RESP3), and no HELLO handshake
+            # whose garbage answer redis-py cannot survive.
+            protocol=2,
         )
         return client, True
 
@@ -336,10 +340,11 @@ class RedisKeyLimiter(SharedKeyLimiter):
 
 async def _read(reply: Awaitable[_T]) -> _T:
     """``reply``, or :class:`UnreadableAnswer` when redis-py could not parse it (a
-    number that is not one, an array nested too deep...)."""
+    number that is not one, an array nested too deep, a handshake answered with a status
+    where a map belongs...)."""
     try:
         return await reply
-    except (ValueError, TypeError, IndexError, RecursionError) as exc:
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as exc:
         problem = f"redis-py could not parse the reply ({type(exc).__name__})"
     raise UnreadableAnswer(problem)  # outside the handler: nothing of the reply chained
 
