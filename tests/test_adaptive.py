@@ -303,8 +303,12 @@ async def _read_all(fake: FakeCertCentral, adaptive: bool, count: int) -> dc.Pac
     limit = dc.RateLimit(
         windows=[(20, 1.0)], cooldown_initial=0.3, cooldown_max=0.3, adaptive=adaptive
     )
-    client = dc.CertCentralClient(
-        fake.api_key, base_url=fake.base_url, rate_limit=limit, timeout=10.0
+    client = dc.CertCentralClient(  # enough attempts that no call runs out of them
+        fake.api_key,
+        base_url=fake.base_url,
+        rate_limit=limit,
+        retry=dc.RetryPolicy(max_attempts=50),
+        timeout=10.0,
     )
     ids = list(fake.order_ids)[:count]
     async with client:
@@ -319,6 +323,11 @@ async def _read_all(fake: FakeCertCentral, adaptive: bool, count: int) -> dc.Pac
 
 @pytest.mark.slow
 async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refused() -> None:
+    # In real time, how many requests a probe past the limit costs depends on how the
+    # machine runs this process: the fake refuses all that arrive during its 0.3 s block,
+    # and a loop the machine stalled sends what was due meanwhile together (13 of 80 on
+    # an idle machine, 23 on a loaded one). So the two pacers are compared in the same
+    # run here; the count itself is held on the virtual clock (_paced_run, above).
     refused = {}
     for adaptive in (True, False):
         async with FakeCertCentral(orders=80, rate_limits=[(10, 1.0)], block_seconds=0.3) as fake:
@@ -327,8 +336,7 @@ async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refuse
             assert pacer.throttled == fake.rate_limited_count
             if adaptive:
                 assert pacer.lowered >= 1
-    assert refused[True] * 2 <= refused[False]
-    assert refused[True] <= 0.2 * 80  # the windows are short: it probes every ~2 s
+    assert refused[True] * 2 <= refused[False]  # 13 and 70 on an idle machine
 
 
 @pytest.mark.slow
