@@ -197,6 +197,40 @@ async def test_a_429_lowers_the_windows_the_backend_paces_to() -> None:
     assert waiting.reason == "window" and waiting.wait == pytest.approx(1.0)
 
 
+async def test_near_a_lowered_limit_sends_are_spread_not_sent_in_a_burst() -> None:
+    """While a cut is in force and a learned window is at least half full, sends go one
+    per the fastest learned window's pace (``spacing``): a probe past the limit then costs
+    one refusal, not a burst. Below half full, and at the ceiling, they go at once."""
+    now = [0.0]
+    backend = InMemoryLimiterBackend(
+        [(20, 1.0), (100, 10.0)], 0.0, lambda: now[0], cooldown_initial=0.01, adaptive=True
+    )
+    await backend.throttled(backend.epoch, retry_after=0.0, jitter=0.0, usage=0.5)
+    now[0] = 0.01  # the gate has reopened; the climb (20 s) has barely begun
+    assert backend.pace().windows == ((9, 1.0), (45, 10.0))
+    sent = []
+    while (reservation := await backend.reserve()).wait == 0.0:
+        sent.append(now[0])
+        await backend.release(reservation)
+    assert len(sent) == 5  # at once, until the window is half full
+    gap = 1.0 / 9
+    assert reservation.reason == "window" and reservation.wait == pytest.approx(gap)
+    while len(sent) < 12:
+        now[0] += reservation.wait
+        reservation = await backend.reserve()
+        if reservation.wait == 0.0:
+            sent.append(now[0])
+            await backend.release(reservation)
+    # then one per ninth of a second, and never more than 9 in a second
+    assert [b - a for a, b in itertools.pairwise(sent[4:9])] == pytest.approx([gap] * 4)
+    assert sent[9] == pytest.approx(sent[0] + 1.0)
+    assert max(sum(1 for t in sent if s <= t < s + 1.0 - 1e-9) for s in sent) == 9
+
+    at_ceiling = InMemoryLimiterBackend([(20, 1.0)], 0.0, lambda: 0.0, adaptive=True)
+    for _ in range(20):  # no cut in force: the whole window at once
+        assert (await at_ceiling.reserve()).wait == 0.0
+
+
 async def test_with_adaptive_off_a_429_changes_no_window() -> None:
     backend = InMemoryLimiterBackend.from_rate_limit(
         dc.RateLimit(windows=[(10, 1.0)], adaptive=False), lambda: 0.0
