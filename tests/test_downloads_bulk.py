@@ -179,7 +179,7 @@ async def test_the_deadline_cuts_in_flight_and_unstarted_ids_each_reported(
                 dc.download_certificates(client, range(1, 11), concurrency=3, deadline=0.3)
             )
             elapsed = time.monotonic() - started
-    assert elapsed < 2.0  # a behaviour bound, not a timing test
+    assert elapsed < 10.0  # a behaviour bound (the server answers after 30 s)
     assert sorted(item.order_id for item in items) == list(range(1, 11))
     assert all(isinstance(item.error, TimeoutError) for item in items)
     assert sum(item.attempted for item in items) == 3  # the three in flight
