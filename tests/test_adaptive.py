@@ -90,6 +90,69 @@ def test_steps_are_counted_per_cut_and_per_tenth_climbed() -> None:
     assert pacing.windows(configured, 30.0) == configured
 
 
+def test_a_step_is_counted_where_the_climb_crosses_a_tenth_and_nowhere_else() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)
+    crossed = []
+    step = pacing.step
+    for t in range(1, 200):
+        scale = pacing.scale(t / 10)
+        pacing.windows(((100, 5.0),), t / 10)
+        if pacing.step != step:
+            step = pacing.step
+            crossed.append(scale)
+    # the first scale seen in each tenth from 0.5 up, and the ceiling
+    assert [math.floor(scale * 10) for scale in crossed] == [5, 6, 7, 8, 9, 10]
+    assert all(scale < (tenth + 1) / 10 for scale, tenth in zip(crossed, range(5, 10)))
+
+
+def test_every_cut_is_a_step_and_a_later_lower_estimate_is_not() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.9)
+    pacing.windows(((100, 5.0),), 0.0)
+    pacing.throttled(1.0, fresh=True, streak=False, usage=0.8)
+    assert (pacing.step, pacing.lowered) == (2, 2)
+    # one of that burst, sent earlier at a lower usage: the level falls within the tenth it
+    # is in, silently (no step now, nor when the windows are next read)
+    pacing.throttled(1.0, fresh=False, streak=True, usage=0.78)
+    pacing.windows(((100, 5.0),), 1.0)
+    assert pacing.step == 2 and pacing.peak == pytest.approx(0.78)
+
+
+def test_a_burst_at_the_level_already_found_changes_nothing() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)  # 0.45: in the 4th tenth
+    pacing.throttled(11.0, fresh=False, streak=True, usage=0.5)  # at the level: nothing
+    pacing.windows(((100, 5.0),), 11.0)  # climbed into the 5th tenth since: a step
+    assert pacing.step == 2
+
+
+def test_a_shared_state_adopted_counts_a_step_per_change_of_the_cuts() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)
+    pacing.throttled(1.0, fresh=True, streak=True, usage=None)
+    assert pacing.step == 2
+    pacing.adopt(0.6, since_cut=2.0, lowered=3, now=5.0)  # another process cut once more
+    assert pacing.step == 3 and pacing.lowered == 3 and pacing.cut_at == 3.0
+    assert pacing.scale(5.0) == pytest.approx(level(0.6, 2.0, 10.0))
+    pacing.windows(((100, 5.0),), 5.0)  # the tenth it is in was noted with the change
+    pacing.adopt(0.6, since_cut=2.0, lowered=3, now=5.0)
+    assert pacing.step == 3
+    pacing.adopt(0.6, since_cut=None, lowered=3, now=20.0)  # back at the ceiling
+    assert pacing.at_ceiling and pacing.step == 4
+
+
+def test_the_climb_shape_and_its_edges() -> None:
+    # a cubic that flattens at the refused level, then a cubic away from it
+    assert level(0.5, 5.0, 10.0) == pytest.approx(0.5 * (1 - (1 - CUT) * 0.5**3))
+    assert level(0.5, 12.5, 10.0) == pytest.approx(0.5 + 0.5 * 0.5**3)
+    assert level(0.5, 14.9, 10.0) < 1.0 and level(0.5, 15.0, 10.0) == 1.0
+    assert level(0.5, 0.5, 1.0) == pytest.approx(0.5 * (1 - (1 - CUT) * 0.5**3))
+    # no climb (no window to wait out): straight back to the ceiling
+    assert level(0.5, 0.0, 0.0) == 1.0 and climb_seconds([]) == 0.0
+    assert Pacing(climb=0.0).scale(0.0) == 1.0
+
+
 def test_windows_are_scaled_by_count_never_by_period() -> None:
     assert scale_windows([(100, 5.0), (1000, 180.0)], 0.5) == ((50, 5.0), (500, 180.0))
     assert scale_windows([(3, 1.0)], 0.1) == ((1, 1.0),)  # at least one
