@@ -84,6 +84,8 @@ if TYPE_CHECKING:
     from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
     from .models import DCV_METHODS as DCV_METHODS
     from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
+    from .models import DOMAIN_DCV_METHODS as DOMAIN_DCV_METHODS
+    from .models import ORDER_DCV_METHODS as ORDER_DCV_METHODS
     from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
     from .models import ORDER_STATUSES as ORDER_STATUSES
     from .models import PAYMENT_METHODS as PAYMENT_METHODS
@@ -101,23 +103,38 @@ if TYPE_CHECKING:
     from .models import CertificatePem as CertificatePem
     from .models import CertValidity as CertValidity
     from .models import ChainCertificate as ChainCertificate
+    from .models import ChangeDcvMethodRequest as ChangeDcvMethodRequest
     from .models import Contact as Contact
     from .models import Container as Container
     from .models import ContainerRef as ContainerRef
     from .models import CustomField as CustomField
     from .models import CustomFieldValue as CustomFieldValue
+    from .models import DcvExpiration as DcvExpiration
+    from .models import DcvInvitation as DcvInvitation
+    from .models import DcvRandomValue as DcvRandomValue
     from .models import DocumentSigningCertificate as DocumentSigningCertificate
     from .models import DocumentSigningOrder as DocumentSigningOrder
+    from .models import Domain as Domain
+    from .models import DomainCreated as DomainCreated
+    from .models import DomainDcv as DomainDcv
+    from .models import DomainDcvCheck as DomainDcvCheck
+    from .models import DomainDcvToken as DomainDcvToken
+    from .models import DomainOrganization as DomainOrganization
     from .models import DuplicateRequest as DuplicateRequest
     from .models import HashType as HashType
     from .models import Individual as Individual
     from .models import IssuedCertificate as IssuedCertificate
+    from .models import NameValidation as NameValidation
+    from .models import NewDomain as NewDomain
+    from .models import NewOrganization as NewOrganization
+    from .models import NewOrganizationContact as NewOrganizationContact
     from .models import Note as Note
     from .models import NoteRequest as NoteRequest
     from .models import Order as Order
     from .models import OrderCertificate as OrderCertificate
     from .models import OrderContact as OrderContact
     from .models import OrderCreated as OrderCreated
+    from .models import OrderDcvCheck as OrderDcvCheck
     from .models import OrderDomain as OrderDomain
     from .models import OrderOrganization as OrderOrganization
     from .models import OrderPrice as OrderPrice
@@ -125,9 +142,13 @@ if TYPE_CHECKING:
     from .models import OrderShipInfo as OrderShipInfo
     from .models import OrderStatus as OrderStatus
     from .models import OrderValidity as OrderValidity
+    from .models import Organization as Organization
     from .models import OrganizationContact as OrganizationContact
+    from .models import OrganizationContactDetails as OrganizationContactDetails
+    from .models import OrganizationCreated as OrganizationCreated
     from .models import OrganizationId as OrganizationId
     from .models import OrganizationRef as OrganizationRef
+    from .models import OrganizationRefById as OrganizationRefById
     from .models import OrganizationSummary as OrganizationSummary
     from .models import Page as Page
     from .models import Product as Product
@@ -150,6 +171,8 @@ if TYPE_CHECKING:
     from .models import UpdateRequestStatus as UpdateRequestStatus
     from .models import UpdateStatusRequest as UpdateStatusRequest
     from .models import User as User
+    from .models import Validation as Validation
+    from .models import ValidationType as ValidationType
     from .models import ValidityPeriod as ValidityPeriod
     from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
@@ -288,6 +311,29 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "UpdateStatusRequest",
         "User",
         "ValidityPeriod",
+        "NewOrganization",
+        "NewOrganizationContact",
+        "Organization",
+        "OrganizationContactDetails",
+        "OrganizationCreated",
+        "Validation",
+        "ValidationType",
+        "DOMAIN_DCV_METHODS",
+        "DcvExpiration",
+        "DcvInvitation",
+        "Domain",
+        "DomainCreated",
+        "DomainDcv",
+        "DomainDcvCheck",
+        "DomainDcvToken",
+        "DomainOrganization",
+        "NewDomain",
+        "OrganizationRefById",
+        "ORDER_DCV_METHODS",
+        "ChangeDcvMethodRequest",
+        "DcvRandomValue",
+        "NameValidation",
+        "OrderDcvCheck",
         "unknown_fields",
     ),
     ".resources._base": ("Listing",),

@@ -36,7 +36,9 @@ from ._ratelimit import (
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
 from .resources.certificates import CertificatesResource
+from .resources.domains import DomainsResource
 from .resources.orders import OrdersResource
+from .resources.organizations import OrganizationsResource
 from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
@@ -174,6 +176,8 @@ class CertCentralClient:
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
+        self.organizations = OrganizationsResource(self)
+        self.domains = DomainsResource(self)
 
     @property
     def pacer(self) -> Pacer:

@@ -43,6 +43,12 @@ EXPORTED = {
     "CaCert",
     # what DigiCert's answers carry beyond the fields above, and the parts they are made of
     "unknown_fields", "Contact", "CustomFieldValue", "OrderDomain", "Shipping", "ValidityPeriod",
+    # validation: organizations, domains, order DCV
+    "NewOrganization", "NewOrganizationContact", "Organization", "OrganizationContactDetails",
+    "OrganizationCreated", "Validation", "ValidationType", "DOMAIN_DCV_METHODS", "DcvExpiration",
+    "DcvInvitation", "Domain", "DomainCreated", "DomainDcv", "DomainDcvCheck", "DomainDcvToken",
+    "DomainOrganization", "NewDomain", "OrganizationRefById", "ORDER_DCV_METHODS",
+    "ChangeDcvMethodRequest", "DcvRandomValue", "NameValidation", "OrderDcvCheck",
 }  # fmt: skip
 
 
