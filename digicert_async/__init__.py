@@ -30,6 +30,9 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:
     from ._client import CertCentralClient as CertCentralClient
     from ._converter import converter as converter
+    from ._dcv import DcvInstructions as DcvInstructions
+    from ._dcv import DcvRecord as DcvRecord
+    from ._dcv import dcv_instructions as dcv_instructions
     from ._errors import APIError as APIError
     from ._errors import AuthenticationError as AuthenticationError
     from ._errors import BadRequestError as BadRequestError
@@ -181,6 +184,7 @@ if TYPE_CHECKING:
 _HOMES: dict[str, tuple[str, ...]] = {
     "._client": ("CertCentralClient",),
     "._converter": ("converter",),
+    "._dcv": ("DcvInstructions", "DcvRecord", "dcv_instructions"),
     "._errors": (
         "APIError",
         "AuthenticationError",

@@ -49,6 +49,7 @@ EXPORTED = {
     "DcvInvitation", "Domain", "DomainCreated", "DomainDcv", "DomainDcvCheck", "DomainDcvToken",
     "DomainOrganization", "NewDomain", "OrganizationRefById", "ORDER_DCV_METHODS",
     "ChangeDcvMethodRequest", "DcvRandomValue", "NameValidation", "OrderDcvCheck",
+    "DcvInstructions", "DcvRecord", "dcv_instructions",
 }  # fmt: skip
 
 
