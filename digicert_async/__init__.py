@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from ._dcv import DcvInstructions as DcvInstructions
     from ._dcv import DcvRecord as DcvRecord
     from ._dcv import dcv_instructions as dcv_instructions
+    from ._dcv_driver import CheckSchedule as CheckSchedule
+    from ._dcv_driver import DcvDriver as DcvDriver
+    from ._dcv_driver import DcvOutcome as DcvOutcome
+    from ._dcv_driver import DcvRun as DcvRun
     from ._errors import APIError as APIError
     from ._errors import AuthenticationError as AuthenticationError
     from ._errors import BadRequestError as BadRequestError
@@ -79,10 +83,15 @@ if TYPE_CHECKING:
     from .bulk import ReissueOutcome as ReissueOutcome
     from .bulk import ReissueReport as ReissueReport
     from .bulk import ReissueResult as ReissueResult
+    from .bulk import ValidateJob as ValidateJob
+    from .bulk import ValidateOutcome as ValidateOutcome
+    from .bulk import ValidateReport as ValidateReport
+    from .bulk import ValidateResult as ValidateResult
     from .bulk import cancel_orders as cancel_orders
     from .bulk import download_certificates as download_certificates
     from .bulk import poll_orders as poll_orders
     from .bulk import reissue_orders as reissue_orders
+    from .bulk import validate_domains as validate_domains
     from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
     from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
     from .models import DCV_METHODS as DCV_METHODS
@@ -185,6 +194,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "._client": ("CertCentralClient",),
     "._converter": ("converter",),
     "._dcv": ("DcvInstructions", "DcvRecord", "dcv_instructions"),
+    "._dcv_driver": ("CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun"),
     "._errors": (
         "APIError",
         "AuthenticationError",
@@ -242,6 +252,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "download_certificates",
         "poll_orders",
         "reissue_orders",
+        "ValidateJob",
+        "ValidateOutcome",
+        "ValidateReport",
+        "ValidateResult",
+        "validate_domains",
     ),
     ".models": (
         "CERTIFICATE_FORMATS",

@@ -26,6 +26,7 @@ __all__ = [
     "DcvInstructions",
     "DcvRecord",
     "dcv_instructions",
+    "domain_instructions",
     "order_names",
     "records_for",
 ]
@@ -151,6 +152,35 @@ def _domain_token(domain: Domain, method: str) -> tuple[str | None, datetime | N
     return token.token, token.expiration_date, token.verification_value
 
 
+async def domain_instructions(
+    client: CertCentralClient, domain: Domain, method: str
+) -> DcvInstructions:
+    """What to publish for ``domain`` (read with its DCV) by ``method``: its token when it
+    is already on ``method``, else the token DigiCert gives when the method is changed
+    (one PUT)."""
+    token, expires, target = _domain_token(domain, method)
+    if token is None:
+        fresh = await client.domains.change_dcv_method(domain.id, method)
+        if fresh is None or not fresh.token:
+            raise ResponseError(
+                f"no dcv_token for {method} in the answer",
+                method="PUT",
+                url=f"/domain/{domain.id}/dcv/method",
+                status=200,
+                body="",
+                field="dcv_token",
+            )
+        token, expires, target = fresh.token, fresh.expiration_date, fresh.verification_value
+    scope = (None if domain.dcv is None else domain.dcv.name_scope) or domain.name
+    return DcvInstructions(
+        method=method,
+        token=token,
+        expires=expires,
+        records=records_for(method, token, [scope] if scope else [], cname_target=target),
+        domain_id=domain.id,
+    )
+
+
 async def dcv_instructions(
     client: CertCentralClient,
     *,
@@ -186,24 +216,4 @@ async def dcv_instructions(
     check_id("domain_id", domain_id)
     method = _check_method(method)
     domain = await client.domains.get(domain_id, include_dcv=True)
-    token, expires, target = _domain_token(domain, method)
-    if token is None:
-        fresh = await client.domains.change_dcv_method(domain_id, method)
-        if fresh is None or not fresh.token:
-            raise ResponseError(
-                f"no dcv_token for {method} in the answer",
-                method="PUT",
-                url=f"/domain/{domain_id}/dcv/method",
-                status=200,
-                body="",
-                field="dcv_token",
-            )
-        token, expires, target = fresh.token, fresh.expiration_date, fresh.verification_value
-    scope = (None if domain.dcv is None else domain.dcv.name_scope) or domain.name
-    return DcvInstructions(
-        method=method,
-        token=token,
-        expires=expires,
-        records=records_for(method, token, [scope] if scope else [], cname_target=target),
-        domain_id=domain_id,
-    )
+    return await domain_instructions(client, domain, method)

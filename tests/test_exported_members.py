@@ -49,7 +49,9 @@ EXPORTED = {
     "DcvInvitation", "Domain", "DomainCreated", "DomainDcv", "DomainDcvCheck", "DomainDcvToken",
     "DomainOrganization", "NewDomain", "OrganizationRefById", "ORDER_DCV_METHODS",
     "ChangeDcvMethodRequest", "DcvRandomValue", "NameValidation", "OrderDcvCheck",
-    "DcvInstructions", "DcvRecord", "dcv_instructions",
+    "DcvInstructions", "DcvRecord", "dcv_instructions", "CheckSchedule", "DcvDriver", "DcvOutcome",
+    "DcvRun", "validate_domains", "ValidateJob", "ValidateOutcome", "ValidateReport",
+    "ValidateResult",
 }  # fmt: skip
 
 
