@@ -26,7 +26,7 @@ from ._dcv import (
     order_names,
     records_for,
 )
-from ._errors import BadRequestError, ValidationError
+from ._errors import BadRequestError, DigiCertError, ValidationError
 
 __all__ = ["CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun", "Publisher"]
 
@@ -163,6 +163,25 @@ class DcvDriver:
             return answer.dcv_status == "valid" and not answer.pending_names()
 
         return await self._publish_and_check(records, check)
+
+    async def validate_order_if_pending(
+        self, client: CertCentralClient, order_id: int, *, names: Sequence[str] | None = None
+    ) -> DcvRun | None:
+        """:meth:`validate_order` when the order's DCV is not passed yet; None (after one
+        check) when it is. A failure is a ``failed`` run with its ``error``, never raised:
+        what a fleet job does next does not hang on one order's DCV."""
+        try:
+            answer = await client.orders.check_dcv(order_id)
+            if answer.dcv_status == "valid" and not answer.pending_names():
+                return None
+        except BadRequestError:
+            pass  # no DCV state to report yet: the run below finds out
+        except DigiCertError as exc:
+            return DcvRun(outcome=DcvOutcome.FAILED, error=exc)
+        try:
+            return await self.validate_order(client, order_id, names=names)
+        except DigiCertError as exc:
+            return DcvRun(outcome=DcvOutcome.FAILED, error=exc)
 
     async def validate_domain(self, client: CertCentralClient, domain_id: int) -> DcvRun:
         """Pass DCV for one domain: its token (the one it has when it is already on
