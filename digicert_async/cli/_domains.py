@@ -82,9 +82,8 @@ def domain_line(domain: Domain, today: date) -> dict[str, Any]:
 
 
 async def _list(args: argparse.Namespace, api_key: str, interrupts: Interrupts) -> int:
-    from ._run_job import make_client
-
     from .. import DigiCertError
+    from ._run_job import make_client
 
     client = make_client(args, api_key)
     today = datetime.now(timezone.utc).date()
