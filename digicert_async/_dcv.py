@@ -191,9 +191,10 @@ async def dcv_instructions(
     """Exactly what must be published to pass DCV for an order or a domain by ``method``
     (``dns-txt-token``, ``dns-cname-token`` for a domain, or ``http-token``).
 
-    For an order (``order_id``): the order is read (its names) and its random value asked
-    for (``client.orders.dcv_random_value``, a PUT: DigiCert may make a new value, and
-    the one published before it then no longer counts). For a domain (``domain_id``):
+    For an order (``order_id``): the order is read (its names) and its DCV method set to
+    ``method`` (``client.orders.change_dcv_method``, one PUT), whose answer is the random
+    value DigiCert will look for: a value published before it no longer counts, so act on
+    the latest instructions only. For a domain (``domain_id``):
     the domain is read with its DCV; its token is used when the domain is already set to
     ``method``, else the method is changed to ``method`` (one PUT), which gives a new
     token. Give one of ``order_id`` and ``domain_id``.
@@ -204,7 +205,9 @@ async def dcv_instructions(
         check_id("order_id", order_id)
         method = _check_method(method, ("dns-txt-token", "http-token"))
         order = await client.orders.get(order_id)
-        value = await client.orders.dcv_random_value(order_id)
+        value = await client.orders.change_dcv_method(order_id, method)
+        if value is None:  # a token method answers with its value; ask for it if not
+            value = await client.orders.dcv_random_value(order_id)
         return DcvInstructions(
             method=method,
             token=value.dcv_random_value,

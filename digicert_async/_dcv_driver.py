@@ -26,7 +26,14 @@ from ._dcv import (
     order_names,
     records_for,
 )
-from ._errors import BadRequestError, DigiCertError, ValidationError
+from ._errors import (
+    BadRequestError,
+    DigiCertError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 
 __all__ = ["CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun", "Publisher"]
 
@@ -37,6 +44,10 @@ Publisher = Callable[[DcvRecord], Awaitable[Any]]
 
 MIN_CHECK_INTERVAL = 5.0
 """No two checks of one name come closer than this (seconds), whatever is configured."""
+
+# A check that failed this way is asked again at its next time: DigiCert not finding the
+# record yet (a 400), or a failure that passes (a 5xx, a 429, the network).
+_NOT_YET = (BadRequestError, ServerError, RateLimitError, TransportError)
 
 # What a domain check answers once DigiCert found the token (the docs list no closed set).
 _DOMAIN_PASSED = frozenset({"active", "approved", "complete", "valid", "validated"})
@@ -111,6 +122,8 @@ class DcvDriver:
     ``dns-cname-token``. ``schedule`` says when DigiCert is asked to check (see
     :class:`CheckSchedule`; the first check waits for DNS to propagate), and
     ``timeout`` how long (seconds) one run keeps checking before it ends ``timed_out``.
+    A check that does not find the record yet, or fails for a passing reason (a 400, a
+    5xx, a 429 after the client's retries, the network), is asked again at its next time.
     ``sleep`` is how it waits (``asyncio.sleep``; a test passes its own clock).
     """
 
@@ -158,7 +171,7 @@ class DcvDriver:
         async def check() -> bool:
             try:
                 answer = await client.orders.check_dcv(order_id)
-            except BadRequestError:  # DigiCert did not find it yet: an answer, not an error
+            except _NOT_YET:  # not found yet, or a passing failure: the schedule goes on
                 return False
             return answer.dcv_status == "valid" and not answer.pending_names()
 
@@ -193,7 +206,7 @@ class DcvDriver:
         async def check() -> bool:
             try:
                 answer = await client.domains.check_dcv(domain_id)
-            except BadRequestError:
+            except _NOT_YET:
                 return False
             return (answer.status or answer.dcv_status or "") in _DOMAIN_PASSED
 

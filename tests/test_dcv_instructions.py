@@ -104,7 +104,7 @@ async def test_instructions_for_a_pending_order(
     }
     mocked.get(f"{ROOT}/order/certificate/42", payload=order)
     mocked.put(
-        f"{ROOT}/order/certificate/42/dcv-random-value",
+        f"{ROOT}/order/certificate/42/dcv-method",
         payload=real_file("acct_dcv_method_doc_response_dns_txt.json"),
     )
     instructions = await dc.dcv_instructions(client, order_id=42)
@@ -115,7 +115,29 @@ async def test_instructions_for_a_pending_order(
         ("TXT", "example.com", "<random_value>"),
         ("TXT", "shop.example.com", "<random_value>"),
     ]
-    assert [method for method, _ in mocked.requests] == ["GET", "PUT"]
+    calls = [(key[0], call) for key, calls in mocked.requests.items() for call in calls]
+    assert [method for method, _ in calls] == ["GET", "PUT"]
+    assert sent_json(calls[1][1].kwargs) == {"dcv_method": "dns-txt-token"}
+
+
+@requires_aioresponses
+async def test_instructions_for_an_order_ask_the_value_when_the_change_gives_none(
+    mocked: aioresponses, client: dc.CertCentralClient
+) -> None:
+    mocked.get(
+        f"{ROOT}/order/certificate/43",
+        payload={"id": 43, "certificate": {"common_name": "x.example"}},
+    )
+    mocked.put(f"{ROOT}/order/certificate/43/dcv-method", status=204)
+    mocked.put(
+        f"{ROOT}/order/certificate/43/dcv-random-value",
+        payload=real_file("acct_dcv_random_value_doc_response.json"),
+    )
+    instructions = await dc.dcv_instructions(client, order_id=43, method="http-token")
+    (record,) = instructions.records
+    assert (record.url, record.value) == (
+        "http://x.example/.well-known/pki-validation/fileauth.txt", "fjqr7th5ds"
+    )  # fmt: skip
 
 
 @requires_aioresponses
