@@ -74,6 +74,8 @@ class CertCentralClient:
     - ``requests``: approval requests: list, get, approve, reject.
     - ``products``: the products the account may order, with their rules.
     - ``subaccounts``: the orders of the account's subaccounts: get and list.
+    - ``organizations``: organizations: list, get, create, submit for validation.
+    - ``domains``: domains: list, get, create, activate, deactivate, their DCV.
 
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
