@@ -190,6 +190,13 @@ def test_the_guard_keeps_each_readers_name_and_doc() -> None:
     assert (read_pem.__doc__ or "").startswith("A ``pem_all`` body split into certificate")
     assert module._read_zip_file.__name__ == "_read_zip_file"
 
+    def documented(response: Response) -> int:
+        """Reads a number."""
+        return response.status
+
+    guarded = module._unexpected_is_a_response_error(documented)
+    assert (guarded.__name__, guarded.__doc__) == ("documented", "Reads a number.")
+
 
 def test_the_guard_hands_the_answer_on_and_makes_the_unexpected_a_response_error() -> None:
     seen: list[Response] = []
