@@ -370,3 +370,22 @@ async def test_poll_and_reissue_refuse_what_is_not_a_driver() -> None:
         with pytest.raises(dc.ValidationError, match="dcv"):
             dc.reissue_orders(client, {}, dcv=object())  # type: ignore[arg-type]
         assert fake.requests == []
+
+
+async def test_a_validation_job_streams_each_result_once() -> None:
+    async with FakeCertCentral(dcv_required=True) as fake, client_for(fake) as client:
+        orders = [fake.add_order("pending", common_name=f"s{i}.example.com") for i in range(3)]
+        fake.add_domain("named.example", validated=False)
+        _, sleep = clock_of(fake)
+        driver = dc.DcvDriver(publish=fake.dns.publish, unpublish=fake.dns.unpublish, sleep=sleep)
+        job = dc.validate_domains(client, [*orders, "Named.Example."], driver=driver)
+        streamed = [result async for result in job]
+        assert sorted(map(str, (r.target for r in streamed))) == sorted(
+            [*map(str, orders), "named.example"]
+        )
+        assert {r.kind for r in streamed} == {"order", "domain"}
+        assert all(r.outcome is dc.ValidateOutcome.VALIDATED and r.checks == 1 for r in streamed)
+        line = next(r for r in streamed if r.kind == "domain").to_json()
+        assert line == {"target": "named.example", "kind": "domain", "outcome": "validated",
+                        "checks": 1}  # fmt: skip
+        assert job.report.counts[dc.ValidateOutcome.VALIDATED] == 4
