@@ -246,6 +246,7 @@ class CertCentralClient:
 
     @property
     def closed(self) -> bool:
+        """Whether ``close()`` has been called (or the ``async with`` block ended)."""
         return self._closed
 
     async def _end_calls(self, closer: asyncio.Task[Any] | None) -> None:

@@ -154,7 +154,7 @@ class DcvDriver:
     async def validate_order(
         self, client: CertCentralClient, order_id: int, *, names: Sequence[str] | None = None
     ) -> DcvRun:
-        """Pass DCV for one pending order: change its method to :attr:`method` (which
+        """Pass DCV for one pending order: change its method to ``method`` (which
         gives the token: one request), publish a record per name (``names``, else the
         order's, read once), check on the schedule, unpublish."""
         check_id("order_id", order_id)
@@ -198,7 +198,7 @@ class DcvDriver:
 
     async def validate_domain(self, client: CertCentralClient, domain_id: int) -> DcvRun:
         """Pass DCV for one domain: its token (the one it has when it is already on
-        :attr:`method`, else a new one by changing the method), publish, check, unpublish."""
+        ``method``, else a new one by changing the method), publish, check, unpublish."""
         check_id("domain_id", domain_id)
         domain = await client.domains.get(domain_id, include_dcv=True)
         records = (await domain_instructions(client, domain, self.method)).records

@@ -52,6 +52,7 @@ class ErrorDetail:
 
     @property
     def base_code(self) -> str:
+        """``code`` without its qualifier: ``not_found`` of ``not_found|order``."""
         for separator in ("|", ":"):
             head, found, _ = self.code.partition(separator)
             if found:
@@ -60,6 +61,7 @@ class ErrorDetail:
 
     @property
     def qualifier(self) -> str | None:
+        """What follows ``|`` or ``:`` in ``code`` (``order`` of ``not_found|order``), or None."""
         for separator in ("|", ":"):
             _, found, tail = self.code.partition(separator)
             if found:

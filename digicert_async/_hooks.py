@@ -224,15 +224,19 @@ class Hooks:
     )
 
     def request_sent(self, event: RequestSent) -> None:
+        """Call each of ``on_request`` with ``event``."""
         _dispatch(self.on_request, event)
 
     def response_received(self, event: ResponseReceived) -> None:
+        """Call each of ``on_response`` with ``event``."""
         _dispatch(self.on_response, event)
 
     def retry_scheduled(self, event: RetryScheduled) -> None:
+        """Call each of ``on_retry`` with ``event``."""
         _dispatch(self.on_retry, event)
 
     def rate_limit_wait(self, event: RateLimitWait) -> None:
+        """Call each of ``on_rate_limit_wait`` with ``event``."""
         _dispatch(self.on_rate_limit_wait, event)
 
 

@@ -160,18 +160,22 @@ class RedisLimiterBackend:
 
     @property
     def timeout(self) -> float:
+        """Seconds allowed to each Redis operation (connecting included)."""
         return self.options.timeout
 
     @property
     def on_unavailable(self) -> OnUnavailable:
+        """What a call does while Redis is unavailable: ``fallback`` or ``fail``."""
         return self.options.on_unavailable
 
     @property
     def fallback_fraction(self) -> float:
+        """The share of every window each process paces to alone while Redis is unavailable."""
         return self.options.fallback_fraction
 
     @property
     def probe_interval(self) -> float:
+        """Seconds between looks for Redis while it is unavailable."""
         return self.options.probe_interval
 
     def __repr__(self) -> str:

@@ -84,10 +84,12 @@ class DownloadJob:
 
     @property
     def duplicates(self) -> Mapping[int, int]:
+        """Each id given more than once, and how many extra times it came (it is run once)."""
         return dict(self._runner.duplicates)
 
     @property
     def stopped_by(self) -> DigiCertError | None:
+        """The error that stopped the job (a refused key, a server not reached), or None."""
         return self._runner.stopped_by
 
     def __aiter__(self) -> AsyncIterator[CertificateDownload]:

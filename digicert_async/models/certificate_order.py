@@ -150,6 +150,7 @@ class ProductRules:
 
     @property
     def tls(self) -> bool:
+        """Whether the product's family issues TLS certificates (``ov_ev``, ``dv``, ``private``)."""
         return self.family in ("ov_ev", "dv", "private")
 
 

@@ -34,6 +34,8 @@ class SubaccountCertificate(ResponseModel):
 @response_model
 @attrs.frozen(kw_only=True)
 class Subaccount(ResponseModel):
+    """The subaccount a subaccount order belongs to (``SubaccountOrder.subaccount``)."""
+
     account_id: int | None = None
     account_type: str | None = None
     organization_name: str | None = None
@@ -42,6 +44,8 @@ class Subaccount(ResponseModel):
 @response_model
 @attrs.frozen(kw_only=True)
 class OrderPrice(ResponseModel):
+    """What a subaccount order cost, in its currency (``SubaccountOrder.order_price``)."""
+
     cost: int | float | None = None
     currency: str | None = None
 
