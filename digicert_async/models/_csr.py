@@ -46,7 +46,7 @@ MAX_CSR_CHARACTERS: Final = 64 * 1024
 # The body's class has no "-": the END line cannot be swallowed, the match is linear.
 _PEM_CSR = re.compile(
     r"-----BEGIN (NEW )?CERTIFICATE REQUEST-----"
-    r"([A-Za-z0-9+/=\s\\]*)"
+    r"([A-Za-z0-9+/=\s]*)"
     r"-----END (NEW )?CERTIFICATE REQUEST-----"
 )
 _SEQUENCE = 0x30
@@ -61,6 +61,10 @@ def check_csr(path: str, value: object) -> str:
         raise ValidationError(
             path, f"is {len(text)} characters long, over {MAX_CSR_CHARACTERS}: a CSR is a few"
         )
+    if "\\" in text:
+        raise ValidationError(
+            path, "holds a backslash escape (such as \\n): give the PEM text with real line breaks"
+        )
     match = _PEM_CSR.fullmatch(text.strip())
     if match is None:
         raise ValidationError(
@@ -71,12 +75,7 @@ def check_csr(path: str, value: object) -> str:
         )
     if match.group(1) != match.group(3):
         raise ValidationError(path, "the BEGIN and END labels of the PEM block differ")
-    body = match.group(2)
-    if "\\" in body:
-        raise ValidationError(
-            path, "holds a backslash escape (such as \\n): give the PEM text with real line breaks"
-        )
-    encoded = "".join(body.split())
+    encoded = "".join(match.group(2).split())
     if not encoded:
         raise ValidationError(path, "the PEM block is empty")
     try:
