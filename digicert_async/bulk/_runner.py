@@ -227,12 +227,14 @@ class JobRunner(Generic[R]):
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        self._log_end(cut, len(in_flight))
+
+    def _log_end(self, cut: Cut, cut_short: int) -> None:
+        """How a named job ended: cut by its deadline, stopped early, its summary."""
         if self._name is None:
             return
         if cut is Cut.DEADLINE:
-            logger.warning(
-                "bulk %s: the deadline cut %d request(s) short", self._name, len(in_flight)
-            )
+            logger.warning("bulk %s: the deadline cut %d request(s) short", self._name, cut_short)
         if self.stopped_by is not None:
             logger.error("bulk %s stopped early: %s", self._name, self.stopped_by)
         if self._summary is not None:
