@@ -150,6 +150,7 @@ def test_an_empty_block_and_bad_base64_are_refused() -> None:
         ("3082", "bad length"),
         ("308200", "bad length"),
         ("3000", "its first element: truncated"),
+        ("308100", "its first element: truncated"),
         ("30023005", "its first element: truncated"),
         ("3003020100", "its first element is not a SEQUENCE (the request's info)"),
         ("30043002300000", "1 bytes follow the SEQUENCE"),

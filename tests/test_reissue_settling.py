@@ -306,3 +306,91 @@ async def test_only_a_reissue_sent_or_in_doubt_names_the_certificate_it_replaces
     assert sent.replaced.id == fake.certificate_ids(issued)[0]
     assert refused == Result(revoked, Outcome.NOT_REISSUABLE, status="revoked")
     assert refused.replaced is None and missing.replaced is None
+
+
+# --------------------------------------------------------------------------- whole runs
+
+
+async def test_a_stopping_read_back_stops_the_job(fake: FakeCertCentral) -> None:
+    order_id = fake.add_order("issued")
+    async with dc.CertCentralClient(
+        "not-the-key", base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
+    ) as client:
+        running = job(client, order_id)
+        result = await running._settle(order_id, lost_answer(), lost=True)
+    assert result == Result(order_id, Outcome.UNKNOWN)
+    assert isinstance(running._runner.stopped_by, dc.InvalidKeyError)
+
+
+async def test_a_refused_key_fails_the_order_read_and_leaves_the_rest_unstarted(
+    fake: FakeCertCentral,
+) -> None:
+    first, second = fake.add_order("issued"), fake.add_order("issued")
+    async with dc.CertCentralClient(
+        "not-the-key", base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
+    ) as client:
+        report = await dc.reissue_orders(client, {first: CSR, second: CSR}, concurrency=1)
+    # the first order's read went on the wire: failed, with why; the second never started
+    assert report.results == [Result(first, Outcome.FAILED), Result(second, Outcome.NOT_ATTEMPTED)]
+    assert isinstance(report.results[0].error, dc.InvalidKeyError)
+    assert report.stopped_by is report.results[0].error
+    assert report.duplicates == {}
+
+
+async def test_a_server_out_of_reach_leaves_every_order_unstarted() -> None:
+    async with dc.CertCentralClient(
+        "key",
+        base_url="http://127.0.0.1:9/services/v2",
+        rate_limit=dc.RateLimit.disabled(),
+        retry=dc.RetryPolicy.disabled(),
+    ) as client:
+        report = await dc.reissue_orders(client, {1: CSR, 2: CSR}, concurrency=1)
+    assert report.results == [Result(1, Outcome.NOT_ATTEMPTED), Result(2, Outcome.NOT_ATTEMPTED)]
+    assert isinstance(report.stopped_by, dc.TransportError)
+
+
+async def test_an_order_that_cannot_be_read_fails_with_why_and_is_logged(
+    fake: FakeCertCentral, client: dc.CertCentralClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreadable, fine = fake.add_order("issued"), fake.add_order("issued")
+    fail_reads(fake, f"/certificate/{unreadable}")
+    with caplog.at_level("INFO", logger="digicert_async.bulk"):
+        report = await job(client, unreadable, fine)
+    failed, reissued = report.results
+    assert failed == Result(unreadable, Outcome.FAILED)
+    assert isinstance(failed.error, dc.ServerError)
+    assert reissued.outcome is Outcome.REISSUED
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(
+        message.startswith(f"order {unreadable}: reissue: reading it back failed too (")
+        for message in messages
+    )
+    assert "bulk reissue finished: reissued=1, failed=1" in messages
+
+
+@pytest.mark.parametrize(
+    ("lost", "path", "what"),
+    [
+        (True, "/certificate/{}", "order {}: reissue failed"),
+        (True, "/{}/reissue", "order {}: listing its reissues"),
+    ],
+)
+async def test_a_read_back_that_fails_is_logged_with_what_it_was_for(
+    fake: FakeCertCentral,
+    client: dc.CertCentralClient,
+    caplog: pytest.LogCaptureFixture,
+    lost: bool,
+    path: str,
+    what: str,
+) -> None:
+    order_id = fake.add_order("issued")
+    listing = "reissue" in path
+    for _ in range(2 if listing else 1):  # the listing is read by _pending_reissue too
+        fail_reads(fake, path.format(order_id))
+    with caplog.at_level("WARNING", logger="digicert_async.bulk"):
+        await job(client, order_id)._settle(order_id, lost_answer(), lost=lost)
+        if listing:
+            await job(client, order_id)._pending_reissue(order_id, "issued")
+    prefix = f"{what.format(order_id)}: reading it back failed too ("
+    found = [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
+    assert len(found) == (2 if listing else 1)
