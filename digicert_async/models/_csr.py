@@ -7,20 +7,23 @@ The structure is checked, not the signature: that takes a crypto library, and Di
 checks it anyway. What is decided here, and why (DigiCert's pages):
 
 - ``NEW CERTIFICATE REQUEST`` is taken as well as ``CERTIFICATE REQUEST``: it is what
-  Microsoft's tools write, and DigiCert's own ordering and reissue pages tell users to
-  paste the CSR "including the -----BEGIN NEW CERTIFICATE REQUEST----- tags".
+  Microsoft's tools write, and DigiCert's own ordering and reissue pages (the OV
+  wildcard order, the client certificate reissue) tell users to paste the CSR with its
+  BEGIN/END NEW CERTIFICATE REQUEST lines.
 - The BEGIN and END labels must be the same: PEM (RFC 7468) requires it, and a block
   whose ends differ was spliced from two texts.
 - A literal backslash escape (``\\n`` typed as two characters, what a JSON example
-  copied into a raw string leaves behind) is refused: the Reissue certificate page asks
-  for the CSR "without line breaks or escape characters". Real line breaks (LF or CRLF)
-  are taken: every CSR file has them, and DigiCert's web form takes the file's text.
+  copied into a raw string leaves behind) is refused: the csr row of the Reissue
+  certificate page wants no escape characters in the value. Real line breaks (LF or
+  CRLF) are taken, though that row asks for none: every CSR file has them, DigiCert's
+  web form takes the file's text as it is, and refusing them would refuse nearly every
+  CSR read from a file.
 - The DER must be a SEQUENCE spanning the whole block whose first element is a
   SEQUENCE (RFC 2986's ``certificationRequestInfo``): DigiCert reads the names out of
   the CSR, so a block that is not a certificate request is refused before it costs a
   POST that cannot be retried.
 - At most :data:`MAX_CSR_CHARACTERS`: a CSR is a few kilobytes (a 16384-bit RSA key
-  makes one under 6 KiB); anything this long is not one, and is not worth decoding.
+  makes one under 8 KiB); anything this long is not one, and is not worth decoding.
 
 DigiCert's pages show a ``"<csr>"`` placeholder in every example; sent as is, it costs
 a round trip and, for a POST, an answer that cannot be retried. It is refused here.
