@@ -21,6 +21,7 @@ from digicert_async.bulk._runner import Cut
 from digicert_async.models import OrderCertificate
 from digicert_async.testing import FakeCertCentral, Fault
 
+from ._served import served
 from .test_reissue_from_order import CSR, requests_to
 
 Outcome = dc.ReissueOutcome
@@ -394,3 +395,20 @@ async def test_a_read_back_that_fails_is_logged_with_what_it_was_for(
     prefix = f"{what.format(order_id)}: reading it back failed too ("
     found = [r.getMessage() for r in caplog.records if r.getMessage().startswith(prefix)]
     assert len(found) == (2 if listing else 1)
+
+
+async def test_an_answer_without_requests_is_reissued_without_a_request_id() -> None:
+    # DigiCert's Reissue page shows requests[] in its answer; one without them (the
+    # fake always lists one) still means the reissue was accepted.
+    async with served() as (server, client):
+        server.answer(
+            "GET",
+            "/order/certificate/7",
+            200,
+            {"id": 7, "status": "issued", "certificate": {"id": 3, "common_name": "example.com",
+                                                          "signature_hash": "sha256"}},
+        )  # fmt: skip
+        server.answer("POST", "/order/certificate/7/reissue", 201, {"id": 7})
+        report = await dc.reissue_orders(client, {7: CSR})
+    assert report.results == [Result(7, Outcome.REISSUED, status="reissue_pending")]
+    assert report.results[0].request_id is None
