@@ -114,6 +114,7 @@ def test_a_negative_issue_after_is_refused() -> None:
     with pytest.raises(ValueError, match="issue_after"):
         LifecycleClock(-0.1)
     assert LifecycleClock(0).issue_after == 0
+    assert LifecycleClock().issue_after == 60
 
 
 # ------------------------------------------------------------------ the books
@@ -136,6 +137,17 @@ def test_orders_are_numbered_from_100001_and_notes_across_orders() -> None:
         book.add_note(first, "three", NOON),
     ]
     assert [note["id"] for note in notes] == [1, 2, 3]
+    assert notes[0] == {
+        "id": 1,
+        "date_created": "2026-05-04T12:00:00+00:00",
+        "text": "one",
+        "user": {
+            "id": 15,
+            "first_name": "Fake",
+            "last_name": "Administrator",
+            "email": "admin@example.com",
+        },
+    }
     assert [note["text"] for note in first.notes] == ["one", "three"]
 
 
@@ -174,6 +186,8 @@ def test_an_order_is_held_as_order_info_shows_it() -> None:
     assert (order.cost, order.status_last_updated, order.immediate) == (396, NOON, False)
     assert order.subaccount is not None and order.subaccount["account_id"] == 123446
     assert book.add("issued", product="p", common_name="c", created=NOON).subaccount is None
+    direct = book.add("issued", product="p", common_name="c", created=NOON, subaccount=True)
+    assert direct.subaccount is not None and direct.subaccount["account_id"] == 123445
 
     plain = book.add("issued", product="private_ssl", common_name="c.example", created=NOON)
     assert plain.info["certificate"] == {
@@ -221,6 +235,18 @@ def test_order_info_shows_a_certificate_with_its_id_first() -> None:
         "days_remaining": 20,
     }
     assert shown["dns_names"] is not stored.dns_names
+
+    later = StoredCertificate(500009, order.id, "reissue", "new.example", [])
+    show_certificate(order, later, NOON.date())
+    assert order.info["certificate"]["id"] == 500009
+    del order.info["certificate"]
+    show_certificate(order, later, NOON.date())
+    assert order.info["certificate"] == {
+        "id": 500009,
+        "common_name": "new.example",
+        "dns_names": [],
+        "signature_hash": "sha256",
+    }
 
 
 def test_requests_are_numbered_from_9001_and_settled_only_where_asked() -> None:
@@ -342,11 +368,20 @@ def test_the_ca_is_made_once_with_the_books_settings() -> None:
 
 def test_a_leaf_names_its_host_and_organization_and_ends_the_last_second() -> None:
     x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "csr.example")]))
+        .sign(key, hashes.SHA256())
+    )
+    csr = request.public_bytes(serialization.Encoding.PEM).decode()
     book = CertificateBook()
     order = OrderBook().add("issued", product="ssl_basic", common_name="a", created=NOON)
-    stored = StoredCertificate(book.new_id(), order.id, "original", "", [])
+    stored = StoredCertificate(book.new_id(), order.id, "original", "", [], csr=csr)
     book.register(stored, order)
     book.issue(stored, NOON, order_till=None, organization="Acme")
     assert stored.pem is not None and stored.key_size is not None
@@ -355,6 +390,7 @@ def test_a_leaf_names_its_host_and_organization_and_ends_the_last_second() -> No
     assert leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Acme"
     end = leaf.not_valid_after_utc
     assert (end.date(), end.time().isoformat()) == (stored.valid_till, "23:59:59")
+    assert leaf.public_key() == key.public_key()  # the leaf certifies the CSR's key
 
 
 def test_a_chain_needs_one_intermediate_at_least() -> None:
