@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from digicert_async.telemetry import opentelemetry_hooks
 from digicert_async.testing import FakeCertCentral, Fault
 
 from .test_around import make_csr
+from .test_cli_readme import _blocks
 
 ROUTE = "/order/certificate/{order_id}"
 
@@ -303,3 +305,22 @@ def test_without_the_api_the_import_names_the_extra(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_example_prints_the_trace_it_shows(tmp_path: Path) -> None:
+    example = _blocks("python", after="### Tracing with OpenTelemetry")[0]
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    shown = re.search(r"It prints the trace.*?\n```\n(.*?)```", readme, re.S)
+    assert shown is not None
+    script = tmp_path / "trace.py"
+    script.write_text(example)
+    run = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == shown[1]
