@@ -99,18 +99,20 @@ def opentelemetry_hooks(
 
 
 class _Call:
-    """What is open of one call: its span, its attempt's span, and the attributes
-    every attempt shares."""
+    """What is open of one call: its span, its attempt (``open``, and its span when the
+    call's is recorded), and the attributes every attempt shares."""
 
-    __slots__ = ("attempt", "attempt_started", "attributes", "call", "span", "token")
+    __slots__ = ("attempt", "attributes", "call", "context", "open", "span", "started", "token")
 
     def __init__(self, call: int, span: trace.Span, attributes: dict[str, Any]) -> None:
         self.call = call
         self.span = span
         self.attributes = attributes
-        self.attempt: trace.Span | None = None
-        self.attempt_started = 0.0
+        self.context: otel_context.Context | None = None
         self.token: object = None
+        self.open = False  # an attempt was sent and has not ended
+        self.attempt: trace.Span | None = None
+        self.started = 0.0
 
 
 class _Job:
@@ -139,6 +141,7 @@ class _Recorder:
 
     def __init__(self, tracer: trace.Tracer, meter: metrics.Meter) -> None:
         self._tracer = tracer
+        self._servers: dict[str, dict[str, Any]] = {}  # scheme://host:port -> its attributes
         # One variable per recorder, so that two of them on one client keep apart.
         self._call: ContextVar[_Call | None] = ContextVar("digicert_async_otel_call", default=None)
         self._job: ContextVar[_Job | None] = ContextVar("digicert_async_otel_job", default=None)
@@ -162,18 +165,26 @@ class _Recorder:
 
     # ---------------------------------------------------------------- calls
     def call_started(self, event: CallStarted) -> None:
+        url = event.url
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
+        server = self._servers.get(origin)
+        if server is None:
+            server = self._servers[origin] = _server(url)
         attributes: dict[str, Any] = {
             "http.request.method": event.method,
             "url.template": event.route,
-            **_server(event.url),
+            **server,
         }
         span = self._tracer.start_span(
             f"{event.method} {event.route}", kind=trace.SpanKind.INTERNAL, attributes=attributes
         )
         state = _Call(event.call, span, attributes)
-        # The call's span is the current one while it runs: its attempts are its
-        # children, and so is what other instrumentation (aiohttp's) records meanwhile.
-        state.token = otel_context.attach(trace.set_span_in_context(span))
+        if span.get_span_context().is_valid:  # not the no-op tracer's span
+            # The call's span is the current one while it runs: its attempts are its
+            # children, and so is what other instrumentation records meanwhile.
+            state.context = trace.set_span_in_context(span)
+            state.token = otel_context.attach(state.context)
         self._call.set(state)
 
     def call_ended(self, event: CallEnded) -> None:
@@ -183,12 +194,14 @@ class _Recorder:
         self._call.set(None)
         self._end_attempt(state, event.error)
         span = state.span
-        span.set_attribute("digicert_async.attempts", event.attempts)
-        if event.error is not None:
-            span.set_attribute("error.type", _error_type(event.error))
-            span.set_status(trace.StatusCode.ERROR)
+        if state.context is not None:
+            span.set_attribute("digicert_async.attempts", event.attempts)
+            if event.error is not None:
+                span.set_attribute("error.type", _error_type(event.error))
+                span.set_status(trace.StatusCode.ERROR)
         span.end()
-        otel_context.detach(state.token)  # type: ignore[arg-type]
+        if state.token is not None:
+            otel_context.detach(state.token)  # type: ignore[arg-type]
 
     def _current(self, call: int) -> _Call | None:
         state = self._call.get()
@@ -200,47 +213,56 @@ class _Recorder:
         if state is None:
             return
         self._end_attempt(state, None)
-        attributes = {**state.attributes, "url.full": event.url}
-        if event.attempt > 1:
-            attributes["http.request.resend_count"] = event.attempt - 1
-        state.attempt = self._tracer.start_span(
-            f"{event.method} {event.route}",
-            context=trace.set_span_in_context(state.span),
-            kind=trace.SpanKind.CLIENT,
-            attributes=attributes,
-        )
-        state.attempt_started = time.perf_counter()
+        state.open = True
+        # An attempt of a call whose span is not recorded (sampled out, or no SDK) is
+        # not traced either: measured only.
+        if state.span.is_recording():
+            attributes = {**state.attributes, "url.full": event.url}
+            if event.attempt > 1:
+                attributes["http.request.resend_count"] = event.attempt - 1
+            state.attempt = self._tracer.start_span(
+                f"{event.method} {event.route}",
+                context=state.context,
+                kind=trace.SpanKind.CLIENT,
+                attributes=attributes,
+            )
+        state.started = time.perf_counter()
 
     def response_received(self, event: ResponseReceived) -> None:
         state = self._current(event.call)
-        if state is None or state.attempt is None:
+        if state is None or not state.open:
             return
+        state.open = False
         span, state.attempt = state.attempt, None
         status = event.status
         metric = {**state.attributes, "http.response.status_code": status}
-        span.set_attribute("http.response.status_code", status)
         if status >= 400:
             metric["error.type"] = str(status)
-            span.set_attribute("error.type", str(status))
-            span.set_status(trace.StatusCode.ERROR)
-        span.end()
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            if status >= 400:
+                span.set_attribute("error.type", str(status))
+                span.set_status(trace.StatusCode.ERROR)
+            span.end()
         self._duration.record(event.elapsed, metric)
         if status == 429:
             self._throttled.add(1, state.attributes)
 
     def _end_attempt(self, state: _Call, error: BaseException | None) -> None:
         """End an attempt that got no answer (it failed, or the call was cut short)."""
-        span = state.attempt
-        if span is None:
+        if not state.open:
             return
-        state.attempt = None
+        state.open = False
+        span, state.attempt = state.attempt, None
         metric = dict(state.attributes)
         if error is not None:
             metric["error.type"] = _error_type(error)
-            span.set_attribute("error.type", metric["error.type"])
-            span.set_status(trace.StatusCode.ERROR)
-        span.end()
-        self._duration.record(time.perf_counter() - state.attempt_started, metric)
+        if span is not None:
+            if error is not None:
+                span.set_attribute("error.type", metric["error.type"])
+                span.set_status(trace.StatusCode.ERROR)
+            span.end()
+        self._duration.record(time.perf_counter() - state.started, metric)
 
     def retry_scheduled(self, event: RetryScheduled) -> None:
         state = self._current(event.call)
