@@ -324,3 +324,33 @@ def test_the_readme_example_prints_the_trace_it_shows(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == shown[1]
+
+
+async def test_on_the_no_op_providers_calls_run_and_nothing_is_recorded() -> None:
+    from opentelemetry import metrics, trace
+
+    hooks = opentelemetry_hooks(trace.NoOpTracerProvider(), metrics.NoOpMeterProvider())
+    current: list[bool] = []
+    mine = dc.Hooks(on_request=[lambda _: current.append(trace.get_current_span().is_recording())])
+    async with FakeCertCentral(rate_limits=None, orders=1) as fake:
+        fake.inject(Fault.RESET_BEFORE, times=1)
+        async with client_for(fake, hooks + mine) as client:
+            order = await client.orders.get(fake.order_ids[0])
+    assert order.id == fake.order_ids[0]
+    assert current == [False, False]
+
+
+async def test_a_sampled_out_call_is_still_measured(recorded: Recorded) -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(recorded.exporter))
+    hooks = opentelemetry_hooks(provider, recorded.meter_provider)
+    async with FakeCertCentral(rate_limits=None, orders=1) as fake:
+        fake.inject(Fault.RESET_BEFORE, times=1)
+        async with client_for(fake, hooks) as client:
+            await client.orders.get(fake.order_ids[0])
+    assert recorded.spans() == []
+    durations = recorded.metrics()["http.client.request.duration"]
+    assert sorted(p.count for p in durations) == [1, 1]
+    assert {p.attributes.get("error.type") for p in durations} == {None, "TransportError"}
