@@ -354,3 +354,44 @@ async def test_a_sampled_out_call_is_still_measured(recorded: Recorded) -> None:
     durations = recorded.metrics()["http.client.request.duration"]
     assert sorted(p.count for p in durations) == [1, 1]
     assert {p.attributes.get("error.type") for p in durations} == {None, "TransportError"}
+
+
+async def test_one_set_of_hooks_serves_several_clients_at_once(recorded: Recorded) -> None:
+    async with FakeCertCentral(rate_limits=None, orders=2) as fake:
+        fake.inject(Fault.SERVICE_UNAVAILABLE_HTML, times=1)
+        first, second = fake.order_ids
+        async with (
+            client_for(fake, recorded.hooks) as one,
+            client_for(fake, recorded.hooks) as other,
+        ):
+            # both clients number this call 1
+            await asyncio.gather(one.orders.get(first), other.orders.get(second))
+    spans = recorded.spans()
+    calls = kind_of(spans, SpanKind.INTERNAL)
+    assert len(calls) == 2 and len(kind_of(spans, SpanKind.CLIENT)) == 3
+    for call in calls:
+        attempts = [
+            s
+            for s in kind_of(spans, SpanKind.CLIENT)
+            if s.parent is not None and s.parent.span_id == call.context.span_id
+        ]
+        assert len(attempts) == (call.attributes or {})["digicert_async.attempts"]
+        assert len({str((a.attributes or {})["url.full"]) for a in attempts}) == 1
+
+
+async def test_a_job_stopped_by_a_refused_key_marks_its_span(recorded: Recorded) -> None:
+    async with FakeCertCentral(rate_limits=None, orders=3) as fake:
+        client = dc.CertCentralClient(
+            api_key="not-the-key",
+            base_url=fake.base_url,
+            hooks=recorded.hooks,
+            rate_limit=dc.RateLimit.disabled(),
+        )
+        async with client:
+            report = await dc.cancel_orders(client, fake.order_ids, note="n", concurrency=1)
+    assert isinstance(report.stopped_by, dc.DigiCertError)
+    status = str(report.stopped_by.status)  # type: ignore[attr-defined]
+    (job,) = [s for s in recorded.spans() if s.name == "digicert_async bulk cancel"]
+    assert (job.attributes or {})["error.type"] == status
+    assert job.status.status_code is StatusCode.ERROR
+    assert (job.attributes or {})["digicert_async.job.unfinished"] >= 1
