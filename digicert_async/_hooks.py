@@ -176,7 +176,8 @@ class PaceChanged:
 class JobStarted:
     """A bulk job starts working on ``ids`` distinct ids (``duplicates`` more were given
     twice or more and are not run again). ``job`` says which (``"cancel"``,
-    ``"reissue"``, ``"download"``, ``"poll"``: a poll tells each batch of reads)."""
+    ``"reissue"``, ``"download"``, ``"validate"``, ``"poll"``: a poll tells each batch of
+    reads; a job that counts repeated inputs itself may tell none here)."""
 
     job: str
     ids: int

@@ -97,3 +97,20 @@ async def test_a_job_whose_run_is_cancelled_tells_the_cancellation() -> None:
 def test_job_hooks_must_be_callables() -> None:
     with pytest.raises(dc.ValidationError, match=r"hooks\.on_job_end"):
         dc.Hooks(on_job_end=[42])  # type: ignore[list-item]
+
+
+async def test_a_validation_is_a_job_with_its_outcome_counts() -> None:
+    from .test_validation_fake import clock_of
+
+    jobs = Jobs()
+    async with FakeCertCentral(rate_limits=None, dcv_required=True) as fake:
+        orders = [fake.add_order("pending", common_name=f"j{i}.example.com") for i in range(2)]
+        _, sleep = clock_of(fake)
+        driver = dc.DcvDriver(publish=fake.dns.publish, unpublish=fake.dns.unpublish, sleep=sleep)
+        async with client_for(fake, jobs.hooks) as client:
+            report = await dc.validate_domains(client, orders, driver=driver)
+    started, ended = jobs.events
+    assert started == dc.JobStarted(job="validate", ids=2)
+    assert isinstance(ended, dc.JobEnded)
+    assert ended.outcomes == {k.value: v for k, v in report.counts.items() if v}
+    assert sum(ended.outcomes.values()) == 2 and ended.unfinished == 0
