@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from ._hooks import CallStarted as CallStarted
     from ._hooks import CooldownStarted as CooldownStarted
     from ._hooks import Hooks as Hooks
+    from ._hooks import JobEnded as JobEnded
+    from ._hooks import JobStarted as JobStarted
     from ._hooks import PaceChanged as PaceChanged
     from ._hooks import RateLimitWait as RateLimitWait
     from ._hooks import RequestSent as RequestSent
@@ -219,6 +221,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CallStarted",
         "CooldownStarted",
         "Hooks",
+        "JobEnded",
+        "JobStarted",
         "PaceChanged",
         "RateLimitWait",
         "RequestSent",

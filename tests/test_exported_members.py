@@ -18,7 +18,7 @@ EXPORTED = {
     "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError", "InvalidKeyError",
     # events
     "CallStarted", "CallEnded", "RequestSent", "ResponseReceived", "RetryScheduled",
-    "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged",
+    "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged", "JobStarted", "JobEnded",
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
     "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",

@@ -149,6 +149,7 @@ class CancelJob(ReportingJob[CancelResult, CancelReport]):
             concurrency=concurrency,
             deadline=deadline,
             name="cancel",
+            hooks=client.hooks,
             summary=lambda: describe_counts(self.report.counts),
         )
 

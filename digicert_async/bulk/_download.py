@@ -79,6 +79,8 @@ class DownloadJob:
             concurrency=concurrency,
             deadline=deadline,
             keep_results=False,  # the files go to the caller; none is held here
+            hooks=client.hooks,
+            job="download",
         )
         self._iterated = False
 

@@ -277,6 +277,8 @@ class _Poller:
                 deadline=self._deadline.remaining(),
                 keep_results=False,  # the poll keeps its own account; an Order per id is big
                 reach=self._reach,
+                hooks=self._client.hooks,
+                job="poll",
             )
             async for seen in reads.stream():
                 if seen is not None:

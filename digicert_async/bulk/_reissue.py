@@ -238,6 +238,7 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
             concurrency=concurrency,
             deadline=deadline,
             name="reissue",
+            hooks=client.hooks,
             summary=lambda: describe_counts(self.report.counts),
         )
 

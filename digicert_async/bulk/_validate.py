@@ -167,6 +167,7 @@ class ValidateJob:
             deadline=deadline,
             name="validate",
             summary=lambda: describe_counts(self.report.counts),
+            hooks=client.hooks,
         )
 
     @property
