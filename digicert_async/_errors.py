@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
 from ._escape import visible
+
+if TYPE_CHECKING:  # the values of a call are built on these exceptions: no import at run time
+    from ._pipeline import Response
 
 __all__ = [
     "APIError",
@@ -28,6 +31,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
+    "answer_error",
     "error_from_status",
     "parse_error_details",
     "raise_unchained",
@@ -35,6 +39,11 @@ __all__ = [
 
 # Enough of a body to diagnose an HTML proxy page without keeping megabytes alive.
 BODY_EXCERPT_LIMIT = 2000
+
+MAX_ERROR_DETAILS = 100
+"""The most entries of an error body's ``errors`` list read as ``ErrorDetail``s: DigiCert
+sends a few, and a hostile body of thousands must not cost thousands of objects. How
+many entries were left unread is ``APIError.errors_omitted``."""
 
 
 @attrs.frozen
@@ -131,6 +140,9 @@ class APIError(DigiCertError):
 
     ``url`` never carries the API key (the key only ever travels in a header).
     ``attempts`` is how many times the request was sent before giving up.
+    ``errors`` holds the body's first :data:`MAX_ERROR_DETAILS` (100) error entries;
+    ``errors_omitted`` counts the entries past them, left unread (0 for any answer
+    DigiCert sends).
     """
 
     def __init__(
@@ -142,9 +154,11 @@ class APIError(DigiCertError):
         url: str,
         body: str = "",
         attempts: int = 1,
+        errors_omitted: int = 0,
     ) -> None:
         self.status = status
         self.errors = errors
+        self.errors_omitted = errors_omitted
         self.method = method
         self.url = url
         self.body = body[:BODY_EXCERPT_LIMIT]
@@ -161,6 +175,8 @@ class APIError(DigiCertError):
             detail = "; ".join(
                 f"{e.code}: {e.message}" if e.message else e.code for e in self.errors
             )
+            if self.errors_omitted:
+                detail += f" (and {self.errors_omitted} more errors, not read)"
         else:
             detail = self.body[:200].strip() or "no error body"
         return f"{self.method} {self.url} -> HTTP {self.status}: {detail}"
@@ -210,10 +226,19 @@ class _WrongAPIRoot(APIError):
         url: str,
         body: str = "",
         attempts: int = 1,
+        errors_omitted: int = 0,
         api_root: str | None = None,
     ) -> None:
         self.api_root = api_root if api_root is not None else url
-        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
+        super().__init__(
+            status,
+            errors,
+            method=method,
+            url=url,
+            body=body,
+            attempts=attempts,
+            errors_omitted=errors_omitted,
+        )
 
     def _describe(self) -> str:
         return super()._describe() + (
@@ -348,8 +373,10 @@ def _is_invalid_key(details: list[ErrorDetail]) -> bool:
     return any(INVALID_KEY_CODE in (detail.code, detail.qualifier) for detail in details)
 
 
-def parse_error_details(body: bytes) -> list[ErrorDetail]:
-    """Every ``ErrorDetail`` in a DigiCert error body; [] when the body is not one.
+def parse_error_details(body: bytes) -> tuple[list[ErrorDetail], int]:
+    """The ``ErrorDetail``s of a DigiCert error body, from its first
+    :data:`MAX_ERROR_DETAILS` entries, and how many entries came after them
+    (``([], 0)`` when the body is not one).
 
     Never raises: proxies answer with HTML, and a truncated body must still
     yield the right exception class with the raw text.
@@ -357,16 +384,16 @@ def parse_error_details(body: bytes) -> list[ErrorDetail]:
     try:
         document: Any = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: hostile nesting
-        return []
+        return [], 0
     if not isinstance(document, dict):
-        return []
+        return [], 0
     entries = document.get("errors")
     if isinstance(entries, dict):  # some answers carry one error as an object
         entries = [entries]
     if not isinstance(entries, list):
-        return []
+        return [], 0
     details = []
-    for entry in entries:
+    for entry in entries[:MAX_ERROR_DETAILS]:
         if not isinstance(entry, dict):
             continue
         code = entry.get("code")
@@ -377,7 +404,7 @@ def parse_error_details(body: bytes) -> list[ErrorDetail]:
                 message=message if isinstance(message, str) else "",
             )
         )
-    return details
+    return details, max(0, len(entries) - MAX_ERROR_DETAILS)
 
 
 def raise_unchained(error: BaseException) -> NoReturn:
@@ -413,25 +440,17 @@ def error_from_status(
     wrong, and their message names ``api_root`` (the client's API root; ``url``
     when not given). A 403 that says the key is invalid is an :class:`InvalidKeyError`.
     """
-    details = parse_error_details(body)
-    if 300 <= status < 400:
-        return RedirectError(
+    details, omitted = parse_error_details(body)
+    if 300 <= status < 400 or (status == 404 and _is_route_not_found(details, body)):
+        wrong_root = RedirectError if status < 400 else RouteNotFoundError
+        return wrong_root(
             status,
             details,
             method=method,
             url=url,
             body=decode_text(body),
             attempts=attempts,
-            api_root=api_root,
-        )
-    if status == 404 and _is_route_not_found(details, body):
-        return RouteNotFoundError(
-            status,
-            details,
-            method=method,
-            url=url,
-            body=decode_text(body),
-            attempts=attempts,
+            errors_omitted=omitted,
             api_root=api_root,
         )
     cls = error_class_for(status)
@@ -444,4 +463,23 @@ def error_from_status(
         url=url,
         body=decode_text(body),
         attempts=attempts,
+        errors_omitted=omitted,
     )
+
+
+def answer_error(response: Response, api_root: str | None = None) -> APIError:
+    """The exception an error answer stands for, built once and kept on the answer
+    (``response.error``), whichever layer asks first: the retry layer, to say why it
+    retries, or the end of the call. ``api_root``: the client's, for the errors that
+    say it is wrong."""
+    error: APIError | None = response.error
+    if error is None:
+        error = response.error = error_from_status(
+            response.status,
+            response.body,
+            method=response.method,
+            url=response.url,
+            attempts=response.attempts,
+            api_root=api_root or None,
+        )
+    return error

@@ -78,13 +78,13 @@ def test_odd_error_entries_are_read_one_by_one() -> None:
         b'{"errors": ["junk", {"code": 42, "message": 7}, {"code": null},'
         b' {"code": "", "message": "empty code"}, {"code": "not_found|order", "message": "m"}]}'
     )
-    assert parse_error_details(body) == [
+    assert parse_error_details(body)[0] == [
         ErrorDetail("42", ""),
         ErrorDetail("unknown", ""),
         ErrorDetail("", "empty code"),
         ErrorDetail("not_found|order", "m"),
     ]
-    assert all(isinstance(d.code, str) for d in parse_error_details(body))
+    assert all(isinstance(d.code, str) for d in parse_error_details(body)[0])
 
 
 def test_body_text_replaces_what_is_not_utf8() -> None:

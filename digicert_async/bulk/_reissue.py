@@ -26,7 +26,7 @@ from .._errors import (
     ResponseError,
     ValidationError,
 )
-from .._pipeline import CallRecord, record_call
+from .._send import CallRecord, record_call
 from ..models import Order, OrderCertificate, OrderStatus, ReissueCertificate, ReissueRequest
 from ..models._csr import check_csr
 from ..models.document_signing import ServerPlatformRef
