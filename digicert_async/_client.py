@@ -36,8 +36,13 @@ from ._ratelimit import (
     close_backend,
 )
 from ._retry import RetryMiddleware, RetryPolicy
-from ._send import DEFAULT_MAX_RESPONSE_BYTES, GuardedTransport, SendStep
-from ._transport import ACCEPT_ENCODING, AiohttpTransport
+from ._send import SendStep
+from ._transport import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AiohttpTransport,
+    GuardedTransport,
+)
 from ._version import __version__
 from .resources.certificates import CertificatesResource
 from .resources.orders import OrdersResource

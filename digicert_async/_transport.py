@@ -1,9 +1,11 @@
-"""The default transport: one HTTP exchange through aiohttp, and its failures mapped by
-a table.
+"""The transports: the one step that does I/O, at the end of the chain.
 
-This is the library's edge with aiohttp: nothing of aiohttp's (no response, no
-exception) leaves it. Any ``async (Request) -> Response`` can stand in for it
-(``CertCentralClient(transport=...)``; see ``_send.GuardedTransport``).
+:class:`AiohttpTransport` is the default: one HTTP exchange through aiohttp, the body
+read in bounded steps, its failures mapped by a table (:data:`FAILURES`). It is the
+library's edge with aiohttp: nothing of aiohttp's (no response, no exception) leaves
+it. Any ``async (Request) -> Response`` can stand in for it
+(``CertCentralClient(transport=...)``): :class:`GuardedTransport` holds such a
+transport to what the default one guarantees.
 """
 
 from __future__ import annotations
@@ -16,13 +18,53 @@ from typing import Any
 
 import aiohttp
 import attrs
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._errors import ClientClosedError, TransportError, raise_unchained
+from ._checks import describe, shown
+from ._errors import ClientClosedError, DigiCertError, TransportError, raise_unchained
 from ._inflate import BodyNotDecodable, Inflater
-from ._pipeline import Request, Response
-from ._send import DEFAULT_MAX_RESPONSE_BYTES, OVERSIZE_HEAD, time_left, timed_out
+from ._pipeline import API_KEY_HEADER, Request, Response, Transport
 
-__all__ = ["ACCEPT_ENCODING", "FAILURES", "AiohttpTransport", "Failure", "failure_of"]
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "FAILURES",
+    "OVERSIZE_HEAD",
+    "AiohttpTransport",
+    "Failure",
+    "GuardedTransport",
+    "failure_of",
+    "time_left",
+    "timed_out",
+]
+
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+"""The default ``max_response_bytes``: answer bodies are bounded, never read whole
+whatever their size."""
+
+OVERSIZE_HEAD = 64 * 1024
+"""Of an answer past the limit, only its start is kept: enough for an error's excerpt
+and details, and no reason to hold megabytes that are discarded."""
+
+
+def time_left(request: Request, timeout: float, now: float) -> float | None:
+    """The seconds an attempt may last when the call's deadline ends it before the
+    client's ``timeout`` would; None when the timeout comes first (or no deadline).
+    An attempt ends at whichever comes first, over every transport."""
+    deadline = request.deadline
+    if deadline is None:
+        return None
+    left = deadline - now
+    return left if left < timeout else None
+
+
+def timed_out(left: float | None, timeout: float) -> str:
+    """What a ``TransportError`` says of an attempt that got no answer in time
+    (``left``, ``timeout``: as :func:`time_left` found them)."""
+    if left is not None:
+        return f"no answer before the call's deadline ({left:.3g} s were left)"
+    return f"no answer within {timeout} s"
+
 
 ACCEPT_ENCODING = "gzip, deflate"
 """Asked of the server: the encodings this transport decodes itself, counting what
@@ -164,6 +206,120 @@ def _head(chunks: list[bytes], size: int) -> bytes:
         if len(head) >= size:
             break
     return bytes(head)
+
+
+class GuardedTransport:
+    """A transport given to the client (``transport=``), held to what the client's own
+    transport guarantees, so that retry, pacing, the deadline, decoding and the events
+    work over it unchanged:
+
+    - each attempt ends at the client's ``timeout`` or the call's deadline, whichever
+      comes first: a ``TransportError`` with ``timeout=True`` (a ``TimeoutError`` the
+      transport raises is one too), retried as a timeout is;
+    - a ``DigiCertError`` the transport raises passes as it is: a ``TransportError``
+      with ``request_sent=False`` (the request never left) is retried for every method,
+      one with ``request_sent=True`` only for idempotent requests;
+    - any other exception, or an answer that is no ``Response`` (a status outside
+      100-599, a body that is not bytes, a header that is not text), is a
+      ``TransportError`` with ``permanent=True`` and ``request_sent=True``: never
+      retried, nothing chained to it, and the API key, if the message held it, is
+      written ``<api key>``;
+    - the answer is read from a copy (the transport's own is never changed): its
+      ``method`` and ``url`` are the request's, its headers are read
+      case-insensitively, and a body past ``max_response_bytes`` keeps its start only
+      (``truncated``): a success past it is a ``ResponseError``.
+    """
+
+    __slots__ = ("_max_body", "_timeout", "_transport")
+
+    def __init__(self, transport: Transport, timeout: float, max_body: int) -> None:
+        self._transport = transport
+        self._timeout = timeout
+        self._max_body = max_body
+
+    async def __call__(self, request: Request) -> Response:
+        timeout = self._timeout
+        left = time_left(request, timeout, asyncio.get_running_loop().time())
+        timed = False
+        try:
+            answer: object = await asyncio.wait_for(
+                self._transport(request), timeout if left is None else max(left, 0.0)
+            )
+        except DigiCertError:
+            raise
+        except (asyncio.TimeoutError, TimeoutError):  # one class from Python 3.11 on
+            failure, timed = timed_out(left, timeout), True
+        except Exception as exc:
+            # the key out at once: this frame's locals are in the error's traceback
+            failure = _without_key(
+                f"the transport raised {describe(exc)}: {_text_of(exc)}", request.headers
+            )
+        else:
+            problem = _not_a_response(answer)
+            if problem is None:
+                assert isinstance(answer, Response)  # what _not_a_response checked
+                return self._held(answer, request)
+            failure = f"the transport returned {problem}"
+        raise_unchained(
+            TransportError(
+                failure,
+                method=request.method,
+                url=request.url,
+                request_sent=True,
+                timeout=timed,
+                permanent=not timed,
+            )
+        )
+
+    def _held(self, answer: Response, request: Request) -> Response:
+        # A new answer, the client's own: a transport may hand the same one out twice
+        # (a canned answer), and each attempt keeps its own attempts and exception.
+        headers = answer.headers
+        body = answer.body
+        truncated = answer.truncated
+        if len(body) > self._max_body:
+            body, truncated = body[: min(self._max_body, OVERSIZE_HEAD)], True
+        return Response(
+            status=answer.status,
+            headers=headers
+            if isinstance(headers, CIMultiDictProxy)
+            else CIMultiDictProxy(CIMultiDict(headers)),
+            body=body,
+            method=request.method,
+            url=request.url,
+            truncated=truncated,
+        )
+
+
+def _not_a_response(answer: object) -> str | None:
+    """What makes ``answer`` no answer the client can read, or None."""
+    if not isinstance(answer, Response):
+        return f"{describe(answer)}, not a Response"
+    status = answer.status
+    if type(status) is not int or not 100 <= status <= 599:
+        return f"the status {shown(status)}, not an HTTP status"
+    if not isinstance(answer.body, bytes):
+        return f"a body of {describe(answer.body)}, not bytes"
+    headers = answer.headers
+    if not isinstance(headers, Mapping):
+        return f"headers of {describe(headers)}, not a mapping"
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            return f"the header {shown(name)}: {describe(value)}, not text"
+    return None
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a __str__ that fails says nothing
+        return ""
+
+
+def _without_key(text: str, headers: Mapping[str, str]) -> str:
+    # A transport's own exception may quote the request's headers, the key among them.
+    key = headers.get(API_KEY_HEADER)
+    return text.replace(key, "<api key>") if key else text
 
 
 # -- failures -------------------------------------------------------------------------------------
