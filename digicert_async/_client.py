@@ -172,22 +172,12 @@ class CertCentralClient:
             check_instance("rate_limit", rate_limit, RateLimit, optional=True) or RateLimit()
         )
         self.hooks = check_instance("hooks", hooks, Hooks, optional=True) or Hooks()
-        check_instance("session", session, aiohttp.ClientSession, optional=True)
         self._events = Events(self.hooks)
         self._trust_env = check_flag("trust_env", trust_env)
         self._transport = _check_transport(transport, session, self._trust_env)
-        # Every request is made with these (the transport sends them); nothing else of
-        # the client holds the key but ``_api_key``, whose repr hides it.
-        self._headers = ClientHeaders(
-            {
-                API_KEY_HEADER: secret.reveal(),
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-                **({"Accept-Encoding": ACCEPT_ENCODING} if transport is None else {}),
-            }
-        )
         self._session = session
         self._owns_session = session is None
+        self._headers = _client_headers(secret, asks_encoding=transport is None)
         self._closed = False
         self._handler: Handler | None = None
         # the tasks inside _run(), and those of them that close() cancelled
@@ -197,9 +187,7 @@ class CertCentralClient:
         self._closing: asyncio.Future[None] | None = None
         self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
-            self.rate_limit,
-            self._events,
-            backend=_bind_backend(self.rate_limit, secret),
+            self.rate_limit, self._events, backend=_bind_backend(self.rate_limit, secret)
         )
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
         self.orders = OrdersResource(self)
@@ -429,9 +417,24 @@ class CertCentralClient:
                 )
 
 
-def _check_transport(
-    transport: object, session: aiohttp.ClientSession | None, trust_env: bool
-) -> Transport | None:
+def _client_headers(secret: Secret, *, asks_encoding: bool) -> ClientHeaders:
+    """The headers every request of the client is made with, for the transport to send:
+    nothing else of the client holds the key but its ``Secret``, whose repr hides it.
+    The aiohttp transport decodes gzip and deflate itself (``asks_encoding``)."""
+    return ClientHeaders(
+        {
+            API_KEY_HEADER: secret.reveal(),
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **({"Accept-Encoding": ACCEPT_ENCODING} if asks_encoding else {}),
+        }
+    )
+
+
+def _check_transport(transport: object, session: object, trust_env: bool) -> Transport | None:
+    """``transport``, once it and the settings of aiohttp's transport beside it are
+    usable (``session`` is checked here too)."""
+    check_instance("session", session, aiohttp.ClientSession, optional=True)
     if transport is None:
         return None
     if not callable(transport):
