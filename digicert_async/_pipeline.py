@@ -180,8 +180,8 @@ class Response:
     ``Content-Encoding`` left to undo). ``truncated`` says ``body`` is only the start of
     an answer larger than the client's ``max_response_bytes``. The client sets
     ``method`` and ``url`` (those of the request) and ``attempts``: how many sends this
-    answer took. ``error`` keeps the exception an error answer stands for (see
-    ``_errors.answer_error``), so that it is built once however many layers look.
+    answer took. ``error`` keeps the exception an error answer stands for, so that it
+    is built once however many layers look.
     """
 
     status: int

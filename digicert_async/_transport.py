@@ -38,6 +38,11 @@ __all__ = [
     "timed_out",
 ]
 
+ACCEPT_ENCODING = "gzip, deflate"
+"""Asked of the server: the encodings this transport decodes itself, counting what
+they inflate to (the client adds it to the headers it gives this transport)."""
+
+
 DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 """The default ``max_response_bytes``: answer bodies are bounded, never read whole
 whatever their size."""
@@ -64,11 +69,6 @@ def timed_out(left: float | None, timeout: float) -> str:
     if left is not None:
         return f"no answer before the call's deadline ({left:.3g} s were left)"
     return f"no answer within {timeout} s"
-
-
-ACCEPT_ENCODING = "gzip, deflate"
-"""Asked of the server: the encodings this transport decodes itself, counting what
-they inflate to (the client adds it to the headers it gives this transport)."""
 
 
 class AiohttpTransport:
