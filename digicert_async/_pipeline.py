@@ -217,7 +217,8 @@ class DeadlineRefused(TransportError):
 
 
 class Middleware(Protocol):
-    """``async (request, call_next) -> response``: one policy layer of the chain."""
+    """``async (request, call_next) -> response``: one policy layer of the chain. The
+    second parameter is named ``call_next``: :func:`compose` binds it by name."""
 
     def __call__(self, request: Request, /, call_next: Handler) -> Awaitable[Response]: ...
 
