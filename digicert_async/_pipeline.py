@@ -13,7 +13,6 @@ import copy
 import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -68,28 +67,31 @@ def fill_route(route: str, path_args: Mapping[str, object]) -> str:
             text = str(value)
         except ValueError:  # an int past Python's digit limit for str()
             raise ValidationError(name, f"{shown(value)} cannot be a path segment") from None
-        if text in _NOT_SEGMENTS:
-            raise ValidationError(name, f"{text!r} cannot be a path segment")
-        segments[name] = text if type(value) is int else quote(text, safe="")
+        if type(value) is not int:  # digits need no quoting, and are a segment
+            if text in _NOT_SEGMENTS:
+                raise ValidationError(name, f"{text!r} cannot be a path segment")
+            text = quote(text, safe="")
+        segments[name] = text
     return route.format_map(segments)
 
 
 class ClientHeaders:
-    """The headers every request of one client carries (the API key among them), as the
-    read-only mapping a :class:`Request` holds. Its repr names the headers, never their
-    values, so a client's ``vars()`` or a frame that holds it shows no key."""
+    """The headers every request of one client carries (the API key among them). Its
+    repr names the headers, never their values, so a client's ``vars()`` or a frame
+    that holds it shows no key."""
 
     __slots__ = ("_json", "_plain")
 
     def __init__(self, headers: Mapping[str, str]) -> None:
-        self._plain = MappingProxyType(dict(headers))
-        self._json = MappingProxyType({**headers, "Content-Type": "application/json"})
+        self._plain = dict(headers)
+        self._json = {**headers, "Content-Type": "application/json"}
 
-    def for_request(self, own: Mapping[str, str] | None, has_body: bool) -> Mapping[str, str]:
-        """The headers of one request: the client's, ``Content-Type`` for a JSON body,
-        and the endpoint's ``own`` (which win)."""
+    def for_request(self, own: Mapping[str, str] | None, has_body: bool) -> dict[str, str]:
+        """The headers of one request, a dict of its own (a transport may change it):
+        the client's, ``Content-Type`` for a JSON body, and the endpoint's ``own``
+        (which win)."""
         base = self._json if has_body else self._plain
-        return base if not own else MappingProxyType({**base, **own})
+        return {**base, **own} if own else base.copy()
 
     def __repr__(self) -> str:
         return f"ClientHeaders({', '.join(self._plain)})"
@@ -250,9 +252,10 @@ class Requester(Protocol):
 def compose(middlewares: Sequence[Middleware], endpoint: Handler) -> Handler:
     """Wrap ``endpoint`` so that ``middlewares[0]`` runs first (outermost).
 
-    Each layer is bound to the next with ``functools.partial`` (hence the parameter
-    name ``call_next``): a call goes from layer to layer with no frame in between."""
+    Each layer's ``__call__`` is bound to the next with ``functools.partial`` (hence
+    the parameter name ``call_next``): a call goes from layer to layer with no frame in
+    between."""
     handler = endpoint
     for middleware in reversed(middlewares):
-        handler = functools.partial(middleware, call_next=handler)
+        handler = functools.partial(middleware.__call__, call_next=handler)
     return handler
