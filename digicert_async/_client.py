@@ -293,7 +293,7 @@ class CertCentralClient:
             transport = GuardedTransport(self._transport, self.timeout, self._max_response_bytes)
         self._handler = compose(
             [self._retry_middleware, self._ratelimit_middleware],
-            SendStep(transport, self._events, self._max_response_bytes),
+            SendStep(transport, self._events),
         )
         return self._handler
 

@@ -39,9 +39,17 @@ _Result = TypeVar("_Result")
 def decode(response: Response, request: Request) -> Any:
     """The call's result: the answer read by ``request.read``, or the exception of an
     error answer. With no reader the answer itself is the result. An
-    :class:`Identified` reader's answer must be about the object asked for."""
+    :class:`Identified` reader's answer must be about the object asked for. A success
+    the transport cut at the client's ``max_response_bytes`` (``Response.truncated``)
+    is a ``ResponseError``: whatever it was meant to be, it is not all there."""
     if not 200 <= response.status < 300:
         raise answer_error(response, request.root)
+    if response.truncated:
+        raise _response_error(
+            response,
+            "the answer is larger than the client's max_response_bytes: only its first"
+            f" {len(response.body)} bytes were read",
+        )
     read = request.read
     if read is None:
         return response

@@ -50,6 +50,8 @@ Reader = Callable[["Response"], _Result]
 # Segments that URL parsers resolve away (yarl, hence aiohttp, turns /a/../b into /b,
 # %2E%2E included): no argument may be one, whatever quoting does to the rest.
 _NOT_SEGMENTS = frozenset({"", ".", ".."})
+# Ints below this are written as they are: digits and a sign, nothing to quote.
+_MAX_DIGITS = 10**100
 
 
 def fill_route(route: str, path_args: Mapping[str, object]) -> str:
@@ -61,18 +63,20 @@ def fill_route(route: str, path_args: Mapping[str, object]) -> str:
     the resource checked. An argument that cannot be a segment at all (empty, ``.``,
     ``..``) is a ``ValidationError`` naming it, before anything is sent.
     """
-    segments: dict[str, str] = {}
+    segments: dict[str, object] | None = None
     for name, value in path_args.items():
+        if type(value) is int and -_MAX_DIGITS < value < _MAX_DIGITS:
+            continue  # digits: a segment as they are (the common case, an id)
         try:
             text = str(value)
         except ValueError:  # an int past Python's digit limit for str()
             raise ValidationError(name, f"{shown(value)} cannot be a path segment") from None
-        if type(value) is not int:  # digits need no quoting, and are a segment
-            if text in _NOT_SEGMENTS:
-                raise ValidationError(name, f"{text!r} cannot be a path segment")
-            text = quote(text, safe="")
-        segments[name] = text
-    return route.format_map(segments)
+        if text in _NOT_SEGMENTS:
+            raise ValidationError(name, f"{text!r} cannot be a path segment")
+        if segments is None:
+            segments = dict(path_args)
+        segments[name] = quote(text, safe="")
+    return route.format_map(path_args if segments is None else segments)
 
 
 class ClientHeaders:
@@ -87,11 +91,11 @@ class ClientHeaders:
         self._json = {**headers, "Content-Type": "application/json"}
 
     def for_request(self, own: Mapping[str, str] | None, has_body: bool) -> dict[str, str]:
-        """The headers of one request, a dict of its own (a transport may change it):
-        the client's, ``Content-Type`` for a JSON body, and the endpoint's ``own``
-        (which win)."""
+        """The headers of one request: the client's, ``Content-Type`` for a JSON body,
+        and the endpoint's ``own`` (which win). Without ``own`` they are the client's
+        dict, shared: a transport given to the client gets a copy of its own."""
         base = self._json if has_body else self._plain
-        return {**base, **own} if own else base.copy()
+        return {**base, **own} if own else base
 
     def __repr__(self) -> str:
         return f"ClientHeaders({', '.join(self._plain)})"

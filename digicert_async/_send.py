@@ -1,10 +1,8 @@
 """The send step: what the client does around every exchange, whatever the transport.
 
-:class:`SendStep` ends the chain: it refuses an attempt whose call's deadline has
-passed, tells the ``RequestSent`` and ``ResponseReceived`` events, counts the sends of
-a call for whoever asked (:func:`record_call`), and makes a success cut at
-``max_response_bytes`` a ``ResponseError``. Then it hands the attempt to the transport
-(``_transport``), the one step that does I/O.
+:class:`SendStep` ends the chain: it tells the ``RequestSent`` and ``ResponseReceived``
+events and counts the sends of a call for whoever asked (:func:`record_call`), around
+the transport (``_transport``), the one step that does I/O.
 """
 
 from __future__ import annotations
@@ -16,16 +14,10 @@ from contextvars import ContextVar
 
 import attrs
 
-from ._errors import (
-    ClientClosedError,
-    DigiCertError,
-    ResponseError,
-    TransportError,
-    decode_text,
-    raise_unchained,
-)
+from ._errors import ClientClosedError, DigiCertError, TransportError
 from ._hooks import Events, RequestSent, ResponseReceived
-from ._pipeline import DeadlineRefused, Request, Response, Transport
+from ._pipeline import Request, Response, Transport
+from ._transport import refuse_if_late
 
 __all__ = ["CallRecord", "SendStep", "record_call"]
 
@@ -71,28 +63,31 @@ def record_call() -> Iterator[CallRecord]:
 class SendStep:
     """The end of the chain: one attempt handed to the transport, told and counted.
 
-    An attempt whose call's deadline has passed is refused before anything is sent
-    (``DeadlineRefused``, as the rate limiter refuses). A success whose body the
-    transport cut at the client's ``max_response_bytes`` (``Response.truncated``) is a
-    ``ResponseError``, never retried; an error answer comes back with the start of its
-    body, and keeps the exception its status gives.
+    When nobody listens to ``RequestSent`` or ``ResponseReceived`` and no bulk job asked
+    for a ``CallRecord``, the request goes straight to the transport: the step adds no
+    frame to the path (the common case costs it one function call). Otherwise an
+    attempt whose deadline has passed is refused before it is told as sent
+    (``DeadlineRefused``, as the transports refuse it), and the send is told and
+    counted around the transport.
     """
 
-    __slots__ = ("_events", "_max_body", "_transport")
+    __slots__ = ("_events", "_transport")
 
-    def __init__(self, transport: Transport, events: Events, max_body: int) -> None:
+    def __init__(self, transport: Transport, events: Events) -> None:
         self._transport = transport
         self._events = events
-        self._max_body = max_body
 
-    async def __call__(self, request: Request) -> Response:
+    def __call__(self, request: Request) -> Awaitable[Response]:
+        events = self._events
+        record = _CALL_RECORD.get()
+        if record is None and not events.on_request and not events.listens_response():
+            return self._transport(request)
+        return self._observed(request, record)
+
+    async def _observed(self, request: Request, record: CallRecord | None) -> Response:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        deadline = request.deadline
-        if deadline is not None and deadline <= started:
-            raise DeadlineRefused(
-                "the call's deadline had passed", method=request.method, url=request.url
-            )
+        refuse_if_late(request, started)
         events = self._events
         if events.on_request:  # events are built only for someone listening
             events.request_sent(
@@ -104,7 +99,6 @@ class SendStep:
                     route=request.route,
                 )
             )
-        record = _CALL_RECORD.get()
         if record is None:
             response = await self._transport(request)
         else:
@@ -119,17 +113,6 @@ class SendStep:
                     elapsed=loop.time() - started,
                     call=request.call,
                     route=request.route,
-                )
-            )
-        if response.truncated and 200 <= response.status < 300:
-            raise_unchained(
-                ResponseError(
-                    f"the answer is larger than the client's max_response_bytes"
-                    f" ({self._max_body} bytes); reading stopped there",
-                    method=request.method,
-                    url=request.url,
-                    status=response.status,
-                    body=decode_text(response.body),
                 )
             )
         return response

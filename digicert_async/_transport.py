@@ -11,6 +11,7 @@ transport to what the default one guarantees.
 from __future__ import annotations
 
 import asyncio
+import copy
 import math
 import ssl
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from ._checks import describe, shown
 from ._errors import ClientClosedError, DigiCertError, TransportError, raise_unchained
 from ._inflate import BodyNotDecodable, Inflater
-from ._pipeline import API_KEY_HEADER, Request, Response, Transport
+from ._pipeline import API_KEY_HEADER, DeadlineRefused, Request, Response, Transport
 
 __all__ = [
     "ACCEPT_ENCODING",
@@ -34,6 +35,7 @@ __all__ = [
     "Failure",
     "GuardedTransport",
     "failure_of",
+    "refuse_if_late",
     "time_left",
     "timed_out",
 ]
@@ -52,14 +54,27 @@ OVERSIZE_HEAD = 64 * 1024
 and details, and no reason to hold megabytes that are discarded."""
 
 
+def refuse_if_late(request: Request, now: float) -> None:
+    """Raise ``DeadlineRefused`` (nothing sent, the same refusal the rate limiter gives)
+    when the call's deadline has passed at ``now``."""
+    deadline = request.deadline
+    if deadline is not None and deadline <= now:
+        raise DeadlineRefused(
+            "the call's deadline had passed", method=request.method, url=request.url
+        )
+
+
 def time_left(request: Request, timeout: float, now: float) -> float | None:
     """The seconds an attempt may last when the call's deadline ends it before the
     client's ``timeout`` would; None when the timeout comes first (or no deadline).
-    An attempt ends at whichever comes first, over every transport."""
+    An attempt ends at whichever comes first, over every transport; one whose deadline
+    has passed is refused (:func:`refuse_if_late`)."""
     deadline = request.deadline
     if deadline is None:
         return None
     left = deadline - now
+    if left <= 0.0:
+        refuse_if_late(request, now)
     return left if left < timeout else None
 
 
@@ -112,7 +127,7 @@ class AiohttpTransport:
         timeout = (
             self._timeout
             if left is None
-            else aiohttp.ClientTimeout(total=max(left, 0.0), ceil_threshold=math.inf)
+            else aiohttp.ClientTimeout(total=left, ceil_threshold=math.inf)
         )
         failure: Failure | None = None
         try:
@@ -120,7 +135,7 @@ class AiohttpTransport:
                 request.method,
                 request.url,
                 params=request.params or None,
-                data=request.content,
+                data=None if request.json is None else request.content,
                 headers=request.headers,
                 timeout=timeout,
                 allow_redirects=False,
@@ -213,6 +228,9 @@ class GuardedTransport:
     transport guarantees, so that retry, pacing, the deadline, decoding and the events
     work over it unchanged:
 
+    - it is handed a copy of each attempt's request, with headers of its own (the
+      client's, the key among them): what it changes there changes no other request;
+
     - each attempt ends at the client's ``timeout`` or the call's deadline, whichever
       comes first: a ``TransportError`` with ``timeout=True`` (a ``TimeoutError`` the
       transport raises is one too), retried as a timeout is;
@@ -227,7 +245,7 @@ class GuardedTransport:
     - the answer is read from a copy (the transport's own is never changed): its
       ``method`` and ``url`` are the request's, its headers are read
       case-insensitively, and a body past ``max_response_bytes`` keeps its start only
-      (``truncated``): a success past it is a ``ResponseError``.
+      (``truncated``: a success past it is a ``ResponseError`` when it is decoded).
     """
 
     __slots__ = ("_max_body", "_timeout", "_transport")
@@ -241,9 +259,11 @@ class GuardedTransport:
         timeout = self._timeout
         left = time_left(request, timeout, asyncio.get_running_loop().time())
         timed = False
+        given = copy.copy(request)
+        given.headers = dict(request.headers)  # its own: changing them changes no other
         try:
             answer: object = await asyncio.wait_for(
-                self._transport(request), timeout if left is None else max(left, 0.0)
+                self._transport(given), timeout if left is None else left
             )
         except DigiCertError:
             raise

@@ -2,10 +2,12 @@
 
 One ``client.orders.cancel`` against the fake over loopback is traced (every function of
 the library entered, and which file called it), once answered at the first attempt and
-once after a 503. The layers are entered in order, each from the one above it only
-(those below the retry layer once per attempt), and ``_decode`` only from the client,
-at the end; every other file reached (values, checks, the clock, the events, the
-exception tree, the limiter's state) is a side room that calls back into no layer.
+once after a 503, with and without a hook. The layers are entered in order, each from
+a layer above it only (those below the retry layer once per attempt; the send step,
+when nobody listens, hands the request to the transport without a frame of its own,
+so the transport's caller is then the rate limiter), and ``_decode`` only from the
+client, at the end; every other file reached (values, checks, the clock, the events,
+the exception tree, the limiter's state) is a side room that calls back into no layer.
 
 ``python -m tests.test_call_path [--retried]`` prints the trace: the files, and each
 call that crosses from one file to another.
@@ -25,14 +27,16 @@ import pytest
 import digicert_async as dc
 from digicert_async.testing import FakeCertCentral, Fault
 
-LAYERS = [
-    "resources/orders.py",
-    "_client.py",
-    "_retry.py",
-    "_ratelimit/_middleware.py",
-    "_send.py",
-    "_transport.py",
-]
+# Each layer, and the function by which a call comes into it.
+ENTRIES = {
+    "resources/orders.py": "cancel",
+    "_client.py": "call",
+    "_retry.py": "__call__",
+    "_ratelimit/_middleware.py": "__call__",
+    "_send.py": "__call__",
+    "_transport.py": "__call__",
+}
+LAYERS = list(ENTRIES)
 OUTSIDE = "<outside>"
 _PACKAGE = os.path.dirname(dc.__file__) + os.sep
 
@@ -47,10 +51,10 @@ def _ours(frame: FrameType | None) -> str | None:
     return os.path.relpath(path, _PACKAGE).replace(os.sep, "/")
 
 
-async def trace_cancel(retried: bool = False) -> list[tuple[str, str, str]]:
+async def trace_cancel(retried: bool = False, hooked: bool = False) -> list[tuple[str, str, str]]:
     """(caller's file, callee's file, callee) for every function of the library first
     entered during one ``orders.cancel`` (a coroutine resumed is not entered again);
-    ``retried``: its first attempt gets a 503."""
+    ``retried``: its first attempt gets a 503; ``hooked``: a hook listens to answers."""
     calls: list[tuple[str, str, str]] = []
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
@@ -62,8 +66,9 @@ async def trace_cancel(retried: bool = False) -> list[tuple[str, str, str]]:
 
     async with FakeCertCentral(orders=2) as fake:
         retry = dc.RetryPolicy(backoff_initial=0.001, backoff_max=0.001)
+        hooks = dc.Hooks(on_response=[lambda event: None] if hooked else [])
         async with dc.CertCentralClient(
-            fake.api_key, base_url=fake.base_url, retry=retry
+            fake.api_key, base_url=fake.base_url, retry=retry, hooks=hooks
         ) as client:
             await client.orders.cancel(fake.order_ids[0], note="warm-up")
             if retried:
@@ -77,6 +82,7 @@ async def trace_cancel(retried: bool = False) -> list[tuple[str, str, str]]:
 
 
 def _crossings(calls: list[tuple[str, str, str]]) -> dict[str, list[str]]:
+    """For each file, the files it was called from (once a call)."""
     entered: dict[str, list[str]] = defaultdict(list)
     for caller, callee, _ in calls:
         if caller != callee:
@@ -84,13 +90,28 @@ def _crossings(calls: list[tuple[str, str, str]]) -> dict[str, list[str]]:
     return entered
 
 
+def _entries(calls: list[tuple[str, str, str]], layer: str) -> int:
+    return sum(1 for caller, callee, name in calls if callee == layer and name == ENTRIES[layer])
+
+
+@pytest.mark.parametrize("hooked", [False, True], ids=["quiet", "hooked"])
 @pytest.mark.parametrize("retried", [False, True], ids=["answered", "retried"])
-async def test_each_layer_is_entered_from_the_one_above(retried: bool) -> None:
-    entered = _crossings(await trace_cancel(retried))
+async def test_each_layer_is_entered_from_above_once_per_attempt(
+    retried: bool, hooked: bool
+) -> None:
+    calls = await trace_cancel(retried, hooked)
+    entered = _crossings(calls)
     attempts = 2 if retried else 1
-    for above, layer in zip([OUTSIDE, *LAYERS], LAYERS, strict=False):
-        below_retry = LAYERS.index(layer) > LAYERS.index("_retry.py")
-        assert entered[layer] == [above] * (attempts if below_retry else 1), layer
+    for index, layer in enumerate(LAYERS):
+        above = [OUTSIDE, *LAYERS[:index]]
+        assert all(caller in above for caller in entered[layer]), (layer, entered[layer])
+        below_retry = index > LAYERS.index("_retry.py")
+        assert _entries(calls, layer) == (attempts if below_retry else 1), layer
+    for layer, above in zip(LAYERS[:5], [OUTSIDE, *LAYERS[:4]], strict=True):
+        assert set(entered[layer]) == {above}, layer  # down to the send step, one by one
+    # Quiet, the send step hands the request over with no frame of its own.
+    caller = "_send.py" if hooked else "_ratelimit/_middleware.py"
+    assert set(entered["_transport.py"]) == {caller}
 
 
 @pytest.mark.parametrize("retried", [False, True], ids=["answered", "retried"])

@@ -285,7 +285,7 @@ async def test_an_invalid_url_is_not_retried(root: str) -> None:
     treats what aiohttp calls an invalid URL as permanent."""
     sends = Sends()
     async with aiohttp.ClientSession() as session:
-        sender = SendStep(AiohttpTransport(session, 5.0), Events(sends.hooks), 2**20)
+        sender = SendStep(AiohttpTransport(session, 5.0), Events(sends.hooks))
         handler = compose([RetryMiddleware(dc.RetryPolicy(max_attempts=5), sends.hooks)], sender)
         error = await failure_of(lambda: handler(Request(method="GET", path="/x", root=root)))
     assert isinstance(error, dc.TransportError)
