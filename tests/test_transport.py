@@ -93,6 +93,22 @@ async def test_the_key_shows_in_no_repr_of_a_request_nor_of_the_client() -> None
     assert KEY not in repr(request) and KEY not in str(request)
 
 
+async def test_headers_a_transport_changes_are_its_own_request_s_alone() -> None:
+    async def meddle(request: dc.Request) -> dc.Response:
+        headers: Any = request.headers
+        del headers["X-DC-DEVKEY"]  # a transport that takes the key out to sign otherwise
+        headers["X-Meddled"] = "yes"
+        return answer(200, ORDER_42)
+
+    transport = Scripted(meddle, answer(200, ORDER_42))
+    async with client_with(transport) as client:
+        await client.orders.get(42)
+        await client.orders.get(42)
+    first, second = transport.requests
+    assert "X-DC-DEVKEY" not in first.headers  # what it changed, it changed
+    assert second.headers["X-DC-DEVKEY"] == KEY and "X-Meddled" not in second.headers
+
+
 async def test_a_listing_hands_its_query_as_pairs() -> None:
     transport = Scripted(answer(200, b'{"orders": [], "page": {"total": 0}}'))
     async with client_with(transport) as client:
