@@ -17,11 +17,14 @@ the client process's peak RSS growth over its RSS just before polling (``ru_maxr
 in a second fresh process the ``tracemalloc`` peak (target: well under 200 MB). The fake's
 own seeding time and RSS are printed too.
 
-    python benchmarks/bench_poll.py [--quick]
+    python benchmarks/bench_poll.py [--quick] [--memory-only]
+
+``--memory-only`` runs part 2 alone (what comparing two versions of the library needs).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import multiprocessing
 import random
@@ -30,7 +33,7 @@ import tracemalloc
 from typing import Any
 
 import attrs
-from _common import header, least_possible, parse_args, table, verdict
+from _common import header, least_possible, table, verdict
 from _fake_process import FakeControl, FakeProcess, max_rss_mb, rss_mb
 
 import digicert_async as dc
@@ -254,9 +257,15 @@ async def measure_memory(count: int) -> tuple[dict[str, Any], list[dict[str, Any
 # --------------------------------------------------------------------------- report
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, memory_only: bool = False) -> None:
     count, memory_count = (1000, 10_000) if quick else (10_000, 100_000)
     header("bench_poll: polling many orders", quick)
+    if not memory_only:
+        await report_requests(count)
+    await report_memory(memory_count)
+
+
+async def report_requests(count: int) -> None:
     flips = int(count * FLIP_FRACTION)
     print(
         f"   part 1: {count:,} pending orders, {INTERVALS} intervals of {INTERVAL:g} s,"
@@ -307,6 +316,9 @@ async def main(quick: bool) -> None:
         f"requests per interval: poll_orders {ours_per}, per-order reads {naive_per}"
         f" ({sum(naive_per) / max(1, sum(ours_per)):.0f}x fewer with poll_orders)"
     )
+
+
+async def report_memory(memory_count: int) -> None:
     print()
     print(
         f"   part 2: memory of polling {memory_count:,} ids (fake seeded with"
@@ -357,5 +369,13 @@ async def main(quick: bool) -> None:
     )
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller run (a smoke test)")
+    parser.add_argument("--memory-only", action="store_true", help="part 2 alone")
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(parse_args(__doc__ or "").quick))
+    arguments = _arguments()
+    asyncio.run(main(arguments.quick, arguments.memory_only))

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ._ratelimit import Pacer as Pacer
     from ._ratelimit import RateLimit as RateLimit
     from ._ratelimit import RedisLimiterBackend as RedisLimiterBackend
+    from ._ratelimit import SqliteLimiterBackend as SqliteLimiterBackend
     from ._retry import RetryPolicy as RetryPolicy
     from .bulk import CancelJob as CancelJob
     from .bulk import CancelOutcome as CancelOutcome
@@ -102,9 +103,11 @@ if TYPE_CHECKING:
     from .models import CertificatePem as CertificatePem
     from .models import CertValidity as CertValidity
     from .models import ChainCertificate as ChainCertificate
+    from .models import Contact as Contact
     from .models import Container as Container
     from .models import ContainerRef as ContainerRef
     from .models import CustomField as CustomField
+    from .models import CustomFieldValue as CustomFieldValue
     from .models import DocumentSigningCertificate as DocumentSigningCertificate
     from .models import DocumentSigningOrder as DocumentSigningOrder
     from .models import DuplicateRequest as DuplicateRequest
@@ -117,6 +120,7 @@ if TYPE_CHECKING:
     from .models import OrderCertificate as OrderCertificate
     from .models import OrderContact as OrderContact
     from .models import OrderCreated as OrderCreated
+    from .models import OrderDomain as OrderDomain
     from .models import OrderOrganization as OrderOrganization
     from .models import OrderPrice as OrderPrice
     from .models import OrderRequestSummary as OrderRequestSummary
@@ -137,6 +141,7 @@ if TYPE_CHECKING:
     from .models import ServerPlatform as ServerPlatform
     from .models import ServerPlatformRef as ServerPlatformRef
     from .models import ShipInfo as ShipInfo
+    from .models import Shipping as Shipping
     from .models import SignatureHashTypes as SignatureHashTypes
     from .models import StatusChange as StatusChange
     from .models import StrFlag as StrFlag
@@ -147,6 +152,8 @@ if TYPE_CHECKING:
     from .models import UpdateRequestStatus as UpdateRequestStatus
     from .models import UpdateStatusRequest as UpdateStatusRequest
     from .models import User as User
+    from .models import ValidityPeriod as ValidityPeriod
+    from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
 
 # Each private module and the public names it defines.
@@ -185,7 +192,13 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "RetryScheduled",
     ),
     "._pipeline": ("DeadlineRefused", "Request", "Response"),
-    "._ratelimit": ("LimiterUnavailableError", "Pacer", "RateLimit", "RedisLimiterBackend"),
+    "._ratelimit": (
+        "LimiterUnavailableError",
+        "Pacer",
+        "RateLimit",
+        "RedisLimiterBackend",
+        "SqliteLimiterBackend",
+    ),
     "._retry": ("RetryPolicy",),
     ".bulk": (
         "CancelJob",
@@ -227,9 +240,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CertificatePem",
         "CertValidity",
         "ChainCertificate",
+        "Contact",
         "Container",
         "ContainerRef",
         "CustomField",
+        "CustomFieldValue",
         "DocumentSigningCertificate",
         "DocumentSigningOrder",
         "DuplicateRequest",
@@ -242,6 +257,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "OrderCertificate",
         "OrderContact",
         "OrderCreated",
+        "OrderDomain",
         "OrderOrganization",
         "OrderPrice",
         "OrderRequestSummary",
@@ -262,6 +278,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "ServerPlatform",
         "ServerPlatformRef",
         "ShipInfo",
+        "Shipping",
         "SignatureHashTypes",
         "StatusChange",
         "StrFlag",
@@ -272,6 +289,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "UpdateRequestStatus",
         "UpdateStatusRequest",
         "User",
+        "ValidityPeriod",
+        "unknown_fields",
     ),
     ".resources._base": ("Listing",),
 }
@@ -297,7 +316,9 @@ def _bind_loaded() -> None:
             # models' while that is still their own module (the converter needs them).
             attrs.resolve_types(value)
         if callable(value) and getattr(value, "__module__", "").startswith(f"{__name__}."):
-            value.__module__ = __name__
+            from ._exports import present_as
+
+            present_as(value, __name__)
         namespace[name] = value
 
 

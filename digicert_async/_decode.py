@@ -2,7 +2,7 @@
 
 :func:`decode` is the one place where ``(status, headers, body)`` becomes a result or
 an exception, at the end of the call. An error answer becomes its exception by
-``_errors.answer_error`` (the retry layer may have asked first, to say why it retries:
+``_error_answers.answer_error`` (the retry layer may have asked first, to say why it retries:
 the exception is built once and kept on the answer). A success is read by the
 request's reader: :func:`read_model`, :data:`read_bytes` or :data:`read_nothing` (a
 listing brings its own), and an answer about one object by :func:`read_identified`,
@@ -12,14 +12,17 @@ which also checks it is about the object the route names.
 from __future__ import annotations
 
 import json
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar, get_args
 
 import attrs
 
 from ._checks import check_id, shown
 from ._converter import converter
-from ._errors import ResponseError, ValidationError, answer_error, decode_text
+from ._error_answers import answer_error
+from ._errors import ResponseError, ValidationError, decode_text, list_problems
 from ._pipeline import Reader, Request, Response
+from ._wire import is_list
 
 __all__ = [
     "Identified",
@@ -134,10 +137,11 @@ def read_model(model: type[_Model]) -> Reader[_Model]:
     reader = _MODEL_READERS.get(model)
     if reader is not None:
         return reader
-    fast = converter.fast_reader(model)
+    fast_reader = converter.fast_reader
 
     def read(response: Response) -> _Model:
         document = read_json(response)
+        fast = fast_reader(model)  # built on the first answer, then looked up
         if fast is not None:
             try:
                 return fast(document)  # type: ignore[no-any-return]
@@ -182,16 +186,45 @@ def structure_answer(
     try:
         return converter.structure(document, model)
     except ValidationError as exc:
-        field = exc.field if exc.field != "$" else ""
-        where = f"{path}.{field}" if path and field else (path or field or "$")
+        problems = [(_within(path, field), message) for field, message in exc.problems]
+        what = f"{len(problems):,} problems: " if len(problems) > 1 else ""
         raise _response_error(
-            response, f"body does not match {model.__name__}: {where}: {exc.message}", where
+            response,
+            f"body does not match {model_name(model)}: {what}{list_problems(problems)}",
+            problems[0][0],
+            problems,
         ) from exc
     except Exception as exc:
-        raise _response_error(response, f"body does not match {model.__name__}: {exc}") from exc
+        raise _response_error(response, f"body does not match {model_name(model)}: {exc}") from exc
 
 
-def _response_error(response: Response, message: str, field: str | None = None) -> ResponseError:
+def _within(path: str, field: str) -> str:
+    field = "" if field == "$" else field
+    return f"{path}.{field}" if path and field else (path or field or "$")
+
+
+def model_name(model: type[Any]) -> str:
+    """``model`` as an error names it: a public model by its name; a private envelope
+    (a listing's page, say) by the one list it holds."""
+    if not model.__name__.startswith("_"):
+        return model.__name__
+    if attrs.has(model):
+        fields = attrs.fields(attrs.resolve_types(model))
+        lists = [field for field in fields if is_list(field.type)]
+        if len(lists) == 1:
+            item = (get_args(lists[0].type) or (Any,))[0]
+            if attrs.has(item):
+                return f"a list of {item.__name__} under {lists[0].name!r}"
+            return f"a page of {lists[0].name!r}"
+    return "the answer this endpoint documents"
+
+
+def _response_error(
+    response: Response,
+    message: str,
+    field: str | None = None,
+    problems: Sequence[tuple[str, str]] = (),
+) -> ResponseError:
     return ResponseError(
         message,
         method=response.method,
@@ -199,6 +232,7 @@ def _response_error(response: Response, message: str, field: str | None = None) 
         status=response.status,
         body=decode_text(response.body),
         field=field,
+        problems=problems,
     )
 
 

@@ -1,17 +1,14 @@
-"""The exception tree and the pure decoding of DigiCert's error answers."""
+"""The exception tree: every exception the library raises (an error answer is read into
+one by ``_error_answers``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import attrs
 
 from ._escape import visible
-
-if TYPE_CHECKING:  # the values of a call are built on these exceptions: no import at run time
-    from ._pipeline import Response
 
 __all__ = [
     "APIError",
@@ -31,19 +28,13 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
-    "answer_error",
-    "error_from_status",
-    "parse_error_details",
+    "list_problems",
+    "problem_text",
     "raise_unchained",
 ]
 
 # Enough of a body to diagnose an HTML proxy page without keeping megabytes alive.
 BODY_EXCERPT_LIMIT = 2000
-
-MAX_ERROR_DETAILS = 100
-"""The most entries of an error body's ``errors`` list read as ``ErrorDetail``s: DigiCert
-sends a few, and a hostile body of thousands must not cost thousands of objects. How
-many entries were left unread is ``APIError.errors_omitted``."""
 
 
 @attrs.frozen
@@ -123,16 +114,60 @@ class ClientClosedError(DigiCertError, RuntimeError):
     """
 
 
+# A hostile body can hold thousands of problems: a message lists this many and counts
+# the rest; the error's ``problems`` holds them all.
+LISTED_PROBLEMS = 20
+_PROBLEM_TEXT_LIMIT = 160
+
+Problem = tuple[str, str]
+"""One problem of a document: (dotted path, what is wrong)."""
+
+
+def problem_text(message: str) -> str:
+    """``message`` cut to a length a list of problems can show."""
+    if len(message) <= _PROBLEM_TEXT_LIMIT:
+        return message
+    return message[: _PROBLEM_TEXT_LIMIT - 3] + "..."
+
+
+def list_problems(problems: Sequence[Problem]) -> str:
+    """``path: message; path: message`` for the first :data:`LISTED_PROBLEMS`, and how
+    many more there are."""
+    shown = "; ".join(f"{path}: {message}" for path, message in problems[:LISTED_PROBLEMS])
+    rest = len(problems) - LISTED_PROBLEMS
+    if rest > 0:
+        shown += f"; and {rest:,} more (all {len(problems):,} are in .problems)"
+    return shown
+
+
 class ValidationError(DigiCertError, ValueError):
     """Input was rejected before any request was sent.
 
     ``field`` is the dotted wire name of the offending field (``ship_info.method``).
+    ``problems`` is every problem found, as (field, message) pairs, the first being
+    ``field`` and ``message`` (data read by ``dc.converter.structure`` may have many).
     """
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(
+        self, field: str, message: str, *, problems: Sequence[Problem] | None = None
+    ) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.problems: tuple[Problem, ...] = tuple(problems) if problems else ((field, message),)
+
+    @classmethod
+    def of_problems(cls, problems: Sequence[Problem]) -> ValidationError:
+        """The error naming the first of ``problems`` (at least one) and listing the
+        others in its message (see :func:`list_problems`)."""
+        field, message = problems[0]
+        if len(problems) > 1:
+            more = len(problems) - 1
+            message += (
+                f" (and {more:,} more problem{'s' if more > 1 else ''}: "
+                f"{list_problems(problems[1:])})"
+            )
+        return cls(field, message, problems=problems)
 
 
 class APIError(DigiCertError):
@@ -140,7 +175,7 @@ class APIError(DigiCertError):
 
     ``url`` never carries the API key (the key only ever travels in a header).
     ``attempts`` is how many times the request was sent before giving up.
-    ``errors`` holds the body's first :data:`MAX_ERROR_DETAILS` (100) error entries;
+    ``errors`` holds the body's first 100 error entries;
     ``errors_omitted`` counts the entries past them, left unread (0 for any answer
     DigiCert sends).
     """
@@ -313,7 +348,10 @@ class ResponseError(DigiCertError):
     larger than the client's ``max_response_bytes``. Never retried.
 
     ``field`` is the dotted path of the offending value in the body
-    (``orders[3].certificate.valid_till``) when one value is to blame, else None.
+    (``orders[3].certificate.valid_till``) when one value is to blame, else None; when
+    the body does not fit its model, ``problems`` holds every problem found as (path,
+    message) pairs, ``field`` being the first (the message lists the first
+    :data:`LISTED_PROBLEMS` and counts the rest).
     """
 
     def __init__(
@@ -325,6 +363,7 @@ class ResponseError(DigiCertError):
         status: int,
         body: str,
         field: str | None = None,
+        problems: Sequence[Problem] = (),
     ) -> None:
         super().__init__(f"{method} {url} -> HTTP {status}: {message}")
         self.method = method
@@ -332,79 +371,7 @@ class ResponseError(DigiCertError):
         self.status = status
         self.body = body[:BODY_EXCERPT_LIMIT]
         self.field = field
-
-
-_CLASS_BY_STATUS: Mapping[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
-}
-
-
-def error_class_for(status: int) -> type[APIError]:
-    """The exception class for an error status: the status decides, not the code.
-
-    (:func:`error_from_status` refines a 404 and a 3xx by the body: see there.)
-    """
-    if status >= 500:
-        return ServerError
-    return _CLASS_BY_STATUS.get(status, APIError)
-
-
-def _is_route_not_found(details: list[ErrorDetail], body: bytes) -> bool:
-    # DigiCert answers a missing object with its JSON naming what is missing
-    # (not_found|order); not_found|route, a body that is no JSON at all (a web site's
-    # 404 page, or nothing) or someone else's JSON says the path itself does not
-    # exist. JSON cut short or garbled on the way is still DigiCert's answer.
-    if details:
-        return any(detail.code == "not_found|route" for detail in details)
-    if not body.lstrip().startswith((b"{", b"[")):
-        return True
-    try:
-        json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return True  # JSON, but not DigiCert's: a gateway's own answer
-
-
-def _is_invalid_key(details: list[ErrorDetail]) -> bool:
-    return any(INVALID_KEY_CODE in (detail.code, detail.qualifier) for detail in details)
-
-
-def parse_error_details(body: bytes) -> tuple[list[ErrorDetail], int]:
-    """The ``ErrorDetail``s of a DigiCert error body, from its first
-    :data:`MAX_ERROR_DETAILS` entries, and how many entries came after them
-    (``([], 0)`` when the body is not one).
-
-    Never raises: proxies answer with HTML, and a truncated body must still
-    yield the right exception class with the raw text.
-    """
-    try:
-        document: Any = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting
-        return [], 0
-    if not isinstance(document, dict):
-        return [], 0
-    entries = document.get("errors")
-    if isinstance(entries, dict):  # some answers carry one error as an object
-        entries = [entries]
-    if not isinstance(entries, list):
-        return [], 0
-    details = []
-    for entry in entries[:MAX_ERROR_DETAILS]:
-        if not isinstance(entry, dict):
-            continue
-        code = entry.get("code")
-        message = entry.get("message")
-        details.append(
-            ErrorDetail(
-                code=code if isinstance(code, str) else str(code or "unknown"),
-                message=message if isinstance(message, str) else "",
-            )
-        )
-    return details, max(0, len(entries) - MAX_ERROR_DETAILS)
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
 def raise_unchained(error: BaseException) -> NoReturn:
@@ -422,64 +389,3 @@ def raise_unchained(error: BaseException) -> NoReturn:
 def decode_text(body: bytes) -> str:
     """Body bytes as text for diagnostics, whatever their encoding."""
     return body[:BODY_EXCERPT_LIMIT].decode("utf-8", errors="replace")
-
-
-def error_from_status(
-    status: int,
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    attempts: int = 1,
-    api_root: str | None = None,
-) -> APIError:
-    """Build the exception for an error answer (pure: no I/O).
-
-    A 3xx is a :class:`RedirectError`, and a 404 that is not DigiCert's JSON about
-    the object asked for a :class:`RouteNotFoundError`: both mean the base URL is
-    wrong, and their message names ``api_root`` (the client's API root; ``url``
-    when not given). A 403 that says the key is invalid is an :class:`InvalidKeyError`.
-    """
-    details, omitted = parse_error_details(body)
-    if 300 <= status < 400 or (status == 404 and _is_route_not_found(details, body)):
-        wrong_root = RedirectError if status < 400 else RouteNotFoundError
-        return wrong_root(
-            status,
-            details,
-            method=method,
-            url=url,
-            body=decode_text(body),
-            attempts=attempts,
-            errors_omitted=omitted,
-            api_root=api_root,
-        )
-    cls = error_class_for(status)
-    if cls is PermissionDeniedError and _is_invalid_key(details):
-        cls = InvalidKeyError
-    return cls(
-        status,
-        details,
-        method=method,
-        url=url,
-        body=decode_text(body),
-        attempts=attempts,
-        errors_omitted=omitted,
-    )
-
-
-def answer_error(response: Response, api_root: str | None = None) -> APIError:
-    """The exception an error answer stands for, built once and kept on the answer
-    (``response.error``), whichever layer asks first: the retry layer, to say why it
-    retries, or the end of the call. ``api_root``: the client's, for the errors that
-    say it is wrong."""
-    error: APIError | None = response.error
-    if error is None:
-        error = response.error = error_from_status(
-            response.status,
-            response.body,
-            method=response.method,
-            url=response.url,
-            attempts=response.attempts,
-            api_root=api_root or None,
-        )
-    return error

@@ -30,7 +30,8 @@ import attrs
 
 from ._checks import check_count, check_number
 from ._clock import Clock, Sleep, loop_time
-from ._errors import TransportError, answer_error, raise_unchained
+from ._error_answers import answer_error
+from ._errors import TransportError, raise_unchained
 from ._hooks import Events, Hooks, RetryDeclined, RetryScheduled
 from ._pipeline import DeadlineRefused, Handler, Request, Response
 

@@ -61,6 +61,13 @@ def load_seed(name: str) -> Any:
     return json.loads((SEEDS / f"{name}.json").read_text(encoding="utf-8"))
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and the command lines it runs) keeps the CLI's shared rate budget in a
+    state directory of its own, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeCertCentral]:
     """A fake CertCentral without rate limits, seeded with 30 orders."""

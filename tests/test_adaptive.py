@@ -90,6 +90,71 @@ def test_steps_are_counted_per_cut_and_per_tenth_climbed() -> None:
     assert pacing.windows(configured, 30.0) == configured
 
 
+def test_a_step_is_counted_where_the_climb_crosses_a_tenth_and_nowhere_else() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)
+    crossed = []
+    step = pacing.step
+    for t in range(1, 200):
+        scale = pacing.scale(t / 10)
+        pacing.windows(((100, 5.0),), t / 10)
+        if pacing.step != step:
+            step = pacing.step
+            crossed.append(scale)
+    # the first scale seen in each tenth from 0.5 up, and the ceiling
+    assert [math.floor(scale * 10) for scale in crossed] == [5, 6, 7, 8, 9, 10]
+    assert all(
+        scale < (tenth + 1) / 10 for scale, tenth in zip(crossed, range(5, 10), strict=False)
+    )
+
+
+def test_every_cut_is_a_step_and_a_later_lower_estimate_is_not() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.9)
+    pacing.windows(((100, 5.0),), 0.0)
+    pacing.throttled(1.0, fresh=True, streak=False, usage=0.8)
+    assert (pacing.step, pacing.lowered) == (2, 2)
+    # one of that burst, sent earlier at a lower usage: the level falls within the tenth it
+    # is in, silently (no step now, nor when the windows are next read)
+    pacing.throttled(1.0, fresh=False, streak=True, usage=0.78)
+    pacing.windows(((100, 5.0),), 1.0)
+    assert pacing.step == 2 and pacing.peak == pytest.approx(0.78)
+
+
+def test_a_burst_at_the_level_already_found_changes_nothing() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)  # 0.45: in the 4th tenth
+    pacing.throttled(11.0, fresh=False, streak=True, usage=0.5)  # at the level: nothing
+    pacing.windows(((100, 5.0),), 11.0)  # climbed into the 5th tenth since: a step
+    assert pacing.step == 2
+
+
+def test_a_shared_state_adopted_counts_a_step_per_change_of_the_cuts() -> None:
+    pacing = Pacing(climb=10.0)
+    pacing.throttled(0.0, fresh=True, streak=False, usage=0.5)
+    pacing.throttled(1.0, fresh=True, streak=True, usage=None)
+    assert pacing.step == 2
+    pacing.adopt(0.6, since_cut=2.0, lowered=3, now=5.0)  # another process cut once more
+    assert pacing.step == 3 and pacing.lowered == 3 and pacing.cut_at == 3.0
+    assert pacing.scale(5.0) == pytest.approx(level(0.6, 2.0, 10.0))
+    pacing.windows(((100, 5.0),), 5.0)  # the tenth it is in was noted with the change
+    pacing.adopt(0.6, since_cut=2.0, lowered=3, now=5.0)
+    assert pacing.step == 3
+    pacing.adopt(0.6, since_cut=None, lowered=3, now=20.0)  # back at the ceiling
+    assert pacing.at_ceiling and pacing.step == 4
+
+
+def test_the_climb_shape_and_its_edges() -> None:
+    # a cubic that flattens at the refused level, then a cubic away from it
+    assert level(0.5, 5.0, 10.0) == pytest.approx(0.5 * (1 - (1 - CUT) * 0.5**3))
+    assert level(0.5, 12.5, 10.0) == pytest.approx(0.5 + 0.5 * 0.5**3)
+    assert level(0.5, 14.9, 10.0) < 1.0 and level(0.5, 15.0, 10.0) == 1.0
+    assert level(0.5, 0.5, 1.0) == pytest.approx(0.5 * (1 - (1 - CUT) * 0.5**3))
+    # no climb (no window to wait out): straight back to the ceiling
+    assert level(0.5, 0.0, 0.0) == 1.0 and climb_seconds([]) == 0.0
+    assert Pacing(climb=0.0).scale(0.0) == 1.0
+
+
 def test_windows_are_scaled_by_count_never_by_period() -> None:
     assert scale_windows([(100, 5.0), (1000, 180.0)], 0.5) == ((50, 5.0), (500, 180.0))
     assert scale_windows([(3, 1.0)], 0.1) == ((1, 1.0),)  # at least one
@@ -195,6 +260,40 @@ async def test_a_429_lowers_the_windows_the_backend_paces_to() -> None:
     # six slots in the last second: the 4 per second in force make the next one wait
     waiting = await backend.reserve()
     assert waiting.reason == "window" and waiting.wait == pytest.approx(1.0)
+
+
+async def test_near_a_lowered_limit_sends_are_spread_not_sent_in_a_burst() -> None:
+    """While a cut is in force and a learned window is at least half full, sends go one
+    per the fastest learned window's pace (``spacing``): a probe past the limit then costs
+    one refusal, not a burst. Below half full, and at the ceiling, they go at once."""
+    now = [0.0]
+    backend = InMemoryLimiterBackend(
+        [(20, 1.0), (100, 10.0)], 0.0, lambda: now[0], cooldown_initial=0.01, adaptive=True
+    )
+    await backend.throttled(backend.epoch, retry_after=0.0, jitter=0.0, usage=0.5)
+    now[0] = 0.01  # the gate has reopened; the climb (20 s) has barely begun
+    assert backend.pace().windows == ((9, 1.0), (45, 10.0))
+    sent = []
+    while (reservation := await backend.reserve()).wait == 0.0:
+        sent.append(now[0])
+        await backend.release(reservation)
+    assert len(sent) == 5  # at once, until the window is half full
+    gap = 1.0 / 9
+    assert reservation.reason == "window" and reservation.wait == pytest.approx(gap)
+    while len(sent) < 12:
+        now[0] += reservation.wait
+        reservation = await backend.reserve()
+        if reservation.wait == 0.0:
+            sent.append(now[0])
+            await backend.release(reservation)
+    # then one per ninth of a second, and never more than 9 in a second
+    assert [b - a for a, b in itertools.pairwise(sent[4:9])] == pytest.approx([gap] * 4)
+    assert sent[9] == pytest.approx(sent[0] + 1.0)
+    assert max(sum(1 for t in sent if s <= t < s + 1.0 - 1e-9) for s in sent) == 9
+
+    at_ceiling = InMemoryLimiterBackend([(20, 1.0)], 0.0, lambda: 0.0, adaptive=True)
+    for _ in range(20):  # no cut in force: the whole window at once
+        assert (await at_ceiling.reserve()).wait == 0.0
 
 
 async def test_with_adaptive_off_a_429_changes_no_window() -> None:
@@ -303,8 +402,12 @@ async def _read_all(fake: FakeCertCentral, adaptive: bool, count: int) -> dc.Pac
     limit = dc.RateLimit(
         windows=[(20, 1.0)], cooldown_initial=0.3, cooldown_max=0.3, adaptive=adaptive
     )
-    client = dc.CertCentralClient(
-        fake.api_key, base_url=fake.base_url, rate_limit=limit, timeout=10.0
+    client = dc.CertCentralClient(  # enough attempts that no call runs out of them
+        fake.api_key,
+        base_url=fake.base_url,
+        rate_limit=limit,
+        retry=dc.RetryPolicy(max_attempts=50),
+        timeout=10.0,
     )
     ids = list(fake.order_ids)[:count]
     async with client:
@@ -319,6 +422,11 @@ async def _read_all(fake: FakeCertCentral, adaptive: bool, count: int) -> dc.Pac
 
 @pytest.mark.slow
 async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refused() -> None:
+    # In real time, how many requests a probe past the limit costs depends on how the
+    # machine runs this process: the fake refuses all that arrive during its 0.3 s block,
+    # and a loop the machine stalled sends what was due meanwhile together (13 of 80 on
+    # an idle machine, 23 on a loaded one). So the two pacers are compared in the same
+    # run here; the count itself is held on the virtual clock (_paced_run, above).
     refused = {}
     for adaptive in (True, False):
         async with FakeCertCentral(orders=80, rate_limits=[(10, 1.0)], block_seconds=0.3) as fake:
@@ -327,8 +435,7 @@ async def test_against_a_fake_enforcing_half_the_windows_few_requests_are_refuse
             assert pacer.throttled == fake.rate_limited_count
             if adaptive:
                 assert pacer.lowered >= 1
-    assert refused[True] * 2 <= refused[False]
-    assert refused[True] <= 0.2 * 80  # the windows are short: it probes every ~2 s
+    assert refused[True] * 2 <= refused[False]  # 13 and 70 on an idle machine
 
 
 @pytest.mark.slow

@@ -4,7 +4,9 @@ Redis gone each process adapts alone."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from digicert_async._ratelimit import (
     api_key_hash,
     scale_windows,
 )
-from digicert_async._ratelimit._adaptive import CUT
+from digicert_async._ratelimit._adaptive import CUT, level
 
 from .test_redis import _closed_port_url, prefix, raw, redis_url  # noqa: F401  (fixtures)
 
@@ -107,6 +109,89 @@ async def test_every_client_of_the_key_paces_to_the_rate_one_learned(
     finally:
         for limiter in (first, second, other):
             await limiter.aclose()
+
+
+@pytest.mark.slow
+async def test_the_shared_rate_climbs_back_for_every_client_of_the_key(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+) -> None:
+    """One client learns a cut; another, which never met a 429, paces to it at first and
+    climbs back with it, on Redis's clock, to the configured windows: its pace says so,
+    and Redis lets it send a whole window's count again."""
+    windows = [(20, 0.5), (40, 1.0)]  # the climb: 2 s back to the refused level, 3 s in all
+    factory = dc.RedisLimiterBackend(redis_url, key_prefix=prefix)
+    limit = dc.RateLimit(windows=windows, safety_margin=0.0, cooldown_initial=0.05,
+                         cooldown_max=0.05, backend=factory)  # fmt: skip
+    learner = factory.for_key(api_key_hash("key"), limit)
+    other = factory.for_key(api_key_hash("key"), limit)
+    try:
+        for _ in range(9):
+            await learner.release(await learner.reserve())
+        taken = await learner.reserve()  # the 10th of 20: refused at half the rate
+        before_cut = time.monotonic()
+        await learner.throttled(taken.epoch, retry_after=0.0, jitter=0.0, usage=taken.usage)
+        after_cut = time.monotonic()
+        await learner.release(taken, refused=True)
+        await asyncio.sleep(0.6)  # the learner's sends have left both windows
+        sent = []
+        while (reservation := await other.reserve()).wait == 0.0:
+            sent.append(reservation)
+        assert len(sent) <= 10  # at most the refused level's 10 of 20
+        # The other client's rate is the learner's, as far into the climb as the cut is
+        # old: it reads the cut's age off Redis's clock as it takes (or is refused) a slot.
+        asked = time.monotonic()
+        if (reservation := await other.reserve()).wait == 0.0:
+            sent.append(reservation)
+        answered = time.monotonic()
+        looked, pace, looked_after = time.monotonic(), other.pace(), time.monotonic()
+        round_trip = answered - asked
+        assert pace.lowered == 1
+        assert level(0.5, looked - after_cut - round_trip, 2.0) - 1e-9 <= pace.scale
+        assert pace.scale <= level(0.5, looked_after - before_cut + round_trip, 2.0) + 1e-9
+        assert pace.scale < 0.5
+        for reservation in sent:
+            await other.release(reservation)
+        await asyncio.sleep(3.2)  # past the climb: the configured windows again
+        sent = []
+        while (reservation := await other.reserve()).wait == 0.0:
+            sent.append(reservation)
+        assert len(sent) == 20
+        assert other.pace().windows == tuple(windows) and other.pace().scale == 1.0
+        assert other.pace().lowered == 1
+        for reservation in sent:
+            await other.release(reservation)
+    finally:
+        await learner.aclose()
+        await other.aclose()
+
+
+async def test_redis_spreads_sends_near_the_learned_limit(
+    redis_url: str,  # noqa: F811
+    prefix: str,  # noqa: F811
+) -> None:
+    """As the in-process limiter does (test_adaptive.py): while a cut is in force and a
+    learned window is half full, one send per the fastest learned window's pace."""
+    factory = dc.RedisLimiterBackend(redis_url, key_prefix=prefix)
+    limit = dc.RateLimit(windows=[(20, 1.0), (100, 10.0)], safety_margin=0.0,
+                         cooldown_initial=0.01, cooldown_max=0.01, backend=factory)  # fmt: skip
+    limiter = factory.for_key("k", limit)
+    try:
+        taken = await limiter.reserve()
+        await limiter.throttled(taken.epoch, retry_after=0.0, jitter=0.0, usage=0.5)
+        await limiter.release(taken, refused=True)  # its slot leaves the log
+        await asyncio.sleep(0.05)  # the gate reopens
+        assert limiter.pace().windows == ((9, 1.0), (45, 10.0))
+        sent = []
+        while (reservation := await limiter.reserve()).wait == 0.0:
+            sent.append(reservation)
+        # 5 at once (one more if the machine paused this loop for a ninth of a second)
+        assert 5 <= len(sent) < 9
+        assert reservation.reason == "window" and 0.0 < reservation.wait <= 1.0 / 9 + 1e-3
+        for reservation in sent:
+            await limiter.release(reservation)
+    finally:
+        await limiter.aclose()
 
 
 async def test_with_redis_gone_each_process_adapts_alone(prefix: str) -> None:  # noqa: F811

@@ -261,6 +261,23 @@ async def test_revoke_certificate_by_id_or_serial(
 
 
 @requires_aioresponses
+async def test_revoke_certificate_sends_the_reason_and_skip_approval(
+    mocked: aioresponses, client: dc.CertCentralClient
+) -> None:
+    mocked.put(f"{ROOT}/certificate/112358/revoke", status=204)
+    result = await client.certificates.revoke(
+        112358, comments="key lost", revocation_reason="keyCompromise", skip_approval=True
+    )
+    assert result is None  # revoked at once
+    _, _, kwargs = only_call(mocked)
+    assert sent_json(kwargs) == {
+        "comments": "key lost",
+        "revocation_reason": "keyCompromise",
+        "skip_approval": True,
+    }
+
+
+@requires_aioresponses
 async def test_requests_list_pages_with_the_status_filter(
     mocked: aioresponses, client: dc.CertCentralClient
 ) -> None:

@@ -481,7 +481,7 @@ async def test_cancel_deadline_cuts_requests_in_flight_short() -> None:
             started = loop.time()
             report = await dc.cancel_orders(client, ids, note="x", concurrency=3, deadline=1.0)
             elapsed = loop.time() - started
-    assert elapsed < 3.0  # the deadline holds, not the per-attempt timeout
+    assert elapsed < 10.0  # the deadline holds, not the per-attempt timeout (30 s)
     failed = report.ids(Outcome.FAILED)
     assert len(failed) == 3  # the three in flight: they may have landed, so failed
     assert all(isinstance(r.error, TimeoutError) for r in report.results if r.order_id in failed)
@@ -499,7 +499,7 @@ async def test_poll_deadline_cuts_a_read_in_flight_short() -> None:
             started = loop.time()
             seen = [u async for u in dc.poll_orders(client, [order_id], deadline=1.0)]
             elapsed = loop.time() - started
-    assert seen == [] and elapsed < 3.0
+    assert seen == [] and elapsed < 10.0  # not the 30 s timeout
 
 
 # --- what a refusal after an earlier attempt means ------------------------------------

@@ -224,7 +224,7 @@ async def test_the_deadline_cuts_requests_in_flight_and_leaves_the_unsent_not_at
             started = loop.time()
             streamed = [result async for result in job.stream()]
             elapsed = loop.time() - started
-    assert 1.0 <= elapsed < 3.0
+    assert 1.0 <= elapsed < 10.0  # not the answer a minute later
     assert job.timed_out
     results = job.results()
     cut = [r for r in results if r.what == "cut_short"]

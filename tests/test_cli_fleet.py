@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from digicert_async.cli._files import parse_reissue_lines
-from digicert_async.cli._fleet import CERTIFICATE_EXTENSIONS
+from digicert_async.cli._download import CERTIFICATE_EXTENSIONS
+from digicert_async.cli._input import parse_reissue_lines
 from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral, Fault
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from digicert_async.cli._files import parse_ids, write_file_atomically
+from digicert_async.cli._atomic_write import write_file_atomically
+from digicert_async.cli._input import parse_ids
 from digicert_async.cli._parser import build_parser
 from digicert_async.cli._terminal import Progress, UsageError, fit_counts
 from digicert_async.models import ORDER_STATUSES

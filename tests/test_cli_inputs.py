@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digicert_async.cli import API_KEY_ENV, _files, main
-from digicert_async.cli._files import (
+from digicert_async.cli import API_KEY_ENV, _input, main
+from digicert_async.cli._input import (
     MAX_CSR_FILE_BYTES,
     MAX_INPUT_BYTES,
     parse_ids,
@@ -175,7 +175,7 @@ def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(
 def test_stdin_is_read_to_the_limit_and_no_further(
     keyed: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(_files, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(_input, "MAX_INPUT_BYTES", 1000)
     endless = io.BufferedReader(io.BytesIO(b"1\n" * 10_000))  # as /dev/zero would, but ends
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(endless))
     assert main(["cancel", "-", "--note", "x"]) == 2
@@ -255,12 +255,12 @@ def test_the_readme_states_the_limits_the_code_keeps() -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet="ab\n\r\u2028{}", max_size=40), chunk=st.integers(1, 8))
 def test_lines_come_in_chunks_as_one_split_would_give_them(text: str, chunk: int) -> None:
-    original = _files._CHUNK
-    _files._CHUNK = chunk  # not monkeypatch: a hypothesis test runs many examples
+    original = _input._CHUNK
+    _input._CHUNK = chunk  # not monkeypatch: a hypothesis test runs many examples
     try:
-        lines = list(_files._lines(text))
+        lines = list(_input._lines(text))
     finally:
-        _files._CHUNK = original
+        _input._CHUNK = original
     parts = text.split("\n")  # only newlines split a line: a JSON string may hold \u2028
     assert lines == parts or [*lines, ""] == parts  # a last empty line may be left out
 
@@ -328,7 +328,7 @@ class _Terminal(io.StringIO):
 def test_stdin_is_read_when_piped_as_bytes_or_text_and_refused_from_a_terminal(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_files, "MAX_INPUT_BYTES", 10)
+    monkeypatch.setattr(_input, "MAX_INPUT_BYTES", 10)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("1\n2\n".encode("utf-16"))))
     assert read_orders(None, follow=False).ids == [1, 2]  # UTF-16, by its BOM: 10 bytes
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1\n2\n33\n444")))
@@ -397,7 +397,7 @@ def test_what_a_csr_directory_may_not_hold(tmp_path: Path, monkeypatch: pytest.M
         (tmp_path / name).unlink()
     (tmp_path / "1.csr").write_text("a" * 6, encoding="utf-8")
     (tmp_path / "2.csr").write_text("b" * 6, encoding="utf-8")
-    monkeypatch.setattr(_files, "MAX_INPUT_BYTES", 12)
+    monkeypatch.setattr(_input, "MAX_INPUT_BYTES", 12)
     assert read_csr_directory(str(tmp_path)) == {1: "a" * 6, 2: "b" * 6}  # 12 bytes in all
     (tmp_path / "3.csr").write_text("c", encoding="utf-8")
     with pytest.raises(UsageError, match=r"the CSR files of .*: more than 12 bytes"):

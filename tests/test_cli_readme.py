@@ -90,6 +90,18 @@ def test_setup_starts_with_a_virtual_environment(section: str) -> None:
     assert first == "python3 -m venv .venv && . .venv/bin/activate"
 
 
+def test_ci_runs_the_test_command_the_development_section_gives() -> None:
+    """The README says its test command is the one CI runs: `.ci/run` runs it in each
+    environment (with the options that pick the floor run's tests after it)."""
+    command = _blocks("bash", after="## Development")[0].strip().splitlines()[-1]
+    assert command.startswith("python -m pytest")
+    ci = Path(__file__).resolve().parent.parent / ".ci" / "run"
+    if not ci.exists():
+        pytest.skip("not a checkout: the sdist has no .ci/run")
+    ran = [line.strip() for line in ci.read_text().splitlines() if "python -m pytest" in line]
+    assert ran == [f'{command} "$@" 2>&1 | tee "$log"']
+
+
 # --------------------------------------------------------------------------- how it is run
 
 

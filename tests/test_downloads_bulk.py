@@ -77,11 +77,20 @@ async def test_the_files_come_under_faults_every_id_once() -> None:
     assert sum(faults.values()) > 0  # the faults did happen
     assert sorted(item.order_id for item in items) == sorted(ids)
     for item in items:
-        if item.ok:
+        sent = [r for r in fake.requests if f"/download/order/{item.order_id}/" in r.path]
+        assert sent, item
+        last = sent[-1].fault
+        # a reset is sent again; a 500 and a cut file are final
+        assert all(r.fault is Fault.RESET_BEFORE for r in sent[:-1]), (item, sent)
+        if last is None:
             stored = fake.certificate(fake.order(item.order_id)["certificate"]["id"])  # type: ignore[index]
             assert stored is not None and item.data == stored.pem_all.encode()  # type: ignore[union-attr]
+        elif last is Fault.INTERNAL_ERROR:
+            assert isinstance(item.error, dc.ServerError) and item.data is None, item
         else:  # a cut file is refused, never handed over broken
-            assert isinstance(item.error, dc.DigiCertError)
+            assert last is Fault.TRUNCATED_JSON, item
+            assert isinstance(item.error, dc.ResponseError) and item.data is None, item
+    assert sum(item.ok for item in items) >= len(ids) // 2  # most came, through the faults
 
 
 @pytest.mark.parametrize(
@@ -170,7 +179,7 @@ async def test_the_deadline_cuts_in_flight_and_unstarted_ids_each_reported(
                 dc.download_certificates(client, range(1, 11), concurrency=3, deadline=0.3)
             )
             elapsed = time.monotonic() - started
-    assert elapsed < 2.0  # a behaviour bound, not a timing test
+    assert elapsed < 10.0  # a behaviour bound (the server answers after 30 s)
     assert sorted(item.order_id for item in items) == list(range(1, 11))
     assert all(isinstance(item.error, TimeoutError) for item in items)
     assert sum(item.attempted for item in items) == 3  # the three in flight

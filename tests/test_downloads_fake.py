@@ -222,3 +222,43 @@ async def test_get_pem_of_a_cut_bundle_is_a_response_error(
     fake.inject(Fault.TRUNCATED_JSON, path_contains="/download/")
     with pytest.raises(dc.ResponseError, match="not a PEM certificate bundle"):
         await client.certificates.get_pem(certificate_id)
+
+
+# -- a download is a GET: retried as any read is ---------------------------------------------
+
+_DOWNLOADS = {
+    "download": lambda c, order_id, cert_id: c.certificates.download(cert_id, "pem_all"),
+    "download_for_order": lambda c, order_id, cert_id: c.certificates.download_for_order(
+        order_id, "p7b"
+    ),
+    "get_pem": lambda c, order_id, cert_id: c.certificates.get_pem(cert_id),
+    "chain": lambda c, order_id, cert_id: c.certificates.chain(cert_id),
+}
+
+
+@pytest.mark.parametrize(
+    "fault", [Fault.BAD_GATEWAY, pytest.param(Fault.SLOW, marks=pytest.mark.slow)]
+)
+@pytest.mark.parametrize("call", sorted(_DOWNLOADS))
+async def test_a_download_is_retried_after_a_gateway_error_or_a_timeout(
+    call: str, fault: Fault
+) -> None:
+    """A 502, or an answer that does not come within the timeout, is sent again, as for
+    any GET: a download changes nothing on the server."""
+    async with FakeCertCentral(rate_limits=None, issue_after=ISSUE_AFTER, slow_seconds=60) as fake:
+        order_id, certificate_id = await issued(fake)
+        retry = dc.RetryPolicy(backoff_initial=0.001)
+        async with dc.CertCentralClient(
+            api_key=fake.api_key,
+            base_url=fake.base_url,
+            rate_limit=dc.RateLimit.disabled(),
+            retry=retry,
+            timeout=1.0,
+        ) as client:
+            expected = await _DOWNLOADS[call](client, order_id, certificate_id)
+            fake.inject(fault, method="GET", path_contains="/certificate/")
+            again = await _DOWNLOADS[call](client, order_id, certificate_id)
+    assert again == expected
+    sent = [r for r in fake.requests if "/certificate/" in r.path][1:]
+    assert sent[0].fault is fault and len(sent) >= 2  # more, if the machine is that slow
+    assert sent[-1].fault is None and sent[-1].answered_status == 200

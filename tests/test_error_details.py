@@ -11,7 +11,7 @@ import pickle
 import pytest
 
 import digicert_async as dc
-from digicert_async._errors import MAX_ERROR_DETAILS, error_from_status, parse_error_details
+from digicert_async._error_answers import MAX_ERROR_DETAILS, error_from_status, parse_error_details
 
 from .test_transport import Scripted, answer, client_with, failure
 

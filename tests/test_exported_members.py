@@ -9,7 +9,7 @@ import digicert_async as dc
 EXPORTED = {
     # the client and its configuration
     "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Pacer", "Hooks",
-    "Listing",
+    "Listing", "SqliteLimiterBackend",
     "converter", "__version__",
     # what a transport (CertCentralClient(transport=...)) is handed and returns
     "Request", "Response",
@@ -43,6 +43,8 @@ EXPORTED = {
     "CertificateDetails", "CertValidity", "OrderValidity", "Individual", "OrderContact",
     "OrderOrganization", "OrderShipInfo", "ProductDetails", "SignatureHashTypes", "HashType",
     "CaCert",
+    # what DigiCert's answers carry beyond the fields above, and the parts they are made of
+    "unknown_fields", "Contact", "CustomFieldValue", "OrderDomain", "Shipping", "ValidityPeriod",
 }  # fmt: skip
 
 

@@ -364,7 +364,7 @@ async def test_no_hostile_path_or_body_gets_a_500(
 _SIGTERM_SCRIPT = textwrap.dedent(
     """
     import asyncio, os, signal, sys
-    from digicert_async.cli import _terminal, main
+    from digicert_async.cli import _signals, main
 
     when = sys.argv[1]
 
@@ -372,29 +372,29 @@ _SIGTERM_SCRIPT = textwrap.dedent(
         asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
 
     if when == "before":
-        original = _terminal._with_interrupts
+        original = _signals._with_interrupts
 
         async def with_interrupts(command):
             sigterm_soon()
             await asyncio.sleep(0)
             return await original(command)
 
-        _terminal._with_interrupts = with_interrupts
+        _signals._with_interrupts = with_interrupts
     else:
-        uninstall = _terminal.Interrupts.uninstall
+        uninstall = _signals.Interrupts.uninstall
 
         def uninstall_then_sigterm(self):
             uninstall(self)
             sigterm_soon()
 
-        _terminal.Interrupts.uninstall = uninstall_then_sigterm
-        stop = _terminal.Interrupts.run
+        _signals.Interrupts.uninstall = uninstall_then_sigterm
+        stop = _signals.Interrupts.run
 
         async def run(self, work):  # stop the server at once, as a first SIGTERM would
             self._on_signal(signal.SIGTERM)
             await stop(self, work)
 
-        _terminal.Interrupts.run = run
+        _signals.Interrupts.run = run
     sys.exit(main(["fake-server", "--port", "0", "--orders", "2"]))
     """
 )

@@ -13,7 +13,7 @@ from importlib import metadata
 import pytest
 
 import digicert_async as dc
-from digicert_async.cli import _demo
+from digicert_async.cli import _demo, _demo_script
 from digicert_async.testing import FakeCertCentral
 
 INSTALL = "python -m pip install 'digicert-async[fake]'"
@@ -118,10 +118,10 @@ def test_the_demo_names_the_part_that_fell_short(
     async def fleet(*_: object) -> bool:
         return fleet_ok
 
-    monkeypatch.setattr(_demo, "_demo_cancel", cancel)
-    monkeypatch.setattr(_demo, "_demo_poll", poll)
-    monkeypatch.setattr(_demo, "_demo_fleet", fleet)
-    status = _demo.cmd_demo(argparse.Namespace(orders=3, quiet=True, progress=False))
+    monkeypatch.setattr(_demo_script, "_demo_cancel", cancel)
+    monkeypatch.setattr(_demo_script, "_demo_poll", poll)
+    monkeypatch.setattr(_demo_script, "_demo_fleet", fleet)
+    status = _demo.run(argparse.Namespace(orders=3, quiet=True, progress=False))
     assert status == (0 if all(results) else 1)
     assert capsys.readouterr().out.splitlines()[-1].endswith(f": {verdict} ==")
 
@@ -137,8 +137,8 @@ def test_the_demo_shows_why_a_download_failed(
         for order_id in order_ids:
             yield dc.CertificateDownload(order_id=order_id, error=refused)
 
-    monkeypatch.setattr(_demo, "download_certificates", refuse_every_download)
-    status = _demo.cmd_demo(argparse.Namespace(orders=3, quiet=True, progress=False))
+    monkeypatch.setattr(_demo_script, "download_certificates", refuse_every_download)
+    status = _demo.run(argparse.Namespace(orders=3, quiet=True, progress=False))
     out = capsys.readouterr().out
     assert status == 1
     assert out.count(" not downloaded: ") == 3  # the first three of twelve

@@ -150,23 +150,28 @@ async def test_bad_input_is_refused_before_anything_is_sent(
 
 @pytest.mark.slow
 async def test_faults_never_lose_an_order_nor_reissue_one_twice() -> None:
+    # The client's timeout turns a SLOW fault (held 1.5 s) into a lost answer. On a loaded
+    # machine it also ends requests no fault touched: a POST that never reached the fake,
+    # a read that timed out each time it was tried. Those end `unknown` or `failed`,
+    # honestly, and so count for nothing below: what is bounded is the read-backs' own job,
+    # settling the reissues that landed, which the load does not decide.
     async with FakeCertCentral(
-        rate_limits=None, fault_rate=0.10, seed=11, slow_seconds=0.5, issue_after=None
+        rate_limits=None, fault_rate=0.10, seed=11, slow_seconds=1.5, issue_after=None
     ) as fake:
         ids, initial = arrange(fake, 400, random.Random(9))
-        async with client_for(fake, timeout=0.3) as client:
+        async with client_for(fake, timeout=1.0) as client:
             report = await dc.reissue_orders(client, dict.fromkeys(ids, CSR), concurrency=25)
         assert [r.order_id for r in report.results] == ids
         assert report.counts[Outcome.NOT_ATTEMPTED] == 0
-        # the read-backs settle nearly every fault
-        unsettled = report.counts[Outcome.FAILED] + report.counts[Outcome.UNKNOWN]
-        assert unsettled <= 0.03 * len(ids), report.counts
+        landed_unsettled = []
         for result in report.results:
             order_id = result.order_id
-            if order_id not in initial:
-                assert result.outcome is Outcome.NOT_FOUND
-                continue
             posts = reissue_posts(fake, order_id)
+            if order_id not in initial:
+                if result.outcome is not Outcome.NOT_FOUND:  # its reads all failed
+                    assert result.outcome is Outcome.FAILED and not posts, result
+                    assert not isinstance(result.error, dc.NotFoundError), result
+                continue
             # re-sent only after a refusal that applied nothing (a 429, say)
             assert all(p.fault is Fault.RATE_LIMITED for p in posts[:-1]), result
             assert sum(1 for p in posts if p.applied) <= 1, result
@@ -180,9 +185,13 @@ async def test_faults_never_lose_an_order_nor_reissue_one_twice() -> None:
                 assert result.error is not None and made == 0, result
             elif result.outcome is Outcome.UNKNOWN:
                 assert result.error is not None, result
+                if made:
+                    landed_unsettled.append(result)
             else:
                 assert result.outcome is EXPECTED[initial[order_id]], result
                 assert not posts
+        # the read-backs settle nearly every reissue whose answer was lost
+        assert len(landed_unsettled) <= 0.03 * len(ids), landed_unsettled
         assert any(r.fault is not None for r in fake.requests), "faults were injected"
         assert set(report.resume_ids()).isdisjoint(report.ids(Outcome.UNKNOWN))
 

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 import digicert_async as dc
-from digicert_async._errors import error_from_status, parse_error_details
+from digicert_async._error_answers import error_from_status, parse_error_details
 from digicert_async.testing import FakeCertCentral
 
 from .test_client import serve

@@ -202,7 +202,7 @@ async def test_the_deadline_cuts_short_an_attempt_in_flight(call: str) -> None:
     assert isinstance(error, dc.TransportError)
     assert error.timeout is True and error.request_sent is True
     assert "deadline" in str(error)
-    assert 1.9 <= elapsed < 4.0, elapsed
+    assert 1.9 <= elapsed < 10.0, elapsed  # not the 30 s timeout
     assert server.requests == 1
 
 
@@ -221,7 +221,7 @@ async def test_the_deadline_bounds_retries_and_the_last_attempt() -> None:
             error = await failure_of(lambda: client.orders.get(1))
             elapsed = time.monotonic() - started
     assert isinstance(error, dc.TransportError) and error.timeout
-    assert 1.9 <= elapsed < 4.0, elapsed
+    assert 1.9 <= elapsed < 10.0, elapsed  # not 50 attempts of 0.4 s
     assert 3 <= error.attempts == server.requests < 50
 
 
@@ -323,7 +323,7 @@ async def test_close_ends_50_calls_in_flight_promptly() -> None:
         outcomes, elapsed = await _close_with_calls(client, lambda: server.requests == 50)
         after = await failure_of(lambda: client.orders.get(1))
     assert [type(o).__name__ for o in outcomes] == ["ClientClosedError"] * 50
-    assert elapsed < 1.0, elapsed
+    assert elapsed < 4.0, elapsed  # not the 30 s timeout
     assert all(isinstance(o, dc.DigiCertError) for o in outcomes)
     assert isinstance(after, dc.ClientClosedError) and isinstance(after, RuntimeError)
     assert server.requests == 50  # nothing was re-sent on the way out
@@ -343,7 +343,7 @@ async def test_close_ends_calls_queued_for_the_rate_limit() -> None:
             client, lambda: server.requests == 5 and bool(waits)
         )
     assert [type(o).__name__ for o in outcomes] == ["ClientClosedError"] * 50
-    assert elapsed < 1.0 and server.requests == 5
+    assert elapsed < 4.0 and server.requests == 5
 
 
 async def test_close_on_a_borrowed_session_ends_the_calls_and_keeps_the_session() -> None:
@@ -352,7 +352,7 @@ async def test_close_on_a_borrowed_session_ends_the_calls_and_keeps_the_session(
         client = client_for(root, timeout=30.0, session=session)
         outcomes, elapsed = await _close_with_calls(client, lambda: server.requests == 50)
         assert not session.closed
-    assert {type(o) for o in outcomes} == {dc.ClientClosedError} and elapsed < 1.0
+    assert {type(o) for o in outcomes} == {dc.ClientClosedError} and elapsed < 4.0
 
 
 async def test_a_callers_own_cancellation_stays_a_cancellation() -> None:

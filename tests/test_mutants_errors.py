@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from digicert_async._error_answers import error_from_status, parse_error_details
 from digicert_async._errors import (
     APIError,
     AuthenticationError,
@@ -20,8 +21,6 @@ from digicert_async._errors import (
     ServerError,
     TransportError,
     decode_text,
-    error_from_status,
-    parse_error_details,
 )
 
 URL = "https://www.digicert.com/services/v2/order/certificate/7"

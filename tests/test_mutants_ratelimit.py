@@ -151,6 +151,7 @@ def test_the_free_slot_fast_path_keeps_the_safety_margin() -> None:
     now = [0.0]
     backend = InMemoryLimiterBackend([(1, 1.0)], safety_margin=0.5, clock=lambda: now[0])
     assert backend.take_if_free() == 0.0
+    backend.move(0.0)  # its request is over at once
     now[0] = 1.2  # past the period, not past the padded period
     assert backend.take_if_free() is None
     now[0] = 1.5

@@ -321,7 +321,9 @@ async def test_backend_101st_request_waits_for_the_first_to_leave_plus_margin() 
     backend = InMemoryLimiterBackend([(100, 5.0)], 0.02, time.clock)
     for i in range(100):
         time.now = START + i * 0.01
-        assert (await backend.reserve()).wait == 0.0
+        reservation = await backend.reserve()
+        assert reservation.wait == 0.0
+        await backend.release(reservation)  # its request is over at once
     time.now = START + 2.0
     refused = await backend.reserve()
     assert refused.reason == "window"
@@ -334,13 +336,41 @@ async def test_backend_101st_request_waits_for_the_first_to_leave_plus_margin() 
     assert (await backend.reserve()).wait == pytest.approx(0.01)
 
 
+async def test_a_slot_counts_while_its_request_is_in_flight_however_long() -> None:
+    """DigiCert counts a request when it arrives. One still on its way a whole period after
+    its slot was taken (a slow connection, a process the machine did not run) arrives
+    beside the next period's sends: its slot counts until its request is over, then from
+    then on, never leaving the window while the request is in flight."""
+    time = FakeTime()
+    backend = InMemoryLimiterBackend([(10, 0.5)], 0.0, time.clock)
+    taken = [await backend.reserve() for _ in range(10)]
+    time.now = START + 0.01
+    for reservation in taken[1:]:  # nine are over; the first is still in flight
+        await backend.release(reservation)
+    time.now = START + 0.52
+    more = []
+    while (reservation := await backend.reserve()).wait == 0.0:
+        more.append(reservation)
+    assert len(more) == 9  # not 10: the one in flight still holds its slot
+    # it will count from when it is over, a period at least from now
+    assert reservation.reason == "window" and reservation.wait == pytest.approx(0.5)
+    for reservation in more:
+        await backend.release(reservation)
+    time.now = START + 0.6
+    await backend.release(taken[0])
+    time.now = START + 1.05  # the other nine have left the window; it has not
+    assert [(await backend.reserve()).wait for _ in range(10)][-1] == pytest.approx(0.05)
+
+
 async def test_backend_memory_is_bounded_by_the_window_counts() -> None:
     time = FakeTime()
     backend = InMemoryLimiterBackend([(3, 1.0), (5, 10.0)], 0.0, time.clock)
     for _ in range(50):
         reservation = await backend.reserve()
+        await backend.release(reservation)
         time.now += reservation.wait or 0.001
     assert [len(log) for log in backend._logs] == [3, 5]
+    assert backend._in_flight == []
 
 
 async def test_backend_streak_counts_one_per_burst_and_resets_on_success() -> None:

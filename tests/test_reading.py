@@ -100,12 +100,12 @@ def test_an_empty_string_stays_a_string_in_a_text_field() -> None:
     ("doc", "field"),
     [
         ({"id": 7, "date_created": 1561107607}, "date_created"),
-        ({"id": 7, "validity_years": "1"}, "validity_years"),
+        ({"id": 7, "validity_years": "1.0"}, "validity_years"),  # not a decimal integer
         ({"id": 7, "certificate": {"dns_names": "a.example.com"}}, "certificate.dns_names"),
         ({"id": 7, "certificate": {"csr": {"csr": "..."}}}, "certificate.csr"),
         ({"id": 7, "organization": [1]}, "organization"),  # a non-empty list is no object
         ({"id": 7, "organization": "none"}, "organization"),
-        ({"id": 7, "certificate": {"id": "12"}}, "certificate.id"),
+        ({"id": 7, "certificate": {"id": "0x12"}}, "certificate.id"),
         ({"id": 7, "is_renewal": "false"}, "is_renewal"),
         ({"id": 7, "date_created": " "}, "date_created"),
     ],
@@ -219,7 +219,7 @@ async def test_one_bad_listed_item_fails_the_listing_naming_it() -> None:
     ("body", "field"),
     [
         ({"orders": {"id": 1}, "page": {"total": 1}}, "orders"),
-        ({"orders": [], "page": {"total": "1"}}, "page.total"),
+        ({"orders": [], "page": {"total": "1e3"}}, "page.total"),
         ({"orders": [], "page": [0]}, "page"),
     ],
 )
@@ -256,3 +256,90 @@ async def test_errors_as_one_object_read_like_a_list(errors: Any) -> None:
             await client.orders.get(1)
     assert info.value.code == "not_found|order"
     assert [(e.code, e.message) for e in info.value.errors] == [("not_found|order", "gone")]
+
+
+# --------------------------------------------------------------------------- decimal strings
+
+
+async def test_an_old_listing_with_a_nested_id_written_as_a_string_reads() -> None:
+    """DigiCert's 2015 answers write some nested ids as strings; the listing reads whole."""
+    body = {
+        "orders": [
+            {
+                "id": 1,
+                "certificate": {"server_platform": {"id": "-1", "name": "OTHER"}},
+                "container": {"id": "5", "name": "A Container"},
+            },
+            {"id": 2, "certificate": {"server_platform": {"id": "2", "name": "Apache"}}},
+        ],
+        "page": {"total": "2"},
+    }
+    async with served() as (server, client):
+        server.answer("GET", "/order/certificate", 200, body)
+        orders = [order async for order in client.orders.list()]
+    platforms = [o.certificate.server_platform for o in orders if o.certificate is not None]
+    assert [p.id for p in platforms if p is not None] == [-1, 2]
+    assert orders[0].container == dc.Container(id=5, name="A Container")
+    # written back as the integer it is
+    assert converter.unstructure(orders[0])["certificate"]["server_platform"]["id"] == -1
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("-1", -1), ("0", 0), ("45", 45), ("9223372036854775807", 2**63 - 1), ("-12", -12)],
+)
+def test_a_decimal_string_in_an_integer_field_is_that_integer(text: str, number: int) -> None:
+    order = converter.structure({"id": 1, "validity_years": text}, dc.Order)
+    assert order.validity_years == number
+    products = converter.structure(
+        {"name_id": "x", "allowed_container_ids": [text, 3]}, dc.ProductDetails
+    )
+    assert products.allowed_container_ids == [number, 3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["007", "-0", "+1", " 1", "1 ", "1_000", "\u0661\u0662", "1.0", "0x1", "1e3", "true", "-",
+     "12345678901234567890", "1\n"],
+)  # fmt: skip
+def test_anything_else_in_an_integer_field_is_still_an_error(text: str) -> None:
+    with pytest.raises(dc.ValidationError) as info:
+        converter.structure({"id": 1, "validity_years": text}, dc.Order)
+    assert info.value.field == "validity_years"
+    with pytest.raises(dc.ValidationError) as info:
+        converter.structure({"name_id": "x", "allowed_container_ids": [1, text]}, dc.ProductDetails)
+    assert info.value.field == "allowed_container_ids[1]"
+
+
+@pytest.mark.parametrize(
+    ("model", "document", "field"),
+    [
+        (dc.Order, {"id": "42"}, "id"),
+        (dc.Note, {"id": "7", "text": "x"}, "id"),
+        (dc.StatusChange, {"order_id": "5", "status": "issued"}, "order_id"),
+        (dc.OrderCreated, {"id": "9"}, "id"),
+    ],
+)
+def test_an_identifying_id_is_not_read_from_a_string(
+    model: type[Any], document: Any, field: str
+) -> None:
+    with pytest.raises(dc.ValidationError) as info:
+        converter.structure(document, model)
+    assert info.value.field == field
+
+
+async def test_an_order_whose_own_id_is_a_string_is_a_response_error() -> None:
+    async with served() as (server, client):
+        server.answer("GET", "/order/certificate/42", 200, {"id": "42", "status": "issued"})
+        with pytest.raises(dc.ResponseError) as info:
+            await client.orders.get(42)
+    assert info.value.field == "id"
+
+
+def test_a_number_field_and_a_request_take_no_string() -> None:
+    with pytest.raises(dc.ValidationError):
+        converter.structure({"id": 1, "price": "399"}, dc.Order)  # int | float: kept strict
+    request = load_seed("document_signing_request")
+    with pytest.raises(dc.ValidationError) as info:
+        converter.structure({**request, "validity_years": "1"}, dc.DocumentSigningOrder)
+    assert info.value.field == "validity_years"

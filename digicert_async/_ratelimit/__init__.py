@@ -19,8 +19,13 @@ From pure to I/O:
   ``throttled``, ``succeeded``);
 - ``_memory``: :class:`InMemoryLimiterBackend`, the state in this process (the
   default);
+- ``_shared``: :class:`SharedKeyLimiter`, one key's state in a shared store, and the
+  rules when the store fails (a local fallback, or :class:`LimiterUnavailableError`);
+- ``_sqlite``: :class:`SqliteLimiterBackend`, one key's state in an SQLite file, shared
+  by the processes of one machine (the command line's default);
 - ``_redis`` and ``lua/``: :class:`RedisLimiterBackend`, one key's state in Redis,
-  shared by processes, through Lua scripts shipped as package files;
+  shared by processes on any machine, through Lua scripts shipped as package files
+  (``_redis_url``: its URL, passwords masked);
 - ``_middleware``: :class:`RateLimitMiddleware`, the step of the request chain that
   queues requests in arrival order, sleeps, and feeds answers back to the backend;
 - ``_pacer``: :class:`Pacer`, ``client.pacer``, the live view of what is in force.
@@ -48,7 +53,9 @@ from ._policy import (
     parse_retry_after,
     window_wait,
 )
-from ._redis import LimiterUnavailableError, RedisKeyLimiter, RedisLimiterBackend
+from ._redis import RedisKeyLimiter, RedisLimiterBackend
+from ._shared import LimiterUnavailableError, SharedKeyLimiter
+from ._sqlite import SqliteKeyLimiter, SqliteLimiterBackend
 
 __all__ = [
     "Clock",
@@ -65,7 +72,10 @@ __all__ = [
     "RedisKeyLimiter",
     "RedisLimiterBackend",
     "Reservation",
+    "SharedKeyLimiter",
     "SlotLog",
+    "SqliteKeyLimiter",
+    "SqliteLimiterBackend",
     "WaitReason",
     "api_key_hash",
     "climb_seconds",

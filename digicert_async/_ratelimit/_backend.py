@@ -64,9 +64,9 @@ class PaceState:
 class LimiterBackend(Protocol):
     """Where one API key's limiter state lives: this process, or a shared store.
 
-    Every method is one atomic step (a Lua script in Redis), and only durations
-    cross the interface, so a backend may use its own clock (Redis: its server
-    time) while the middleware compares against its own monotonic clock. The 429
+    Every method is one atomic step (a Lua script in Redis, a transaction in SQLite),
+    and only durations cross the interface, so a backend may use its own clock (Redis:
+    its server time) while the middleware compares against its own monotonic clock. The 429
     cool-down follows the rules of :class:`~._cooldown.Cooldown` in every backend.
     """
 

@@ -66,6 +66,12 @@ class SlotLog(Sequence[float]):
         if index < len(self._times) and self._times[index] == taken_at:
             del self._times[index]
 
+    def load(self, times: Sequence[float]) -> None:
+        """Count slots from ``times`` (ascending, none before the newest here): state kept
+        elsewhere, a shared store's."""
+        self._times.extend(times)
+        self._trim()
+
     def _trim(self) -> None:
         excess = len(self._times) - self._capacity
         if excess > 0:
@@ -76,9 +82,9 @@ class InMemoryLimiterBackend:
     """The limiter state of one process: a sliding log of send times per window.
 
     Memory is bounded by the sum of the windows' counts (each log keeps only the
-    last ``count`` slot times). ``clock`` is any monotonic clock in seconds. The
-    Redis backend keeps one of these, on a fraction of the windows, for when Redis
-    is unavailable.
+    last ``count`` slot times) and the requests in flight. ``clock`` is any monotonic
+    clock in seconds. The Redis backend keeps one of these, on a fraction of the
+    windows, for when Redis is unavailable.
 
     With ``adaptive`` (and windows to adapt), the windows are a ceiling: 429s lower
     the counts in force and calm lets them climb back (:class:`~._adaptive.Pacing`).
@@ -102,6 +108,9 @@ class InMemoryLimiterBackend:
             (log, period * (1.0 + safety_margin), float(count))
             for log, (count, period) in zip(self._logs, self._windows, strict=True)
         )
+        self._shortest = min((span for _, span, _ in self._spans), default=0.0)
+        # The times the slots of requests still in flight were taken, oldest first.
+        self._in_flight: list[float] = []
         self.cooldown = Cooldown(cooldown_initial, cooldown_max)
         # Without windows (RateLimit.disabled()) only the cool-down gate is kept.
         self.paced = bool(self._windows)
@@ -155,12 +164,26 @@ class InMemoryLimiterBackend:
         scale = pacing.scale(self._clock())
         return PaceState(scale_windows(self._windows, scale), scale, pacing.lowered, shared)
 
+    def _histories(self, now: float) -> Sequence[Sequence[float]]:
+        """The logs as :func:`window_wait` reads them. A slot whose request is still in
+        flight counts as taken now, however long ago it was taken: DigiCert counts the
+        request when it arrives, later still, so letting its slot leave the window first
+        would let a whole window's count more reach DigiCert beside it."""
+        in_flight = self._in_flight
+        if not in_flight or in_flight[0] > now - self._shortest:
+            return self._logs
+        return tuple(
+            [*log, *[now] * bisect.bisect_right(in_flight, now - span)]
+            for log, span, _ in self._spans
+        )
+
     def _window_wait(self, now: float) -> float:
         pacing = self.pacing
+        histories = self._histories(now)
         if pacing is None or pacing.at_ceiling:
-            return window_wait(now, self._windows, self._logs, self._margin)
+            return window_wait(now, self._windows, histories, self._margin)
         windows = pacing.windows(self._windows, now)
-        wait = window_wait(now, windows, self._logs, self._margin)
+        wait = window_wait(now, windows, histories, self._margin)
         if wait > 0.0 or pacing.at_ceiling or not self._crowded(now, windows):
             return wait
         # Every log holds every slot, so any one has the last send for the spacing.
@@ -203,6 +226,7 @@ class InMemoryLimiterBackend:
         elsewhere: by the shared store); its token for :meth:`move`."""
         for log in self._logs:
             log.take(now)
+        self._in_flight.append(now)
         if self.pacing is not None:
             self.usage = self._usage(now)
         return now
@@ -218,9 +242,16 @@ class InMemoryLimiterBackend:
                 most = share
         return most
 
+    def load(self, times: Sequence[float]) -> None:
+        """Count slots from ``times`` (ascending) in every window: the log of a shared
+        store, loaded to decide one step by the rules of this class."""
+        for log in self._logs:
+            log.load(times)
+
     def move(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` is over: it counts from now on."""
         now = self._clock()
+        self._landed(taken_at)
         for log in self._logs:
             log.move(taken_at, now)
 
@@ -229,8 +260,16 @@ class InMemoryLimiterBackend:
 
     def drop(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` was refused: it no longer counts."""
+        self._landed(taken_at)
         for log in self._logs:
             log.drop(taken_at)
+
+    def _landed(self, taken_at: float) -> None:
+        """The request of the slot taken at ``taken_at`` is no longer in flight."""
+        in_flight = self._in_flight
+        index = bisect.bisect_left(in_flight, taken_at)
+        if index < len(in_flight) and in_flight[index] == taken_at:
+            del in_flight[index]
 
     def finish(self, taken_at: float, refused: bool) -> None:
         """The request of the slot taken at ``taken_at`` is over: :meth:`move` it, or
@@ -252,6 +291,12 @@ class InMemoryLimiterBackend:
         jitter: float,
         usage: float | None = None,
     ) -> float:
+        return self.throttled_now(epoch, retry_after=retry_after, jitter=jitter, usage=usage)
+
+    def throttled_now(
+        self, epoch: int, *, retry_after: float | None, jitter: float, usage: float | None
+    ) -> float:
+        """:meth:`throttled`, synchronously."""
         now = self._clock()
         cooldown = self.cooldown
         if self.pacing is not None:

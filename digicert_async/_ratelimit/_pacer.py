@@ -16,8 +16,9 @@ class Pacer:
     ``client.rate_limit`` is the configuration as given; this is the limiter as it is.
     With adaptive pacing (``RateLimit(adaptive=True)``, the default) the configured
     windows are a ceiling, and each 429 that begins a cool-down lowers the rate in force.
-    Every read looks at the limiter anew. With a shared backend (Redis), the learned rate
-    is the one every process of the API key shares, as of this client's last request.
+    Every read looks at the limiter anew. With a shared backend (SQLite, Redis), the
+    learned rate is the one every process of the API key shares, as of this client's last
+    request.
 
     >>> import digicert_async as dc
     >>> pacer = dc.CertCentralClient("key").pacer

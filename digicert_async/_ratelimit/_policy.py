@@ -99,7 +99,7 @@ def _check_backend(
         raise ValidationError(
             "rate_limit.backend",
             "must be a limiter backend factory (with a for_key method), such as"
-            f" RedisLimiterBackend(...), not {type(value).__name__}",
+            f" SqliteLimiterBackend(path) or RedisLimiterBackend(url), not {type(value).__name__}",
         )
 
 
@@ -127,9 +127,10 @@ class RateLimit:
         window, then on to the ceiling within one more. ``False``: ``windows`` are
         enforced as they are. With a shared ``backend`` the learned rate is shared too.
     :param backend: where the limiter state lives. ``None`` (the default): in this
-        client only. A :class:`LimiterBackendFactory` such as
-        ``RedisLimiterBackend(url)`` shares the windows and the cool-down of one API
-        key between every client (and process) that uses the same store; each client
+        client only. A :class:`LimiterBackendFactory` shares the windows, the cool-down
+        and the learned rate of one API key between every client (and process) that uses
+        the same store: ``SqliteLimiterBackend(path)`` on one machine,
+        ``RedisLimiterBackend(url)`` across machines; each client
         binds it to the sha256 of its key (:meth:`LimiterBackendFactory.for_key`).
 
     A 429 closes a gate shared by every request of the client: without

@@ -25,59 +25,43 @@ How the state is kept (four Lua scripts in ``lua/``, each one atomic step):
   fallback uses the classes themselves (each process then adapts alone).
 
 The ``{...}`` hash tag keeps both keys in one Redis Cluster slot. The API key
-itself is never sent to Redis.
+itself is never sent to Redis, and the URL's password is never shown (see
+:mod:`._redis_url`).
 
-When Redis is slow or gone (no answer within ``timeout``), ``on_unavailable``
-decides:
-
-- ``"fallback"`` (the default): the client paces itself in this process at
-  ``fallback_fraction`` of every window's count (25 of 100 per 5 s at 0.25),
-  counting its own recent sends, keeps the last cool-down it saw, logs one
-  WARNING for the outage and, probing Redis in the background every
-  ``probe_interval`` seconds, one INFO when Redis answers again; the sends it made
-  meanwhile are then written into the shared log. With ``n`` workers,
-  ``n * fallback_fraction <= 1`` keeps them within the budget;
-- ``"fail"``: taking a slot raises :class:`LimiterUnavailableError` (nothing is
-  sent). Once Redis has failed to answer, every call fails at once, without waiting
-  out a ``timeout`` of its own (calls queued for a slot would otherwise fail one
-  ``timeout`` after another), until the background probe, every ``probe_interval``
-  seconds, gets an answer.
-
-Either way a request that was already sent is never resent or lost because of
-Redis: recording its answer (a 429 or a success) never raises, and falls back to
-the local state when Redis cannot take it.
+When Redis is slow, gone, or answers what the scripts never return, the rules of
+:mod:`._shared` apply (``on_unavailable``: a local fallback at ``fallback_fraction``
+of the windows, or :class:`LimiterUnavailableError`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import math
-import sys
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._checks import check_number
-from .._errors import DigiCertError, ValidationError
-from .._hooks import logger
-from ._adaptive import CUT, DEEPEST, FLOOR, Pacing, climb_seconds, scale_windows
-from ._backend import LimiterBackend, PaceState, Reservation
-from ._memory import InMemoryLimiterBackend
+from .._errors import ValidationError
+from ._adaptive import CUT, DEEPEST, FLOOR, climb_seconds
+from ._backend import LimiterBackend, WaitReason
 from ._policy import LimiterBackendFactory, RateLimit
+from ._redis_url import RedisUrl
+from ._shared import (
+    OnUnavailable,
+    ReserveAnswer,
+    SharedKeyLimiter,
+    SharedOptions,
+    ThrottleAnswer,
+    UnreadableAnswer,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-__all__ = ["LimiterUnavailableError", "RedisKeyLimiter", "RedisLimiterBackend"]
+__all__ = ["RedisKeyLimiter", "RedisLimiterBackend"]
 
-OnUnavailable = Literal["fallback", "fail"]
 _T = TypeVar("_T")
-
 _MICRO = 1_000_000
 _STATE_TTL_MS = 24 * 3600 * 1000  # the gate, epoch and streak of a key idle for a day go
 _SCRIPTS = ("reserve", "throttled", "succeeded", "release")
@@ -89,36 +73,6 @@ def _lua(name: str) -> str:
     folder = resources.files(__name__.rpartition(".")[0]).joinpath("lua")
     prelude = folder.joinpath("prelude.lua").read_text(encoding="utf-8")
     return prelude + "\n" + folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
-
-
-if sys.version_info >= (3, 11):
-
-    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
-        async with asyncio.timeout(seconds):  # no extra task, unlike wait_for before 3.12
-            return await awaitable
-
-else:  # pragma: no cover - Python 3.10
-
-    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
-        return await asyncio.wait_for(awaitable, seconds)
-
-
-class LimiterUnavailableError(DigiCertError):
-    """The shared rate limiter (Redis) did not answer in time, and
-    ``on_unavailable="fail"`` says not to send without it. Nothing was sent."""
-
-
-def _redact(url: str) -> str:
-    """``url`` without its password, for logs and ``repr``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable url>"
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + netloc))
 
 
 def _import_redis() -> Any:
@@ -147,14 +101,16 @@ class RedisLimiterBackend:
     Needs redis-py (the ``redis`` extra) and Redis 5 or later. Each client makes its
     own connection pool (closed by ``client.close()``) unless ``client`` is given.
 
-    :param url: a ``redis://``, ``rediss://`` or ``unix://`` URL.
+    :param url: a ``redis://``, ``rediss://`` or ``unix://`` URL. Its password (in the
+        userinfo or a ``?password=`` parameter) never shows in ``repr``, ``where``,
+        logs or errors.
     :param key_prefix: the start of every key name (``<prefix>:{<sha256 of the API
         key>}:log`` and ``...:state``).
     :param timeout: seconds allowed to each Redis operation (connecting included).
-    :param on_unavailable: what happens when Redis does not answer in time:
-        ``"fallback"`` paces this process alone at ``fallback_fraction`` of the
-        windows (one WARNING per outage, one INFO when Redis is back); ``"fail"``
-        raises :class:`LimiterUnavailableError` before sending.
+    :param on_unavailable: what happens when Redis does not answer in time, or answers
+        what cannot be read: ``"fallback"`` paces this process alone at
+        ``fallback_fraction`` of the windows (one WARNING per outage, one INFO when
+        Redis is back); ``"fail"`` raises :class:`LimiterUnavailableError` before sending.
     :param fallback_fraction: the share of each window's count one process may use
         while Redis is unavailable; at most ``1 / workers`` keeps all of them within
         the budget.
@@ -175,49 +131,51 @@ class RedisLimiterBackend:
         probe_interval: float = 1.0,
         client: Redis | None = None,
     ) -> None:
+        # Before anything can raise: the URL (and its password) leaves this frame's
+        # locals, where a traceback of a refused argument would show it.
+        try:
+            given = None if url is None else RedisUrl(url)
+        finally:
+            del url
         field = "rate_limit.backend"
-        if (url is None) == (client is None):
+        if (given is None) == (client is None):
             raise ValidationError(field, "give either url or client")
         self._redis = _import_redis()
-        if url is not None:
-            if not isinstance(url, str) or urlsplit(url).scheme not in (
-                "redis",
-                "rediss",
-                "unix",
-            ):
-                raise ValidationError(
-                    f"{field}.url", "must be a redis://, rediss:// or unix:// URL"
-                )
-            try:
-                self._redis.asyncio.connection.parse_url(url)
-            except (ValueError, TypeError) as exc:
-                raise ValidationError(f"{field}.url", str(exc)) from None
+        problem = None if given is None else given.problem(self._redis)
+        if problem is not None:
+            raise ValidationError(f"{field}.url", problem)
         if not isinstance(key_prefix, str) or not key_prefix or any(c in key_prefix for c in "{}"):
             raise ValidationError(
                 f"{field}.key_prefix", "must be a non-empty string without braces"
             )
-        if on_unavailable not in ("fallback", "fail"):
-            raise ValidationError(
-                f"{field}.on_unavailable", f"must be 'fallback' or 'fail', not {on_unavailable!r}"
-            )
-        self.timeout = check_number(f"{field}.timeout", timeout, allow_zero=False)
-        self.fallback_fraction = check_number(
-            f"{field}.fallback_fraction", fallback_fraction, allow_zero=False
-        )
-        if self.fallback_fraction > 1.0:
-            raise ValidationError(
-                f"{field}.fallback_fraction", f"must be at most 1.0, not {fallback_fraction!r}"
-            )
-        self.probe_interval = check_number(
-            f"{field}.probe_interval", probe_interval, allow_zero=False
+        self.options = SharedOptions(
+            timeout=timeout,
+            on_unavailable=on_unavailable,
+            fallback_fraction=fallback_fraction,
+            probe_interval=probe_interval,
         )
         self.key_prefix = key_prefix
-        self.on_unavailable: OnUnavailable = on_unavailable
-        self._url = url
+        self._url = given
         self._client = client
 
+    @property
+    def timeout(self) -> float:
+        return self.options.timeout
+
+    @property
+    def on_unavailable(self) -> OnUnavailable:
+        return self.options.on_unavailable
+
+    @property
+    def fallback_fraction(self) -> float:
+        return self.options.fallback_fraction
+
+    @property
+    def probe_interval(self) -> float:
+        return self.options.probe_interval
+
     def __repr__(self) -> str:
-        where = "client=<given>" if self._url is None else f"url={_redact(self._url)!r}"
+        where = "client=<given>" if self._url is None else f"url={self._url.shown!r}"
         return (
             f"RedisLimiterBackend({where}, key_prefix={self.key_prefix!r},"
             f" timeout={self.timeout}, on_unavailable={self.on_unavailable!r},"
@@ -226,8 +184,12 @@ class RedisLimiterBackend:
 
     @property
     def where(self) -> str:
-        """The Redis URL without its password (``<client>`` for a given client)."""
-        return "<client>" if self._url is None else _redact(self._url)
+        """The Redis URL with every password masked (``<client>`` for a given client)."""
+        return "<client>" if self._url is None else self._url.shown
+
+    def scrub(self, text: str) -> str:
+        """``text`` with the URL's secrets masked."""
+        return text if self._url is None else self._url.scrub(text)
 
     def _connect(self) -> tuple[Redis, bool]:
         """A Redis client for one binding and whether the binding owns it."""
@@ -235,17 +197,19 @@ class RedisLimiterBackend:
             return self._client, False
         redis = self._redis
         assert self._url is not None
-        try:
-            client: Redis = redis.asyncio.Redis.from_url(
-                self._url,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                # One quick retry hides a pooled connection that Redis closed (a restart);
-                # the whole operation stays within ``timeout`` regardless.
-                retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
-            )
-        except (ValueError, TypeError) as exc:
-            raise ValidationError("rate_limit.backend.url", str(exc)) from None
+        # The URL was checked as redis-py reads it when this factory was made.
+        client: Redis = redis.asyncio.Redis.from_url(
+            self._url.reveal(),
+            socket_timeout=self.timeout,
+            socket_connect_timeout=self.timeout,
+            # One quick retry hides a pooled connection that Redis closed (a restart);
+            # the whole operation stays within ``timeout`` regardless.
+            retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 1),
+            # RESP2 unless the URL asks otherwise: the scripts' replies read the same under
+            # every redis-py (8.2 moved its default to RESP3), and no HELLO handshake
+            # whose garbage answer redis-py cannot survive.
+            protocol=2,
+        )
         return client, True
 
     def for_key(self, key_hash: str, rate_limit: RateLimit) -> RedisKeyLimiter:
@@ -253,7 +217,7 @@ class RedisLimiterBackend:
         return RedisKeyLimiter(self, key_hash, rate_limit)
 
 
-class RedisKeyLimiter:
+class RedisKeyLimiter(SharedKeyLimiter):
     """The :class:`LimiterBackend` of one API key on Redis, with its local fallback.
 
     Made by :meth:`RedisLimiterBackend.for_key`; ``available`` tells whether the
@@ -269,57 +233,24 @@ class RedisKeyLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(factory.options, rate_limit, clock=clock)
         self._factory = factory
-        self._clock = clock
         base = f"{factory.key_prefix}:{{{key_hash}}}"
         self.log_key = base + ":log"
         self.state_key = base + ":state"
         margin = rate_limit.safety_margin
-        self._rate_limit = rate_limit
         self._window_args: list[int] = [len(rate_limit.windows)]
         for count, period in rate_limit.windows:
             self._window_args += [count, math.ceil(period * (1.0 + margin) * _MICRO)]
-        self._longest = max((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
-        self._windows = tuple(rate_limit.windows)
-        self._adaptive = rate_limit.adaptive and bool(self._windows)
         climb = climb_seconds(self._windows)
         self._pacing_args: list[int | str] = [
             round(climb * _MICRO) if self._adaptive else 0,
             repr(CUT),
             repr(FLOOR),
         ]
-        # The shared learned rate as the last answer from Redis told it.
-        self._shared = Pacing(climb)
-        self.fallback_windows: tuple[tuple[int, float], ...] = tuple(
-            (max(1, math.floor(count * factory.fallback_fraction)), period)
-            for count, period in rate_limit.windows
-        )
-        # This process's own recent sends (shared or not) on the fallback's windows, and
-        # the last gate seen in Redis: what paces it when Redis is unavailable.
-        self._local = InMemoryLimiterBackend(
-            self.fallback_windows,
-            margin,
-            clock,
-            cooldown_initial=rate_limit.cooldown_initial,
-            cooldown_max=rate_limit.cooldown_max,
-            adaptive=rate_limit.adaptive,
-        )
-        self._unshared: deque[float] = deque(
-            maxlen=max((count for count, _ in rate_limit.windows), default=1)
-        )
-        self._outage_epoch = 0  # the local epoch when Redis went away
-        self._remote_epoch = 0
-        self._remote_strikes = 0
-        self._calm_epoch: int | None = None  # an epoch seen with no streak: succeeded() is moot
         self._client: Redis | None = None
         self._owns_client = False
         self._scripts: tuple[Any, Any, Any, Any] | None = None
-        self.available = True
-        self._outage_reason = ""
-        self._next_probe = -math.inf
-        self._probe: asyncio.Task[None] | None = None
-        self._closed = False
-        self.fallback_sends = 0  # sends paced locally, over the object's life
 
     def __repr__(self) -> str:
         return (
@@ -327,11 +258,16 @@ class RedisKeyLimiter:
             f" available={self.available})"
         )
 
+    @property
+    def where(self) -> str:
+        return f"Redis {self._factory.where}"
+
+    def _scrub(self, text: str) -> str:
+        return self._factory.scrub(text)
+
     # -- Redis plumbing ---------------------------------------------------------------------
 
     def _connected(self) -> tuple[Any, Any, Any, Any]:
-        if self._closed:
-            raise RuntimeError("this limiter is closed")
         if self._scripts is None:
             client, owned = self._factory._connect()
             self._client, self._owns_client = client, owned
@@ -342,260 +278,160 @@ class RedisKeyLimiter:
         return self._scripts
 
     async def _run(self, script: Any, keys: list[str], args: Sequence[int | float | str]) -> Any:
-        return await _within(script(keys=keys, args=list(args)), self._factory.timeout)
+        return await _read(script(keys=keys, args=list(args)))
 
-    def _unavailable_errors(self) -> tuple[type[BaseException], ...]:
-        return (self._factory._redis.RedisError, OSError, asyncio.TimeoutError)
+    def _store_errors(self) -> tuple[type[BaseException], ...]:
+        return (self._factory._redis.RedisError,)
 
-    def _went_down(self, exc: BaseException) -> None:
-        self._next_probe = self._clock() + self._factory.probe_interval
-        if not self.available:
-            return
-        self.available = False
-        self._outage_reason = type(exc).__name__
-        self._outage_epoch = self._local.epoch
-        self._local.cooldown.strikes = self._remote_strikes  # the streak goes on locally
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if self._factory.on_unavailable == "fail":
-            then = (
-                "requests fail with LimiterUnavailableError until it answers a probe"
-                f" (every {self._factory.probe_interval:g} s)"
-            )
-        else:
-            share = self._factory.fallback_fraction
-            then = (
-                f"this process paces itself alone at {share:.0%} of the windows"
-                f" {list(self.fallback_windows)} until it answers"
-            )
-        logger.warning(
-            "shared rate limiter unavailable (Redis %s: %s): %s",
-            self._factory.where,
-            reason,
-            then,
+    async def _store_reserve(self, ages: list[float]) -> ReserveAnswer:
+        reply = await self._run(
+            self._connected()[0],
+            [self.log_key, self.state_key],
+            [
+                _STATE_TTL_MS,
+                *self._pacing_args,
+                *self._window_args,
+                *(round(age * _MICRO) for age in ages),
+            ],
         )
+        return _reserve_answer(reply)
 
-    def _came_back(self) -> None:
-        if self.available:
-            return
-        self.available = True
-        logger.info(
-            "shared rate limiter available again (Redis %s): shared pacing resumes",
-            self._factory.where,
+    async def _store_throttled(
+        self, epoch: int, retry_after: float | None, jitter: float, usage: float | None
+    ) -> ThrottleAnswer:
+        limit = self._rate_limit
+        reply = await self._run(
+            self._connected()[1],
+            [self.state_key],
+            [
+                epoch,
+                -1 if retry_after is None else round(retry_after * _MICRO),
+                repr(float(jitter)),
+                round(limit.cooldown_initial * _MICRO),
+                round(limit.cooldown_max * _MICRO),
+                _STATE_TTL_MS,
+                -1 if usage is None else repr(float(usage)),
+                *self._pacing_args,
+                repr(DEEPEST),
+            ],
         )
+        return _throttle_answer(reply)
 
-    def _start_probe(self) -> None:
-        now = self._clock()
-        if now < self._next_probe or (self._probe is not None and not self._probe.done()):
-            return
-        self._next_probe = now + self._factory.probe_interval
-        self._probe = asyncio.get_running_loop().create_task(self._ping())
+    async def _store_succeeded(self, epoch: int) -> None:
+        await self._run(self._connected()[2], [self.state_key], [epoch, _STATE_TTL_MS])
 
-    async def _ping(self) -> None:
-        self._connected()
-        assert self._client is not None
-        try:
-            await _within(self._client.ping(), self._factory.timeout)
-        except self._unavailable_errors():
-            return
-        self._came_back()
-
-    # -- LimiterBackend ---------------------------------------------------------------------
-
-    def _unavailable(self, reason: str) -> LimiterUnavailableError:
-        return LimiterUnavailableError(
-            f"the shared rate limiter (Redis {self._factory.where}) did not answer"
-            f" within {self._factory.timeout} s ({reason}); not sent"
-        )
-
-    async def reserve(self) -> Reservation:
-        if not self.available:
-            # Whichever the mode, Redis is asked again only by the probe: a caller never
-            # waits out a timeout for a Redis known to be gone.
-            self._start_probe()
-            if self._factory.on_unavailable == "fail":
-                raise self._unavailable(self._outage_reason)
-            return self._reserve_locally()
-        reserve_script = self._connected()[0]
-        now = self._clock()
-        ages = [
-            round((now - sent) * _MICRO) for sent in self._unshared if now - sent < self._longest
-        ]
-        try:
-            answer = await self._run(
-                reserve_script,
-                [self.log_key, self.state_key],
-                [_STATE_TTL_MS, *self._pacing_args, *self._window_args, *ages],
-            )
-        except self._unavailable_errors() as exc:
-            self._went_down(exc)
-            if self._factory.on_unavailable == "fail":
-                raise self._unavailable(self._outage_reason) from exc
-            return self._reserve_locally()
-        wait_us, reason, epoch, strikes, member, peak, since_us, lowered, usage = answer
-        self._unshared.clear()  # written into the shared log by that call
-        self._came_back()
-        self._note_remote(int(epoch), int(strikes))
-        self._adopt(peak, since_us, lowered)
-        wait = int(wait_us) / _MICRO
-        now = self._clock()
-        if wait <= 0.0:
-            return Reservation(
-                0.0,
-                None,
-                int(epoch),
-                (self._local.take(now), member or None),
-                float(usage) if usage else None,
-            )
-        text = reason.decode() if isinstance(reason, bytes) else str(reason)
-        if text == "cooldown":
-            self._local.cooldown.hold(now + wait)
-            return Reservation(wait, "cooldown", int(epoch))
-        return Reservation(wait, "window", int(epoch))
-
-    async def throttled(
-        self,
-        epoch: int,
-        *,
-        retry_after: float | None,
-        jitter: float,
-        usage: float | None = None,
-    ) -> float:
-        if self.available:
-            throttled_script = self._connected()[1]
-            remote_epoch = epoch if epoch >= 0 else self._remote_epoch
-            limit = self._rate_limit
-            try:
-                closed_us, gate_us, new_epoch, strikes, peak, since_us, lowered = await self._run(
-                    throttled_script,
-                    [self.state_key],
-                    [
-                        remote_epoch,
-                        -1 if retry_after is None else round(retry_after * _MICRO),
-                        repr(float(jitter)),
-                        round(limit.cooldown_initial * _MICRO),
-                        round(limit.cooldown_max * _MICRO),
-                        _STATE_TTL_MS,
-                        -1 if usage is None else repr(float(usage)),
-                        *self._pacing_args,
-                        repr(DEEPEST),
-                    ],
-                )
-            except self._unavailable_errors() as exc:
-                self._went_down(exc)  # never raises: the request was sent already
-            else:
-                self._came_back()
-                self._note_remote(int(new_epoch), int(strikes))
-                self._adopt(peak, since_us, lowered)
-                self._local.cooldown.hold(self._clock() + int(gate_us) / _MICRO)
-                return int(closed_us) / _MICRO
-        return await self._local.throttled(
-            self._local_epoch_of(epoch),
-            retry_after=retry_after,
-            jitter=jitter,
-            # a usage is a share of the windows it was taken under: the shared ones or
-            # the fallback's
-            usage=usage if epoch < 0 else None,
-        )
-
-    async def succeeded(self, epoch: int) -> None:
-        if epoch < 0:
-            await self._local.succeeded(self._local_epoch_of(epoch))
-            return
-        if epoch == self._calm_epoch:
-            return  # no streak when it was sent; any 429 since has moved the epoch on
-        if self.available:
-            try:
-                await self._run(self._connected()[2], [self.state_key], [epoch, _STATE_TTL_MS])
-            except self._unavailable_errors() as exc:
-                self._went_down(exc)
-            else:
-                self._came_back()
-                return
-        await self._local.succeeded(self._local_epoch_of(epoch))
-
-    async def release(self, reservation: Reservation, *, refused: bool = False) -> None:
-        token = reservation.token
-        if not isinstance(token, tuple):
-            return
-        taken_at, member = token
-        self._local.finish(taken_at, refused)
-        if member is None or not self.available:
-            return
+    async def _store_release(self, member: object, drop: bool) -> None:
         ttl_ms = math.ceil(self._longest * 1000) + 1000
-        drop = 1 if refused and self._adaptive else 0
-        try:
-            await self._run(self._connected()[3], [self.log_key], [member, ttl_ms, drop])
-        except self._unavailable_errors() as exc:
-            self._went_down(exc)  # never raises: the request is over already
+        args: list[Any] = [member, ttl_ms, 1 if drop else 0]
+        await self._run(self._connected()[3], [self.log_key], args)
 
-    async def aclose(self) -> None:
-        """Stop the background probe and close the connections this limiter opened."""
-        self._closed = True
-        probe, self._probe = self._probe, None
-        if probe is not None and not probe.done():
-            probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await probe
+    async def _store_ping(self) -> None:
+        # A script, not PING: a Redis that pongs but cannot run the scripts (or answers
+        # them with garbage) is still unavailable. No epoch is -1: this one changes nothing.
+        reply = await self._run(self._connected()[2], [self.state_key], [-1, _STATE_TTL_MS])
+        _whole(reply, "succeeded", "the epoch")
+
+    async def _store_close(self) -> None:
         client, self._client = self._client, None
         self._scripts = None
         if client is not None and self._owns_client:
             await client.aclose()
 
-    def _adopt(self, peak: bytes | str, since_us: int, lowered: int) -> None:
-        if self._adaptive:
-            since = None if int(since_us) < 0 else int(since_us) / _MICRO
-            self._shared.adopt(float(peak), since, int(lowered), self._clock())
 
-    @property
-    def pace_step(self) -> int:
-        return self._shared.step + self._local.pace_step
+async def _read(reply: Awaitable[_T]) -> _T:
+    """``reply``, or :class:`UnreadableAnswer` when redis-py could not parse it (a
+    number that is not one, an array nested too deep, a handshake answered with a status
+    where a map belongs...)."""
+    try:
+        return await reply
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError) as exc:
+        problem = f"redis-py could not parse the reply ({type(exc).__name__})"
+    raise UnreadableAnswer(problem)  # outside the handler: nothing of the reply chained
 
-    def pace(self) -> PaceState:
-        if not self.available:
-            return self._local.pace()
-        shared = self._shared
-        if not self._adaptive or shared.at_ceiling:
-            return PaceState(self._windows, 1.0, shared.lowered, True)
-        scale = shared.scale(self._clock())
-        if scale >= 1.0:
-            return PaceState(self._windows, 1.0, shared.lowered, True)
-        return PaceState(scale_windows(self._windows, scale), scale, shared.lowered, True)
 
-    # -- the local fallback -----------------------------------------------------------------
+# -- what the scripts return, read strictly: anything else is an unreadable answer --------
 
-    def _note_remote(self, epoch: int, strikes: int) -> None:
-        self._remote_epoch = epoch
-        self._remote_strikes = strikes
-        if strikes == 0:
-            self._calm_epoch = epoch
 
-    def _reserve_locally(self) -> Reservation:
-        local = self._local.reserve_now()
-        tag = -1 - local.epoch  # local epochs are negative, Redis's are not
-        if local.wait > 0.0:
-            return Reservation(local.wait, local.reason, tag)
-        taken_at = cast(float, local.token)
-        self._unshared.append(taken_at)
-        self.fallback_sends += 1
-        return Reservation(0.0, None, tag, (taken_at, None), local.usage)
+def _items(reply: object, step: str, count: int) -> list[object]:
+    if not isinstance(reply, list) or len(reply) != count:
+        size = f" of {len(reply)}" if isinstance(reply, list) else ""
+        kind = f"a {type(reply).__name__}{size}"
+        raise UnreadableAnswer(f"the answer to {step} is not a list of {count} values ({kind})")
+    return reply
 
-    def _local_epoch_of(self, epoch: int) -> int:
-        """The local cool-down's epoch of a request sent in ``epoch``.
 
-        A request paced locally carries ``-1 - epoch``. One sent under Redis is of the
-        current local epoch only if it was sent in the last Redis epoch seen and no
-        local cool-down began since Redis went away; else it is of an earlier one.
-        """
-        if epoch < 0:
-            return -1 - epoch
-        if epoch == self._remote_epoch and self._local.epoch == self._outage_epoch:
-            return self._local.epoch
-        return -1
+def _whole(value: object, step: str, name: str, least: int = 0) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= least:
+        return value
+    raise UnreadableAnswer(f"{step}: {name} is not a whole number of {least} or more")
 
-    @property
-    def _local_strikes(self) -> int:
-        """The streak of 429s as this process counts it while Redis is unavailable."""
-        return self._local.strikes
+
+def _text(value: object, step: str, name: str) -> str:
+    if isinstance(value, bytes) and value.isascii():
+        return value.decode("ascii")
+    if isinstance(value, str) and value.isascii():
+        return value
+    raise UnreadableAnswer(f"{step}: {name} is not ASCII text")
+
+
+def _share(value: object, step: str, name: str, *, empty: bool = False) -> float | None:
+    """A float the scripts write as text (``fl``): finite, not negative."""
+    text = _text(value, step, name)
+    if empty and text == "":
+        return None
+    try:
+        number = float(text) if len(text) <= 32 else math.nan
+    except ValueError:
+        number = math.nan
+    if not 0.0 <= number < math.inf:
+        raise UnreadableAnswer(f"{step}: {name} is not a number of 0 or more")
+    return number
+
+
+def _since(value: object, step: str) -> float | None:
+    since_us = _whole(value, step, "the time since the cut", least=-1)
+    return None if since_us < 0 else since_us / _MICRO
+
+
+def _reserve_answer(reply: object) -> ReserveAnswer:
+    wait_us, reason, epoch, strikes, member, peak, since_us, lowered, usage = _items(
+        reply, "reserve", 9
+    )
+    step = "reserve"
+    why = _text(reason, step, "the reason")
+    if why not in ("", "window", "cooldown"):
+        raise UnreadableAnswer(f"{step}: the reason is not 'window' or 'cooldown'")
+    wait = _whole(wait_us, step, "the wait") / _MICRO
+    taken = wait <= 0.0
+    _text(member, step, "the slot's name")
+    return ReserveAnswer(
+        wait=wait,
+        reason=None if taken else _REASONS[why],
+        epoch=_whole(epoch, step, "the epoch"),
+        strikes=_whole(strikes, step, "the streak"),
+        member=member or None,
+        peak=_share(peak, step, "the refused level") or 0.0,
+        since=_since(since_us, step),
+        lowered=_whole(lowered, step, "the cuts"),
+        usage=_share(usage, step, "the usage", empty=True),
+    )
+
+
+_REASONS: dict[str, WaitReason] = {"": "window", "window": "window", "cooldown": "cooldown"}
+
+
+def _throttle_answer(reply: object) -> ThrottleAnswer:
+    step = "throttled"
+    closed_us, gate_us, epoch, strikes, peak, since_us, lowered = _items(reply, step, 7)
+    return ThrottleAnswer(
+        closed=_whole(closed_us, step, "the delay") / _MICRO,
+        gate=_whole(gate_us, step, "the gate") / _MICRO,
+        epoch=_whole(epoch, step, "the epoch"),
+        strikes=_whole(strikes, step, "the streak"),
+        peak=_share(peak, step, "the refused level") or 0.0,
+        since=_since(since_us, step),
+        lowered=_whole(lowered, step, "the cuts"),
+    )
 
 
 if TYPE_CHECKING:  # both protocols are met (checked by mypy, never run)

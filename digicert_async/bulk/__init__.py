@@ -10,6 +10,7 @@ streaming, accounting); each job is a module on top of it (``_cancel``, ``_reiss
 ``_poll``, ``_download``); ``_outcomes`` holds what the reporting jobs share.
 """
 
+from .._exports import present_as
 from ._cancel import (
     CANCELABLE_STATUSES,
     CancelJob,
@@ -74,5 +75,5 @@ for _public in (
     reissue_orders,
     stops_a_job,
 ):
-    _public.__module__ = __name__
+    present_as(_public, __name__)
 del _public

@@ -15,47 +15,24 @@ other users and shell histories would see it) and is never printed (``fake-serve
 prints the fake's own, made-up key). Ctrl-C and SIGTERM stop a job cleanly: every id
 is still reported and the resume file written, with exit status 130 or 143.
 
-The package's modules: ``_parser`` (the arguments), ``_files`` (every command's input
-in, the resume file out), ``_terminal`` (output, exit statuses, signals), ``_verbose``
-(``-v`` / ``--debug``: the library's log on stderr), ``_commands`` (``cancel`` and
-``poll``, on one skeleton), ``_fleet`` (``reissue``, ``download``, ``poll
---then-download``, on the same skeleton), ``_demo`` and ``_fake_server``. Only the parser
-is imported up front, and a command's module once its arguments are parsed: ``--help``
-and ``--version`` load neither aiohttp nor the library.
+The commands are the table in :mod:`._parser` (``COMMANDS``): each is one module that
+declares the command's arguments and runs it (``_cancel``, ``_poll``, ``_reissue``,
+``_download``, ``_demo``, ``_fake_server``). Only the parser is imported up front, and a
+command's module only when the command line names it; the client and the jobs are
+imported once the command runs: ``--help`` and ``--version`` load neither aiohttp nor the
+library, and a command's help and usage errors no more than DigiCert's lists.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import importlib
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from ._parser import API_KEY_ENV, build_parser, names_a_command
+from ._parser import API_KEY_ENV, build_parser, load_command, named_commands
 
 __all__ = ["API_KEY_ENV", "main"]
-
-# Each command and where its function is: imported only to run it.
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "cancel": ("._commands", "run_job_command"),
-    "poll": ("._commands", "run_job_command"),
-    "reissue": ("._fleet", "run_fleet_command"),
-    "download": ("._fleet", "run_fleet_command"),
-    "demo": ("._demo", "cmd_demo"),
-    "fake-server": ("._fake_server", "cmd_fake_server"),
-}
-
-
-def _handler(args: argparse.Namespace) -> Callable[[argparse.Namespace], int]:
-    module, name = _COMMANDS[args.command]
-    if args.command == "poll" and args.then_download:
-        module, name = _COMMANDS["download"]  # the fleet's skeleton: poll, then download
-    handler: Callable[[argparse.Namespace], int] = getattr(
-        importlib.import_module(module, __name__), name
-    )
-    return handler
 
 
 def _exit_status(code: object) -> int:
@@ -77,20 +54,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     (nothing sent), 130 interrupted by Ctrl-C, 143 by SIGTERM.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(vocabulary=names_a_command(argv, _COMMANDS))
+    parser = build_parser(named_commands(argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_status(exc.code)
+    from ._signals import Terminated, raise_terminated
     from ._terminal import (
         EXIT_INTERRUPTED,
         EXIT_TERMINATED,
         EXIT_USAGE,
         PROG,
-        Terminated,
         UsageError,
         isatty,
-        raise_terminated,
         say,
     )
     from ._verbose import logging_to_stderr
@@ -107,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(ValueError, OSError):  # not the main thread: not ours
             previous_sigterm = signal.signal(signal.SIGTERM, raise_terminated)
         with logging_to_stderr(verbosity):
-            return _handler(args)(args)
+            return load_command(args.command).run(args)
     except UsageError as exc:
         say(f"{PROG} {args.command}: error: {exc}")
         return EXIT_USAGE

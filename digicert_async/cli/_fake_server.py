@@ -3,39 +3,96 @@ or SIGTERM, to try the other commands on.
 
 Left running, it stays small whatever it is sent: a request without its key is answered
 without its body being read, and the fake keeps only the latest
-:data:`FAKE_SERVER_LOGGED_REQUESTS` requests, within :data:`FAKE_SERVER_LOGGED_BYTES`."""
+:data:`FAKE_SERVER_LOGGED_REQUESTS` requests, within :data:`FAKE_SERVER_LOGGED_BYTES`.
+The test kit and the event loop are imported once the command runs."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ._terminal import (
-    API_KEY_ENV,
-    EXIT_OK,
-    PROG,
-    Interrupts,
-    UsageError,
-    counts_text,
-    plural,
-    run_command,
-    say,
-)
+from ._parser import add_logging_options, positive_seconds
+from ._terminal import API_KEY_ENV, EXIT_OK, PROG, UsageError, counts_text, plural, say
 
 if TYPE_CHECKING:
     from ..testing import FakeCertCentral
+    from ._signals import Interrupts
 
 __all__ = [
+    "DESCRIPTION",
+    "EPILOG",
     "FAKE_SERVER_LOGGED_BYTES",
     "FAKE_SERVER_LOGGED_REQUESTS",
+    "arguments",
     "build_fake",
-    "cmd_fake_server",
+    "run",
 ]
+
+DESCRIPTION = """\
+Serve the bundled fake CertCentral (orders with statuses, notes,
+cancellation rules, orders issued a few seconds after they are placed or
+reissued, and DigiCert's rate limits) on 127.0.0.1 until Ctrl-C or
+SIGTERM. stdout gets two lines, 'base_url: URL' (ending in /services/v2) and
+'api_key: KEY' (the fake's own key, made up at start); stderr tells how to try it."""
+
+EPILOG = "exit status: 0 once stopped by Ctrl-C or SIGTERM; 2 when the port cannot be had."
+
+
+def arguments(parser: argparse.ArgumentParser) -> None:
+    add_logging_options(parser)
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=0,
+        metavar="N",
+        help="the loopback port to listen on (default: 0, any free port)",
+    )
+    parser.add_argument(
+        "--orders",
+        type=_order_count,
+        default=100,
+        metavar="N",
+        help="orders to start with, in a mix of statuses (default: 100)",
+    )
+    parser.add_argument(
+        "--issue-after",
+        type=positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="seconds after which an order placed or reissued is issued (default: 5)",
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
+
+
+def _order_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"0 to 100000, not {value}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until stopped: exit status 0 once stopped, 2 when the port cannot be had."""
+    from ._signals import run_command
+
+    return run_command(lambda interrupts: _serve(args, interrupts))
+
 
 # The fake records requests for its tests' sake; nobody reads this one's record, so it
 # keeps a little of it (the test kit's defaults are 100,000 requests and 64 MiB).
@@ -67,7 +124,9 @@ def build_fake(args: argparse.Namespace) -> FakeCertCentral:
     )
 
 
-async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts) -> int:
+async def _serve(args: argparse.Namespace, interrupts: Interrupts) -> int:
+    import asyncio
+
     from ..testing._x509 import INSTALL_CRYPTOGRAPHY, available
 
     fake = build_fake(args)
@@ -107,8 +166,3 @@ async def _fake_server_command(args: argparse.Namespace, interrupts: Interrupts)
         f" {plural(fake.requests_received, 'request')} answered"
     )
     return EXIT_OK
-
-
-def cmd_fake_server(args: argparse.Namespace) -> int:
-    """``fake-server``: exit status 0 once stopped, 2 when the port cannot be had."""
-    return run_command(lambda interrupts: _fake_server_command(args, interrupts))

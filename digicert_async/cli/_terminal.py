@@ -1,5 +1,5 @@
-"""What the user sees and does at the terminal: the summary lines on stderr, the JSON
-lines on stdout, the progress bar, exit statuses, and Ctrl-C and SIGTERM.
+"""What the user sees at the terminal: the summary lines on stderr, the JSON lines on
+stdout, the progress bar, and the exit statuses (Ctrl-C and SIGTERM: :mod:`._signals`).
 
 Text for a person goes out through :func:`say` (and the bar's counts through
 :func:`fit_counts`), which show control and bidi characters as escapes
@@ -11,22 +11,19 @@ every control and non-ASCII character as a ``\\u`` escape."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import importlib
 import json
 import os
-import signal
 import sys
-from collections import Counter
-from collections.abc import Callable, Collection, Coroutine, Mapping
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .._escape import visible
-from .._ratelimit import Pacer
-from ..bulk import NOT_FOUND_STATUS, CancelReport
 from ._parser import API_KEY_ENV as API_KEY_ENV  # the parser's; the commands show them too
 from ._parser import PROG as PROG
+
+if TYPE_CHECKING:
+    from .._ratelimit import Pacer
 
 EXIT_OK = 0
 EXIT_INCOMPLETE = 1
@@ -41,33 +38,6 @@ _TQDM_HINT = (
 
 class UsageError(Exception):
     """Bad input from the command line: reported on stderr, exit status 2, nothing sent."""
-
-
-class Terminated(BaseException):
-    """SIGTERM while no job runs (before the event loop's handler is in place): like
-    ``KeyboardInterrupt`` for Ctrl-C, it unwinds the command instead of killing it."""
-
-
-class _Noted:
-    """A SIGTERM that came while an event loop ran without a job's handler in place."""
-
-    sigterm = False
-
-
-def raise_terminated(signum: int, frame: object) -> None:
-    """SIGTERM's handler while no job's handler is in place.
-
-    Outside an event loop it raises :class:`Terminated`, which unwinds the command. Inside
-    a running one (just before :class:`Interrupts` is installed, or after it is gone) an
-    exception would land in whatever callback runs, which asyncio logs as a traceback and
-    carries on from, the signal lost: there the signal is noted instead, and the next
-    :meth:`Interrupts.install` acts on it.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        raise Terminated from None
-    _Noted.sigterm = True
 
 
 # --------------------------------------------------------------------------- helpers
@@ -93,10 +63,6 @@ def counts_text(counts: Mapping[str, int]) -> str:
     """``name=n`` items, zeros left out; a name (a status the server sent) is escaped."""
     shown = [f"{visible(name)}={n}" for name, n in counts.items() if n]
     return ", ".join(shown) if shown else "nothing"
-
-
-def _after(head: str) -> str:
-    return "in" if head == "done" else "after"
 
 
 def plural(n: int, word: str) -> str:
@@ -243,217 +209,7 @@ class JsonLines:
             self._on_broken()
 
 
-# --------------------------------------------------------------------------- Ctrl-C, SIGTERM
-
-
-# What stops a command from outside: Ctrl-C, and what kill, systemd and Kubernetes send.
-_STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupts:
-    """Turns Ctrl-C (SIGINT) and SIGTERM into the cancellation of the running job.
-
-    Handlers are installed on the event loop for the whole command (so a second signal
-    while the report is written does not tear it); the job then runs as its own task,
-    which the handler cancels. :meth:`stop` does the same from code (stdout gone).
-    """
-
-    def __init__(self) -> None:
-        self.signal: signal.Signals | None = None
-        self.stopped = False
-        self._task: asyncio.Future[None] | None = None
-        self._restore: list[Callable[[], None]] = []
-
-    @property
-    def interrupted(self) -> bool:
-        """Whether a signal (Ctrl-C or SIGTERM) cut the command short."""
-        return self.signal is not None
-
-    @property
-    def exit_status(self) -> int:
-        """130 after Ctrl-C, 143 after SIGTERM (the shell's 128 + the signal's number)."""
-        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
-
-    def install(self) -> None:
-        for signum in _STOP_SIGNALS:
-            self._install(signum)
-        if _Noted.sigterm:  # it came as the loop started: the job is stopped before it starts
-            _Noted.sigterm = False
-            self._on_signal(signal.SIGTERM)
-
-    def _install(self, signum: signal.Signals) -> None:
-        loop = asyncio.get_running_loop()
-        before = signal.getsignal(signum)
-        try:
-            loop.add_signal_handler(signum, self._on_signal, signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            # No add_signal_handler (Windows loops) or not the main thread: a plain
-            # handler that hands the work to the loop thread-safely.
-            def handler(number: int, frame: object) -> None:
-                loop.call_soon_threadsafe(self._on_signal, signum)
-
-            try:
-                previous = signal.signal(signum, handler)
-            except (ValueError, OSError):  # not the main thread: leave the signal alone
-                return
-
-            def restore_previous() -> None:
-                signal.signal(signum, previous)
-
-            self._restore.append(restore_previous)
-        else:
-
-            def remove_handler() -> None:
-                loop.remove_signal_handler(signum)
-                # The loop leaves SIG_DFL behind (for SIGTERM: die at once); put back what
-                # was there, so a signal while the command winds down is still handled.
-                if before is not None:
-                    with contextlib.suppress(ValueError, OSError):
-                        signal.signal(signum, before)
-
-            self._restore.append(remove_handler)
-
-    def uninstall(self) -> None:
-        restore, self._restore = self._restore, []
-        for undo in reversed(restore):
-            undo()
-
-    def _on_signal(self, signum: signal.Signals) -> None:
-        if self.signal is None:
-            self.signal = signum
-            self._cancel()
-
-    def describe(self) -> str:
-        """How the job ended, for the summary line."""
-        if self.signal == signal.SIGTERM:
-            return "interrupted by SIGTERM"
-        if self.interrupted:
-            return "interrupted"
-        return "stopped (stdout was closed)" if self.stopped else "done"
-
-    def stop(self) -> None:
-        """Stop the running job as Ctrl-C would, without counting as an interruption."""
-        self.stopped = True
-        self._cancel()
-
-    def _cancel(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-
-    async def run(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work``; returns normally when it was cut short by :meth:`stop` or a signal."""
-        if self.interrupted or self.stopped:
-            work.close()
-            return
-        task = asyncio.ensure_future(work)
-        self._task = task
-        try:
-            await task
-        except asyncio.CancelledError:
-            if not ((self.interrupted or self.stopped) and task.cancelled()):
-                raise
-        finally:
-            self._task = None
-
-
-async def _with_interrupts(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
-    interrupts = Interrupts()
-    interrupts.install()
-    try:
-        return await command(interrupts)
-    finally:
-        interrupts.uninstall()
-
-
-def run_command(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> int:
-    """Run ``command`` in a new event loop, with Ctrl-C and SIGTERM turned into the
-    cancellation of the job it runs (see :class:`Interrupts`).
-
-    A SIGTERM while the loop winds down, the command's work done, changes nothing."""
-    try:
-        return asyncio.run(_with_interrupts(command))
-    finally:
-        _Noted.sigterm = False
-
-
-# --------------------------------------------------------------------------- summaries
-
-
-def cancel_summary(
-    report: CancelReport,
-    *,
-    elapsed: float,
-    head: str,
-    resume_file: str | None,
-) -> list[str]:
-    counts = {outcome.value: n for outcome, n in report.counts.items()}
-    lines = [
-        f"{PROG} cancel: {head} {_after(head)} {elapsed:.1f} s:"
-        f" {plural(len(report.results), 'order')}: {counts_text(counts)}"
-    ]
-    if report.stopped_by is not None:
-        lines.append(f"{PROG} cancel: stopped early, every order would fail: {report.stopped_by}")
-    extra = sum(report.duplicates.values())
-    if extra:
-        lines.append(
-            f"{PROG} cancel: {plural(extra, 'duplicate id')} ignored"
-            f" ({plural(len(report.duplicates), 'order')} listed more than once, each sent once)"
-        )
-    left = report.resume_ids()
-    if left:
-        where = (
-            f"their ids are in {resume_file}; resume with `{PROG} cancel {resume_file} --note ...`"
-            if resume_file
-            else "their ids are the stdout lines whose outcome is failed or not_attempted;"
-            " add --resume-file PATH to have them written to a file"
-        )
-        lines.append(f"{PROG} cancel: {plural(len(left), 'order')} left to do: {where}")
-    return lines
-
-
-def poll_summary(
-    statuses: Mapping[int, str | None],
-    until: frozenset[str],
-    *,
-    ended: Collection[int] = (),
-    elapsed: float,
-    head: str,
-    resume_file: str | None,
-) -> list[str]:
-    """The poll's summary; ``ended`` are the orders in a status that never reaches
-    ``until`` (``3 ended canceled, never issued``)."""
-    wanted = "/".join(sorted(until))
-    reached = Counter(s for s in statuses.values() if s is not None and s in until)
-    not_found = sum(1 for s in statuses.values() if s == NOT_FOUND_STATUS and s not in until)
-    ends = Counter(s for i, s in statuses.items() if i in ended and s is not None)
-    left = Counter(
-        s or "not_seen"
-        for i, s in statuses.items()
-        if not (s is not None and s in until) and s != NOT_FOUND_STATUS and i not in ended
-    )
-    parts = [f"{sum(reached.values())} reached {wanted}"]
-    if reached:
-        parts[0] += f" ({counts_text(dict(sorted(reached.items())))})"
-    if ends:
-        parts.append(
-            ", ".join(f"{n} ended {status}" for status, n in sorted(ends.items()))
-            + f", never {wanted}"
-        )
-    if not_found:
-        parts.append(f"{not_found} not found")
-    parts.append(f"{sum(left.values())} left")
-    if left:
-        parts[-1] += f" ({counts_text(dict(sorted(left.items())))})"
-    lines = [
-        f"{PROG} poll: {head} {_after(head)} {elapsed:.1f} s: {plural(len(statuses), 'order')}:"
-        f" {', '.join(parts)}"
-    ]
-    if left:
-        if resume_file:
-            lines.append(f"{PROG} poll: the ids left are in {resume_file}")
-        else:
-            lines.append(f"{PROG} poll: add --resume-file PATH to have the ids left written out")
-    return lines
+# --------------------------------------------------------------------------- the pace
 
 
 def pace_summary(pacer: Pacer, command: str) -> list[str]:

@@ -4,7 +4,17 @@ Field names are DigiCert's JSON names. Serialization lives in
 ``digicert_async._converter``, not here.
 """
 
-from ._common import OrganizationSummary, Product, StrFlag, User
+from ._common import (
+    Contact,
+    CustomFieldValue,
+    OrganizationSummary,
+    Product,
+    Shipping,
+    StrFlag,
+    User,
+    ValidityPeriod,
+    unknown_fields,
+)
 from .certificate_order import (
     DCV_METHODS,
     ORDER_PRODUCTS,
@@ -32,6 +42,7 @@ from .document_signing import (
     DocumentSigningCertificate,
     DocumentSigningOrder,
     OrderCreated,
+    OrderDomain,
     OrganizationContact,
     OrganizationId,
     OrganizationRef,
@@ -95,9 +106,11 @@ __all__ = [
     "CertificateOrder",
     "CertificatePem",
     "ChainCertificate",
+    "Contact",
     "Container",
     "ContainerRef",
     "CustomField",
+    "CustomFieldValue",
     "DocumentSigningCertificate",
     "DocumentSigningOrder",
     "DuplicateRequest",
@@ -110,6 +123,7 @@ __all__ = [
     "OrderCertificate",
     "OrderContact",
     "OrderCreated",
+    "OrderDomain",
     "OrderOrganization",
     "OrderPrice",
     "OrderRequestSummary",
@@ -130,6 +144,7 @@ __all__ = [
     "ServerPlatform",
     "ServerPlatformRef",
     "ShipInfo",
+    "Shipping",
     "SignatureHashTypes",
     "StatusChange",
     "StrFlag",
@@ -140,4 +155,6 @@ __all__ = [
     "UpdateRequestStatus",
     "UpdateStatusRequest",
     "User",
+    "ValidityPeriod",
+    "unknown_fields",
 ]

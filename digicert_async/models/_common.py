@@ -11,8 +11,10 @@ makes the converter read them liberally (see there).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import Any, NewType, TypeVar
+from collections.abc import Callable, Collection, Mapping
+from datetime import date
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NewType, TypeVar
 
 import attrs
 
@@ -20,12 +22,20 @@ from digicert_async._checks import check_id, check_text, describe
 from digicert_async._errors import ValidationError
 
 __all__ = [
+    "Contact",
+    "CustomFieldValue",
     "OrganizationSummary",
     "Product",
+    "ResponseModel",
+    "ServerPlatform",
+    "Shipping",
     "StrFlag",
     "User",
+    "ValidityPeriod",
     "is_response_model",
+    "keep_unknown_fields",
     "response_model",
+    "unknown_fields",
 ]
 
 StrFlag = NewType("StrFlag", bool)
@@ -53,10 +63,13 @@ def response_model(cls: _Class) -> _Class:
       writes an empty object as ``[]``: ``"organization": []`` on a DV order);
     - a list field without a default that is ``null`` is an empty list, and one that is
       absent takes its default (envelopes use ``factory=list``);
-    - an empty string in a date, timestamp or number field is None.
+    - an empty string in a date, timestamp or number field is None;
+    - a key no field knows is kept (see :func:`unknown_fields`).
 
-    A value of the wrong type is still an error naming the field: nothing is coerced.
-    Request models are never marked, so they stay strict.
+    A value of the wrong type is still an error naming the field. One value only is
+    converted: a decimal string in an optional integer field (``"-1"``) is that integer
+    (a required field, the object's identifying id, is not read that way). Request
+    models are never marked, so they stay strict.
     """
     setattr(cls, _RESPONSE_MARK, True)
     return cls
@@ -65,6 +78,75 @@ def response_model(cls: _Class) -> _Class:
 def is_response_model(cls: type) -> bool:
     """Whether ``cls`` was marked with :func:`response_model`."""
     return getattr(cls, _RESPONSE_MARK, False) is True
+
+
+class ResponseModel:
+    """Base of every public response model: where the keys of an answer that no field
+    knows are kept (see :func:`unknown_fields`), and the reading of an optional field
+    the converter left unset.
+
+    The kept keys are a slot outside the attrs fields, so they take no part in ``==``,
+    ``hash`` or ``repr``, and a model without them costs no more than the slot. The
+    converter's fast path leaves the slot of an optional field unset when the answer does
+    not give it (most of an order's fields, most of the time): reading it gives None, the
+    field's default, exactly as if it had been set.
+    """
+
+    __slots__ = ("_dc_unknown",)
+
+    if not TYPE_CHECKING:  # type checkers keep seeing only the declared fields
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only when the slot is unset.
+            if name in _unset_reads_none(type(self)):
+                return None
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_OPTIONAL_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _unset_reads_none(cls: type) -> frozenset[str]:
+    """The fields of ``cls`` whose default is None."""
+    names = _OPTIONAL_FIELDS.get(cls)
+    if names is None:
+        fields = attrs.fields(cls) if attrs.has(cls) else ()
+        names = _OPTIONAL_FIELDS[cls] = frozenset(f.name for f in fields if f.default is None)
+    return names
+
+
+_UNKNOWN_SLOT = ResponseModel._dc_unknown  # type: ignore[attr-defined]  # the slot's descriptor
+_NONE_KEPT: Mapping[str, Any] = MappingProxyType({})
+
+
+def keep_unknown_fields(model: ResponseModel, fields: dict[str, Any]) -> None:
+    """Keep ``fields`` (keys of the body no field of ``model`` knows) on ``model``: the
+    converter's side of :func:`unknown_fields`."""
+    _UNKNOWN_SLOT.__set__(model, MappingProxyType(fields))
+
+
+def unknown_fields(model: object) -> Mapping[str, Any]:
+    """The keys of DigiCert's answer that no field of ``model`` knows, with their values
+    as the JSON had them (a read-only mapping; empty when there were none).
+
+    Every response model keeps them, at every depth (``unknown_fields(order.certificate)``
+    holds what the certificate object carried beyond its fields), and
+    ``dc.converter.unstructure`` writes them back. They take no part in ``==`` or
+    ``repr``; a model built in code, by :func:`attrs.evolve`, by :mod:`copy` or by
+    unpickling has none (what travels is the fields). Anything but a model of this
+    library is a :class:`~digicert_async.ValidationError`.
+    """
+    if isinstance(model, ResponseModel):
+        try:
+            kept: Mapping[str, Any] = _UNKNOWN_SLOT.__get__(model)
+        except AttributeError:  # none were kept
+            return _NONE_KEPT
+        return kept
+    if attrs.has(type(model)) and type(model).__module__.startswith("digicert_async"):
+        return _NONE_KEPT  # a request model: what it holds is what it sends
+    raise ValidationError(
+        "model", f"expected a model of digicert_async (an Order, a Note...), got {describe(model)}"
+    )
 
 
 # --------------------------------------------------------------------------- validators
@@ -170,7 +252,7 @@ def list_of(path: str, item: Callable[[str, Any], None], *, optional: bool = Fal
 
 @response_model
 @attrs.frozen(kw_only=True)
-class User:
+class User(ResponseModel):
     """A CertCentral user, as embedded in notes and orders."""
 
     id: int | None = None
@@ -181,7 +263,7 @@ class User:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class OrganizationSummary:
+class OrganizationSummary(ResponseModel):
     """The organization of an order, as embedded in order details (older answers
     carry no ``id``)."""
 
@@ -197,7 +279,7 @@ class OrganizationSummary:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Product:
+class Product(ResponseModel):
     """The ordered product (``name_id`` is the product identifier, e.g. ``ssl_basic``)."""
 
     name_id: str | None = None
@@ -206,3 +288,70 @@ class Product:
     validation_type: str | None = None
     validation_name: str | None = None
     validation_description: str | None = None
+    csr_required: bool | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class Contact(ResponseModel):
+    """A person named on an order: its ``organization_contact`` and ``technical_contact``
+    (DigiCert copies the technical contact from the organization contact when none was
+    given)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    job_title: str | None = None
+    telephone: str | None = None
+    telephone_extension: str | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class ValidityPeriod(ResponseModel):
+    """``order_validity`` and ``certificate.cert_validity`` as an answer states them: the
+    one of ``years``, ``days`` or ``custom_expiration_date`` the order was placed with."""
+
+    years: int | None = None
+    days: int | None = None
+    custom_expiration_date: date | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class Shipping(ResponseModel):
+    """``ship_info`` of a code signing or document signing order: where the token goes,
+    and how (``standard`` or ``expedited``). ``zip`` is kept as sent: a string, or a
+    number in older answers (``84043``), never turned into the other."""
+
+    name: str | None = None
+    addr1: str | None = None
+    addr2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | int | None = None
+    country: str | None = None
+    method: str | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class CustomFieldValue(ResponseModel):
+    """One entry of an order's ``custom_fields``: the account's metadata field
+    (``metadata_id``, its ``label``) and the order's ``value``."""
+
+    metadata_id: int | None = None
+    label: str | None = None
+    value: str | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class ServerPlatform(ResponseModel):
+    """The server software a certificate is for (``-1``, ``OTHER`` when not said), with
+    DigiCert's pages on installing it and on making its CSR."""
+
+    id: int | None = None
+    name: str | None = None
+    install_url: str | None = None
+    csr_url: str | None = None

@@ -7,7 +7,9 @@ from types import MappingProxyType
 
 import attrs
 
-from ._common import response_model
+from digicert_async._pem import split_bundle
+
+from ._common import ResponseModel, response_model
 
 __all__ = [
     "CERTIFICATE_FORMATS",
@@ -55,6 +57,18 @@ class CertificatePem:
     root: str | None = None
     off_path: list[str] = attrs.field(factory=list)
 
+    @classmethod
+    def from_bundle(cls, text: str) -> CertificatePem:
+        """``text`` (PEM ``CERTIFICATE`` blocks in any order) split into its parts, told
+        apart by their names; ``ValueError`` when the blocks are not one chain."""
+        parts = split_bundle(text)
+        return cls(
+            certificate=parts.leaf,
+            intermediates=parts.intermediates,
+            root=parts.root,
+            off_path=parts.off_path,
+        )
+
     @property
     def chain(self) -> str:
         """The intermediates as one PEM text, nearest first (a server's chain file)."""
@@ -69,7 +83,7 @@ class CertificatePem:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class ChainCertificate:
+class ChainCertificate(ResponseModel):
     """One CA certificate of a chain: its subject's common name and its PEM."""
 
     pem: str
@@ -78,7 +92,7 @@ class ChainCertificate:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class CertificateChain:
+class CertificateChain(ResponseModel):
     """Answer of ``GET /certificate/{certificate_id}/chain``: the CA certificates above a
     certificate, as DigiCert lists them."""
 

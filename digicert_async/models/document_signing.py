@@ -13,9 +13,10 @@ from typing import Any, Final
 import attrs
 
 from digicert_async._checks import check_id
-from digicert_async._errors import ValidationError
+from digicert_async._errors import ResponseError, ValidationError
 
 from ._common import (
+    ResponseModel,
     boolean,
     choice,
     identifier,
@@ -25,6 +26,7 @@ from ._common import (
     response_model,
     text,
 )
+from .certificates import CertificatePem, ChainCertificate
 
 __all__ = [
     "DOCUMENT_SIGNING_PRODUCTS",
@@ -33,6 +35,7 @@ __all__ = [
     "DocumentSigningCertificate",
     "DocumentSigningOrder",
     "OrderCreated",
+    "OrderDomain",
     "OrganizationContact",
     "OrganizationId",
     "OrganizationRef",
@@ -260,7 +263,7 @@ class DocumentSigningOrder:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class RequestStatus:
+class RequestStatus(ResponseModel):
     """One entry of ``requests`` in an order creation answer."""
 
     id: int | None = None
@@ -269,7 +272,7 @@ class RequestStatus:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class OrganizationId:
+class OrganizationId(ResponseModel):
     """``organization`` in an order creation answer (only when one was created)."""
 
     id: int | None = None
@@ -277,10 +280,55 @@ class OrganizationId:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class OrderCreated:
-    """201 answer of an order creation. ``certificate_id`` comes once approved."""
+class OrderDomain(ResponseModel):
+    """One entry of ``domains`` in an order creation answer: a domain the order made or
+    uses, by its id and name."""
+
+    id: int | None = None
+    name: str | None = None
+
+
+@response_model
+@attrs.frozen(kw_only=True)
+class OrderCreated(ResponseModel):
+    """201 answer of an order creation (and of a reissue or a duplicate).
+
+    ``certificate_id`` comes once approved. An order approved and issued at once also
+    brings its certificate: ``certificate_chain`` lists the certificate and the CA
+    certificates above it, each by its subject's common name and its PEM text, and
+    :meth:`certificate_pem` splits them as ``client.certificates.get_pem`` would, with no
+    second request. ``dcv_random_value`` is the token a domain check publishes, when the
+    order's DCV method needs one; ``domains`` the domains the order uses.
+    """
 
     id: int
     requests: list[RequestStatus] | None = None
     certificate_id: int | None = None
+    certificate_chain: list[ChainCertificate] | None = None
     organization: OrganizationId | None = None
+    domains: list[OrderDomain] | None = None
+    dcv_random_value: str | None = None
+
+    def certificate_pem(self) -> CertificatePem | None:
+        """The issued certificate with its chain, split into certificate, intermediates
+        and root; None when the answer brought no ``certificate_chain`` (the order is not
+        issued yet: download it once it is).
+
+        A chain whose PEM texts do not form one chain (no leaf, two, a block that is not
+        a certificate) is a :class:`~digicert_async.ResponseError` naming
+        ``certificate_chain``.
+        """
+        if not self.certificate_chain:
+            return None
+        bundle = "".join(item.pem for item in self.certificate_chain)
+        try:
+            return CertificatePem.from_bundle(bundle)
+        except ValueError as exc:
+            raise ResponseError(
+                f"certificate_chain of order {self.id} is not one chain of certificates: {exc}",
+                method="POST",
+                url="",
+                status=201,
+                body="",
+                field="certificate_chain",
+            ) from None

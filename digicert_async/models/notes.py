@@ -6,7 +6,7 @@ from datetime import datetime
 
 import attrs
 
-from ._common import User, response_model, text
+from ._common import ResponseModel, User, response_model, text
 
 __all__ = ["Note", "NoteRequest", "User"]
 
@@ -20,7 +20,7 @@ class NoteRequest:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Note:
+class Note(ResponseModel):
     """A note on an order. ``id`` is the note's own id."""
 
     id: int

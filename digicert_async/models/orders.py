@@ -9,7 +9,22 @@ import attrs
 
 from digicert_async._errors import ValidationError
 
-from ._common import OrganizationSummary, Product, StrFlag, User, choice, response_model, text
+from ._common import (
+    Contact,
+    CustomFieldValue,
+    OrganizationSummary,
+    Product,
+    ResponseModel,
+    ServerPlatform,
+    Shipping,
+    StrFlag,
+    User,
+    ValidityPeriod,
+    choice,
+    response_model,
+    text,
+)
+from .products import CaCert
 
 __all__ = [
     "ORDER_STATUSES",
@@ -91,17 +106,14 @@ class UpdateStatusRequest:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class ServerPlatform:
-    id: int | None = None
-    name: str | None = None
-    install_url: str | None = None
-
-
-@response_model
-@attrs.frozen(kw_only=True)
-class OrderCertificate:
+class OrderCertificate(ResponseModel):
     """The certificate of an order, as in the order details. ``id`` is None until
-    DigiCert has created the certificate (an order that ``needs_approval``, say)."""
+    DigiCert has created the certificate (an order that ``needs_approval``, say).
+
+    ``ca_cert`` is the issuing CA (for a private CA, its id and name); ``ca_cert_id`` is
+    the same id as older answers gave it. ``organization`` is the organization the
+    certificate names (often only its ``id``); ``emails`` come on S/MIME orders.
+    """
 
     id: int | None = None
     common_name: str | None = None
@@ -117,11 +129,18 @@ class OrderCertificate:
     date_created: datetime | None = None
     csr: str | None = None
     server_platform: ServerPlatform | None = None
+    emails: list[str] | None = None
+    date_issued: datetime | None = None
+    cert_validity: ValidityPeriod | None = None
+    organization: OrganizationSummary | None = None
+    ca_cert: CaCert | None = None
+    ca_cert_id: str | None = None
+    user_id: int | None = None
 
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Container:
+class Container(ResponseModel):
     id: int | None = None
     name: str | None = None
     is_active: bool | None = None
@@ -129,7 +148,7 @@ class Container:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class OrderRequestSummary:
+class OrderRequestSummary(ResponseModel):
     """One request (approval workflow entry) of an order."""
 
     id: int | None = None
@@ -141,12 +160,21 @@ class OrderRequestSummary:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Order:
+class Order(ResponseModel):
     """``GET /order/certificate/{order_id}`` and the items of the order listing.
 
     Fields appear by order status, product and account type, so all but ``id`` may be
     None (``organization`` is None on a DV order, which DigiCert sends as ``[]``).
     ``status`` is a plain string (see :class:`OrderStatus`).
+
+    Some fields come only in some answers: the listing adds ``has_duplicates``,
+    ``duplicates_count``, ``has_reissues``, ``reissues_count`` and ``number_of_sans``;
+    an approval request's order adds ``unsubmitted_domains`` and, for a renewal,
+    ``renewal_of_order_valid_till``; ``hardware_init_code`` comes with a code signing
+    order delivered on a token or by the client app. ``send_minus_90`` ... ``send_plus_7``
+    say whether DigiCert sends the renewal notice that many days before (after)
+    expiry; ``auto_renew`` is how many times the order still renews itself. Older
+    answers carry ``public_id`` and ``receipt_id``, which newer ones leave out.
     """
 
     id: int
@@ -170,11 +198,46 @@ class Order:
     cs_provisioning_method: str | None = None
     payment_method: str | None = None
     disable_renewal_notifications: bool | None = None
+    order_validity: ValidityPeriod | None = None
+    hardware_init_code: str | None = None
+    ship_info: Shipping | None = None
+    receipt_id: int | None = None
+    renewed_order_id: int | None = None
+    public_id: str | None = None
+    alternative_order_id: str | None = None
+    business_unit: str | None = None
+    product_name_id: str | None = None
+    organization_contact: Contact | None = None
+    technical_contact: Contact | None = None
+    user_assignments: list[User] | None = None
+    custom_fields: list[CustomFieldValue] | None = None
+    additional_emails: list[str] | None = None
+    custom_renewal_message: str | None = None
+    auto_renew: int | None = None
+    auto_reissue: int | None = None
+    allow_duplicates: bool | None = None
+    disable_issuance_email: bool | None = None
+    is_out_of_contract: bool | None = None
+    send_minus_90: bool | None = None
+    send_minus_60: bool | None = None
+    send_minus_30: bool | None = None
+    send_minus_7: bool | None = None
+    send_minus_3: bool | None = None
+    send_plus_7: bool | None = None
+    purchased_dns_names: int | None = None
+    purchased_wildcard_names: int | None = None
+    number_of_sans: int | None = None
+    has_duplicates: bool | None = None
+    duplicates_count: int | None = None
+    has_reissues: bool | None = None
+    reissues_count: int | None = None
+    unsubmitted_domains: list[str] | None = None
+    renewal_of_order_valid_till: date | None = None
 
 
 @response_model
 @attrs.frozen(kw_only=True)
-class StatusChange:
+class StatusChange(ResponseModel):
     """One entry of ``GET /order/certificate/status-changes``."""
 
     order_id: int
@@ -184,7 +247,7 @@ class StatusChange:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Page:
+class Page(ResponseModel):
     """The ``page`` object of a listing. ``total`` is what paging relies on; DigiCert's
     own examples show ``"limit": 0``, so ``limit`` and ``offset`` are informative only."""
 

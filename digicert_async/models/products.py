@@ -2,8 +2,10 @@
 
 Both answer with the same description of a product; the list gives fewer fields per
 product. Fields, from DigiCert's "Product info" response table
-(https://dev.digicert.com/en/certcentral-apis/services-api/products/product-info.html) and
-the "Product list" example (https://dev.digicert.com/pt-br/services-api/products/product-list/):
+(https://dev.digicert.com/en/certcentral-apis/services-api/products/product-info.html), its
+older example (https://dev.digicert.com/services-api/products/product-info/, ``ssl_plus``)
+and the "Product list" example
+(https://dev.digicert.com/pt-br/services-api/products/product-list/):
 
 =================================== ======= ============================================
 field                               type    meaning
@@ -21,6 +23,13 @@ signature_hash_types                object  ``allowed_hash_types`` [{id, name}],
 allowed_ca_certs                    array   issuing CAs: {id, name, chain_info}
 csr_required                        boolean whether an order must carry a CSR
 allowed_container_ids               array   containers the product is enabled in
+additional_dns_names_allowed        boolean whether an order may add names (``dns_names``)
+increased_compatibility_allowed     boolean whether the increased-compatibility chain is offered
+custom_expiration_date_allowed      boolean whether an order may set its own expiry date
+allow_auto_renew                    boolean whether an order may renew itself
+server_platforms                    array   server platforms to choose from: {id, name,
+                                            install_url, csr_url}
+license_agreement                   string  the agreement an order accepts
 =================================== ======= ============================================
 
 The two year lists come as numbers in the Product list example (``[1, 2, 3]``) and as
@@ -37,7 +46,7 @@ from typing import Any
 
 import attrs
 
-from ._common import response_model
+from ._common import ResponseModel, ServerPlatform, response_model
 
 __all__ = [
     "CaCert",
@@ -73,7 +82,7 @@ def year_counts(values: list[Any] | None, field: str) -> list[int]:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class HashType:
+class HashType(ResponseModel):
     """One entry of ``signature_hash_types.allowed_hash_types``."""
 
     id: str | None = None
@@ -82,7 +91,7 @@ class HashType:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class SignatureHashTypes:
+class SignatureHashTypes(ResponseModel):
     """``signature_hash_types``: the hashes an order for the product may ask for."""
 
     allowed_hash_types: list[HashType] = attrs.field(factory=list)
@@ -95,7 +104,7 @@ class SignatureHashTypes:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class CaCert:
+class CaCert(ResponseModel):
     """One entry of ``allowed_ca_certs``: an issuing CA an order may choose."""
 
     id: str | None = None
@@ -105,7 +114,7 @@ class CaCert:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class ProductDetails:
+class ProductDetails(ResponseModel):
     """A product as ``GET /product/{name_id}`` (and each item of ``GET /product``)
     describes it. Only ``name_id`` is required; the year lists are kept as sent (see
     the module's documentation) and read with :meth:`validity_years`."""
@@ -123,6 +132,12 @@ class ProductDetails:
     allowed_ca_certs: list[CaCert] | None = None
     csr_required: bool | None = None
     allowed_container_ids: list[int] | None = None
+    additional_dns_names_allowed: bool | None = None
+    increased_compatibility_allowed: bool | None = None
+    custom_expiration_date_allowed: bool | None = None
+    allow_auto_renew: bool | None = None
+    server_platforms: list[ServerPlatform] | None = None
+    license_agreement: str | None = None
 
     def validity_years(self) -> list[int]:
         """``allowed_validity_years`` as numbers (``["1"]`` is ``[1]``); ``ValueError``

@@ -19,6 +19,7 @@ from digicert_async._checks import check_text, describe
 from digicert_async._errors import ValidationError
 
 from ._common import (
+    ResponseModel,
     StrFlag,
     Validator,
     boolean,
@@ -149,7 +150,7 @@ class DuplicateRequest:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class IssuedCertificate:
+class IssuedCertificate(ResponseModel):
     """One certificate of an order as the reissue and duplicate listings show it.
 
     ``status`` is a plain string (``pending`` until DigiCert issues it, then ``issued``;

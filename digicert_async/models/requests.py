@@ -13,7 +13,7 @@ from typing import Final
 
 import attrs
 
-from ._common import User, boolean, choice, response_model, text
+from ._common import ResponseModel, User, boolean, choice, response_model, text
 from .orders import Order
 
 __all__ = [
@@ -75,7 +75,7 @@ class UpdateRequestStatus:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class ApprovalRequest:
+class ApprovalRequest(ResponseModel):
     """An approval request: ``GET /request/{id}``, the items of ``GET /request``, and the
     answer of a revocation that waits for approval.
 

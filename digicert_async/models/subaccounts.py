@@ -6,15 +6,17 @@ from datetime import date, datetime
 
 import attrs
 
-from ._common import OrganizationSummary, Product, StrFlag, response_model
+from ._common import OrganizationSummary, Product, ResponseModel, StrFlag, response_model
+from .products import CaCert
 
 __all__ = ["OrderPrice", "Subaccount", "SubaccountCertificate", "SubaccountOrder"]
 
 
 @response_model
 @attrs.frozen(kw_only=True)
-class SubaccountCertificate:
-    """Thumbprint, serial number and validity dates come only once issued."""
+class SubaccountCertificate(ResponseModel):
+    """Thumbprint, serial number and validity dates come only once issued; ``ca_cert``
+    is the CA that issues the order's primary certificate."""
 
     id: int | None = None
     thumbprint: str | None = None
@@ -26,11 +28,12 @@ class SubaccountCertificate:
     days_remaining: int | None = None
     organization_units: list[str] | None = None
     signature_hash: str | None = None
+    ca_cert: CaCert | None = None
 
 
 @response_model
 @attrs.frozen(kw_only=True)
-class Subaccount:
+class Subaccount(ResponseModel):
     account_id: int | None = None
     account_type: str | None = None
     organization_name: str | None = None
@@ -38,14 +41,14 @@ class Subaccount:
 
 @response_model
 @attrs.frozen(kw_only=True)
-class OrderPrice:
+class OrderPrice(ResponseModel):
     cost: int | float | None = None
     currency: str | None = None
 
 
 @response_model
 @attrs.frozen(kw_only=True)
-class SubaccountOrder:
+class SubaccountOrder(ResponseModel):
     """An order placed by a subaccount, as the parent account sees it.
 
     ``certificate`` and ``organization`` come only for immediate subaccounts;

@@ -11,7 +11,7 @@ from typing import TypeVar
 from .._checks import check_id, describe
 from .._decode import read_model
 from .._errors import ResponseError, ValidationError, decode_text
-from .._pem import PemError, check_pkcs7, read_blocks, split_bundle
+from .._pem import PemError, check_pkcs7, read_blocks
 from .._pipeline import Reader, Requester, Response
 from .._zip import ZipError, check_zip
 from ..models import ApprovalRequest
@@ -109,15 +109,9 @@ def read_pem(response: Response) -> CertificatePem:
     """A ``pem_all`` body split into certificate, intermediates and root."""
     text = _pem_text(response)
     try:
-        parts = split_bundle(text)
+        return CertificatePem.from_bundle(text)
     except PemError as exc:
         raise _not_pem(response, text, exc) from None
-    return CertificatePem(
-        certificate=parts.leaf,
-        intermediates=parts.intermediates,
-        root=parts.root,
-        off_path=parts.off_path,
-    )
 
 
 def _pem_text(response: Response) -> str:

@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 
 from ._routing import Answer, Call, Rejected, Routes, find_order, found, invalid
-from ._state import OrderStore, StoredCertificate
+from ._state import JSONDict, OrderStore, StoredCertificate
 from ._x509 import INSTALL_CRYPTOGRAPHY
 
 __all__ = ["FORMAT_TYPES", "FileBody", "certificate_file", "routes"]
@@ -80,10 +80,18 @@ def download_for_order(store: OrderStore, call: Call) -> Answer:
 def chain(store: OrderStore, call: Call) -> Answer:
     identifier = call.params["certificate_id"]
     certificate = found(store.certificates.get(int(identifier)), "certificate", identifier)
-    _leaf, cas = _parts(certificate)
-    return 200, {
-        "intermediates": [{"subject_common_name": _common_name(pem), "pem": pem} for pem in cas]
-    }
+    _parts(certificate)  # an answer only once issued
+    return 200, {"intermediates": chain_items(certificate, with_leaf=False)}
+
+
+def chain_items(certificate: StoredCertificate, *, with_leaf: bool) -> list[JSONDict]:
+    """The certificate's chain as DigiCert lists it, each certificate by its subject's
+    common name and its PEM (the CAs nearest first; the certificate itself first when
+    ``with_leaf``); empty when no real chain was made (no ``cryptography``)."""
+    if certificate.pem is None:
+        return []
+    pems = (certificate.pem, *certificate.chain) if with_leaf else certificate.chain
+    return [{"subject_common_name": _common_name(pem), "pem": pem} for pem in pems]
 
 
 def certificate_file(certificate: StoredCertificate, format_type: str) -> FileBody:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ._downloads import chain_items
 from ._products import CATALOG, FakeProduct
 from ._routing import (
     Answer,
@@ -139,7 +140,7 @@ def order_document_signing(store: OrderStore, call: Call) -> Answer:
         skip_approval=data.get("skip_approval") is True,
         comments=data.get("comments"),
     )
-    return 201, _created(placed, new_organization)
+    return 201, _created(store, placed, new_organization)
 
 
 @dataclass(frozen=True)
@@ -424,7 +425,7 @@ def _place_order(
     if validity is not None:
         # What DigiCert will issue: the request, shortened to the cap.
         details["cert_validity"] = {"days": validity.certificate_days}
-    return _created(placed, new_organization)
+    return _created(store, placed, new_organization)
 
 
 def _organization(store: OrderStore, organization: JSONDict) -> tuple[tuple[int, str], int | None]:
@@ -438,15 +439,25 @@ def _organization(store: OrderStore, organization: JSONDict) -> tuple[tuple[int,
     return (new_organization, name), new_organization
 
 
-def _created(placed: NewOrder, new_organization: int | None) -> JSONDict:
+def _created(store: OrderStore, placed: NewOrder, new_organization: int | None) -> JSONDict:
     """DigiCert's answer to an order placed: its id, its request, the certificate's id when
-    it was approved at once, and the organization's when the order made one."""
+    it was approved at once, and the organization's when the order made one.
+
+    An order approved at once on a fake that issues without waiting (``issue_after=0``)
+    is issued at once, and the answer brings the certificate with its chain
+    (``certificate_chain``: the certificate, then the CAs up to the root), as DigiCert's
+    does for an order it issues immediately."""
     answer: JSONDict = {
         "id": placed.order_id,
         "requests": [{"id": placed.request_id, "status": placed.request_status}],
     }
     if placed.certificate_id is not None:
         answer["certificate_id"] = placed.certificate_id
+        if store.issue_after == 0:
+            store.set_status(placed.order_id, "issued")
+            chain = chain_items(store.certificates[placed.certificate_id], with_leaf=True)
+            if chain:
+                answer["certificate_chain"] = chain
     if new_organization is not None:
         answer["organization"] = {"id": new_organization}
     return answer

@@ -151,6 +151,15 @@ CATALOG: dict[str, FakeProduct] = _products(
 )
 
 
+# What product info lists for a TLS product; DigiCert's own list is longer.
+SERVER_PLATFORMS: tuple[JSONDict, ...] = (
+    {"id": -1, "name": "OTHER"},
+    {"id": 2, "name": "Apache"},
+    {"id": 45, "name": "nginx"},
+)
+LICENSE_AGREEMENT = "FakeCertCentral subscriber agreement: nothing issued here is trusted."
+
+
 def _hash_types(product: FakeProduct) -> JSONDict:
     return {
         "allowed_hash_types": [{"id": h, "name": _HASH_NAMES[h]} for h in product.hashes],
@@ -191,6 +200,13 @@ def product_details(product: FakeProduct) -> JSONDict:
     if product.public_tls:
         details["max_multi_year_order_validity_years"] = max(product.order_validity_years)
     if product.tls:
+        details.update(
+            additional_dns_names_allowed=True,
+            custom_expiration_date_allowed=True,
+            allow_auto_renew=True,
+            server_platforms=[dict(platform) for platform in SERVER_PLATFORMS],
+            license_agreement=LICENSE_AGREEMENT,
+        )
         details["allowed_ca_certs"] = [
             {
                 "id": "FA4E0000C0DE0001",

@@ -1,6 +1,4 @@
-"""The files a command reads and writes: its input in, the ids left to do out.
-
-Input, one reader for every command (a file, or stdin for ``-``):
+"""A command's input: one reader for every command (a file, or stdin for ``-``).
 
 - a line is a plain order id (blank lines and ``#`` comments ignored), or a JSON object
   with an ``order_id``: any command's output line, or ``reissue``'s input line. So every
@@ -16,21 +14,19 @@ Input, one reader for every command (a file, or stdin for ``-``):
 - a bad line, an order given twice with two CSRs (``1.csr`` and ``001.csr`` too), a JSON
   line nested too deeply to read: one :class:`UsageError` naming them, nothing sent.
 
-Output: files written all at once, never through a symlink.
+What a command writes is put in place by :mod:`._atomic_write`.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import json
 import os
 import re
 import stat
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, NamedTuple
 
 import attrs
@@ -55,8 +51,6 @@ __all__ = [
     "read_regular_file",
     "read_reissue_input",
     "say_skipped",
-    "write_file_atomically",
-    "write_resume_file",
 ]
 
 MAX_INPUT_BYTES: Final = 64 * 1024 * 1024
@@ -450,52 +444,3 @@ def read_reissue_input(source: str | None) -> dict[int, str]:
         return read_csr_directory(source)
     text, where = read_text(source, _NO_CSRS)
     return parse_reissue_lines(_lines(text), where)
-
-
-# --------------------------------------------------------------------------- out
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
-    os.umask(mask)
-    return mask
-
-
-def write_file_atomically(path: str, data: str | bytes, *, replace: bool = True) -> None:
-    """Put a file holding ``data`` (text as UTF-8) at ``path``, all at once.
-
-    The data goes to a new file made in the same directory (created exclusively, under a
-    random name, so nothing planted there is opened), which is then renamed over
-    ``path``. A rename replaces a symlink at ``path`` instead of writing through it, and
-    a reader of ``path`` sees the old file or the complete new one, never part of it.
-
-    With ``replace=False`` an existing ``path`` (a symlink too) is left alone and
-    ``FileExistsError`` raised: the new file is linked in under its name, which fails
-    when the name is taken, rather than renamed over it.
-    """
-    directory, name = os.path.split(os.path.abspath(path))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        # mkstemp's 0600 would be a surprise for a file the user asked for: the usual
-        # mode of a new file instead.
-        with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
-            os.fchmod(descriptor, 0o666 & ~_umask())
-        content = data.encode("utf-8") if isinstance(data, str) else data
-        with open(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # FileExistsError when the name is taken
-            os.unlink(temporary)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def write_resume_file(path: str, ids: Sequence[int]) -> None:
-    """Write ``ids`` one per line to ``path``, safely (see :func:`write_file_atomically`)."""
-    write_file_atomically(path, "".join(f"{order_id}\n" for order_id in ids))
