@@ -8,6 +8,8 @@ when nobody listens, hands the request to the transport without a frame of its o
 so the transport's caller is then the rate limiter), and ``_decode`` only from the
 client, at the end; every other file reached (values, checks, the clock, the events,
 the exception tree, the limiter's state) is a side room that calls back into no layer.
+The page's table of counts (files and hops on the path, files and crossings in all) is
+the trace's, so that the page cannot go stale unseen.
 
 ``python -m tests.test_call_path [--retried]`` prints the trace: the files, and each
 call that crosses from one file to another.
@@ -19,6 +21,7 @@ import asyncio
 import os
 import sys
 from collections import defaultdict
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -128,6 +131,43 @@ async def test_no_side_room_calls_into_a_layer(retried: bool) -> None:
             assert caller in (OUTSIDE, *LAYERS), f"{caller} calls {callee} {name}"
 
 
+PATH = [*LAYERS, "_decode.py"]
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def counts(calls: list[tuple[str, str, str]]) -> dict[str, int]:
+    """The figures docs/architecture.md gives for a traced call, by the row that gives them."""
+    crossings = [(caller, callee) for caller, callee, _ in calls if caller != callee]
+    return {
+        "files on the path": len({callee for _, callee, _ in calls if callee in PATH}),
+        "hops along the path": sum(
+            1 for caller, callee in crossings if callee in PATH and caller in (OUTSIDE, *PATH)
+        ),
+        "files entered in all": len({callee for _, callee, _ in calls}),
+        "calls from one file to another": len(crossings),
+    }
+
+
+def documented_counts() -> dict[str, tuple[int, int]]:
+    """The rows of the page's table of counts: (answered, retried once) by row."""
+    rows = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1].isdigit() and cells[2].isdigit():
+            rows[cells[0]] = (int(cells[1]), int(cells[2]))
+    return rows
+
+
+async def test_the_architecture_page_gives_the_counts_of_the_trace() -> None:
+    answered = counts(await trace_cancel(retried=False))
+    retried = counts(await trace_cancel(retried=True))
+    traced = {row: (answered[row], retried[row]) for row in answered}
+    assert documented_counts() == traced, (
+        "docs/architecture.md's table of counts is not the trace's any more: tell the path"
+        f" as it now is (python -m tests.test_call_path), with these figures: {traced}"
+    )
+
+
 def main() -> None:
     calls = asyncio.run(trace_cancel(retried="--retried" in sys.argv))
     files = list(dict.fromkeys(callee for _, callee, _ in calls))
@@ -135,6 +175,7 @@ def main() -> None:
     for caller, callee, name in crossings:
         print(f"{caller:28} -> {callee:28} {name}")
     print(f"{len(files)} files, {len(crossings)} calls from one file to another,")
+    print(", ".join(f"{row}: {count}" for row, count in counts(calls).items()))
     print(f"{len(calls)} functions entered: {', '.join(files)}")
 
 
