@@ -148,6 +148,14 @@ async def test_path_params_arrive_whole_over_aiohttp() -> None:
     assert received == values
 
 
+class _SlashedInt(int):
+    def __str__(self) -> str:
+        return "../x"
+
+    def __format__(self, spec: str) -> str:
+        return "../x"
+
+
 @pytest.mark.parametrize(
     ("args", "path"),
     [
@@ -156,6 +164,11 @@ async def test_path_params_arrive_whole_over_aiohttp() -> None:
         ({"order_id": "%2F"}, "/order/certificate/%252F/note/7"),
         ({"order_id": "é"}, "/order/certificate/%C3%A9/note/7"),
         ({"order_id": "a b?c#d"}, "/order/certificate/a%20b%3Fc%23d/note/7"),
+        ({"order_id": -1}, "/order/certificate/-1/note/7"),
+        ({"order_id": 10**120}, f"/order/certificate/{10**120}/note/7"),
+        ({"order_id": True}, "/order/certificate/True/note/7"),
+        # an int that writes itself otherwise is no plain id: it is quoted like text
+        ({"order_id": _SlashedInt(5)}, "/order/certificate/..%2Fx/note/7"),
     ],
 )
 def test_fill_route_quotes_each_argument_as_one_segment(args: dict[str, Any], path: str) -> None:
