@@ -45,7 +45,9 @@ from ._transport import (
 )
 from ._version import __version__
 from .resources.certificates import CertificatesResource
+from .resources.domains import DomainsResource
 from .resources.orders import OrdersResource
+from .resources.organizations import OrganizationsResource
 from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
@@ -81,6 +83,8 @@ class CertCentralClient:
     - ``requests``: approval requests: list, get, approve, reject.
     - ``products``: the products the account may order, with their rules.
     - ``subaccounts``: the orders of the account's subaccounts: get and list.
+    - ``organizations``: organizations: list, get, create, submit for validation.
+    - ``domains``: domains: list, get, create, activate, deactivate, their DCV.
 
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
@@ -190,11 +194,18 @@ class CertCentralClient:
             self.rate_limit, self._events, backend=_bind_backend(self.rate_limit, secret)
         )
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
+        self._group_endpoints()
+
+    def _group_endpoints(self) -> None:
+        # The attributes the class docstring lists, each a resource whose requester is
+        # this client.
         self.orders = OrdersResource(self)
         self.products = ProductsResource(self)
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
+        self.organizations = OrganizationsResource(self)
+        self.domains = DomainsResource(self)
 
     @property
     def pacer(self) -> Pacer:

@@ -317,7 +317,7 @@ async def test_poll_deadline_exits_1_and_lists_what_is_left(
     pending = fake.add_order("pending")
     resume = tmp_path / "left.txt"
     run = await run_cli(
-        "poll", "-", "--until", "issued", "--interval", "0.1", "--deadline", "0.3",
+        "poll", "-", "--until", "issued", "--interval", "0.1", "--deadline", "2",
         "--base-url", fake.base_url, "--resume-file", str(resume),
         api_key=fake.api_key, stdin=f"{issued}\n{pending}\n{MISSING_ID}\n",
     )  # fmt: skip
@@ -423,6 +423,7 @@ async def test_demo_runs_every_job_and_exits_0() -> None:
     assert "== 3/3  Replace a fleet" in text
     assert "reissue: reissued=12, not_reissuable=1" in text
     assert "12 of 12 orders replaced with a new certificate" in text
+    assert "DCV: validated=4 (stale.example: token published, checked, 0 records left)" in text
     assert "Check: every outcome as expected." in text
     assert "canceled              8" in text and "not_found             3" in text
     assert "8 of 8 orders reached a terminal status" in text
