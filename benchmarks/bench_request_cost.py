@@ -20,10 +20,17 @@ with the client's without hooks, per round (the telemetry's own cost), and with 
 aiohttp. It needs the ``otel`` extra; without it the way is left out.
 
     python benchmarks/bench_request_cost.py [--quick]
+
+``--loop WAY N`` (``client`` or ``raw``) makes only N sequential reads that way after a
+warm-up of 200, and prints nothing: a run to count instructions in, unaffected by the
+machine's load. The instructions of one read are the difference of two such runs under
+valgrind (``--tool=callgrind``; the fake is another process, not counted), divided by
+the difference of their N.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
@@ -34,7 +41,7 @@ from typing import Any
 
 import aiohttp
 import attrs
-from _common import cpu_steal_seconds, header, parse_args, table, verdict
+from _common import cpu_steal_seconds, header, table, verdict
 from _fake_process import FakeProcess
 
 import digicert_async as dc
@@ -83,16 +90,17 @@ async def measure(
     return Measure(elapsed, cpu, server_cpu, steal, errors)
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, loop: tuple[str, int] | None = None) -> None:
     count, concurrency, rounds = (1000, 50, 3) if quick else (3000, 50, 15)
-    header("bench_request_cost: order reads, client vs raw aiohttp", quick)
-    print(
-        f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency} concurrent"
-        f" workers, {rounds} rounds of each (alternating, order flipped every round),"
-        f" medians; fake: {ORDERS} seeded orders, rate_limits=None;"
-        f" client: RateLimit.disabled(), default RetryPolicy, no hooks"
-    )
-    print()
+    if loop is None:
+        header("bench_request_cost: order reads, client vs raw aiohttp", quick)
+        print(
+            f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency}"
+            f" concurrent workers, {rounds} rounds of each (alternating, order flipped every"
+            f" round), medians; fake: {ORDERS} seeded orders, rate_limits=None;"
+            f" client: RateLimit.disabled(), default RetryPolicy, no hooks"
+        )
+        print()
     async with FakeProcess(orders=ORDERS, rate_limits=None) as fake:
         client = dc.CertCentralClient(
             fake.api_key, base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
@@ -143,6 +151,12 @@ async def main(quick: bool) -> None:
                 RAW: via_raw,
                 RAW_WITH_OPTIONS: via_raw_with_options,
             }
+            if loop is not None:
+                way, reads = loop
+                read_one = ways[CLIENT if way == "client" else RAW]
+                for number in range(200 + reads):  # sequential: the same work under any load
+                    assert await read_one(100001 + number % ORDERS)
+                return
             if traced is not None:
                 await traced.__aenter__()
                 ways[TELEMETRY] = client_reader(traced)
@@ -253,5 +267,23 @@ def report_telemetry(traced: list[Measure], plain: list[Measure], raw: list[Meas
     )
 
 
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run (a smoke test, under ~20 s)"
+    )
+    parser.add_argument(
+        "--loop",
+        nargs=2,
+        metavar=("WAY", "N"),
+        help="only N sequential reads by WAY (client or raw), for valgrind to count",
+    )
+    return parser.parse_args()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(parse_args(__doc__ or "").quick))
+    arguments = _arguments()
+    loop = arguments.loop
+    if loop is not None and loop[0] not in ("client", "raw"):
+        raise SystemExit(f"--loop: the way is client or raw, not {loop[0]!r}")
+    asyncio.run(main(arguments.quick, None if loop is None else (loop[0], int(loop[1]))))

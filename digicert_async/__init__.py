@@ -67,6 +67,8 @@ if TYPE_CHECKING:
     from ._hooks import RetryDeclined as RetryDeclined
     from ._hooks import RetryScheduled as RetryScheduled
     from ._pipeline import DeadlineRefused as DeadlineRefused
+    from ._pipeline import Request as Request
+    from ._pipeline import Response as Response
     from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
     from ._ratelimit import Pacer as Pacer
     from ._ratelimit import RateLimit as RateLimit
@@ -230,7 +232,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "RetryDeclined",
         "RetryScheduled",
     ),
-    "._pipeline": ("DeadlineRefused",),
+    "._pipeline": ("DeadlineRefused", "Request", "Response"),
     "._ratelimit": (
         "LimiterUnavailableError",
         "Pacer",

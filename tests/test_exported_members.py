@@ -11,6 +11,8 @@ EXPORTED = {
     "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Pacer", "Hooks",
     "Listing", "SqliteLimiterBackend",
     "converter", "__version__",
+    # what a transport (CertCentralClient(transport=...)) is handed and returns
+    "Request", "Response",
     # errors
     "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",

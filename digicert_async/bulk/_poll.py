@@ -26,7 +26,7 @@ from .._errors import (
     TransportError,
     ValidationError,
 )
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
 from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
 from ._lifecycle import never_reaches

@@ -27,7 +27,7 @@ from typing import Generic, TypeVar
 
 from .._errors import DigiCertError
 from .._hooks import Hooks, JobEnded, JobStarted
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ._common import Reach, call_in_job, logger
 
 __all__ = ["Cut", "Deadline", "DeadlineReached", "JobRunner", "unique_ids"]
@@ -96,7 +96,7 @@ class JobRunner(Generic[R]):
     gives every id exactly one result.
 
     ``call`` records what the id's requests did on the wire (see
-    :func:`~digicert_async._pipeline.record_call`), for an attempt that must tell a
+    :func:`~digicert_async._send.record_call`), for an attempt that must tell a
     request that may have landed from one never sent. An id never started gets
     ``not_attempted(id)``, and so does one cut short before any of its requests was
     sent (still waiting for a rate-limit slot, say); one cut short with a request in
