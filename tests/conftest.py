@@ -84,21 +84,3 @@ async def client(fake: FakeCertCentral) -> AsyncIterator[dc.CertCentralClient]:
         timeout=5.0,
     ) as c:
         yield c
-
-
-def _start_rank(item: pytest.Item) -> int:
-    """0 for a test marked slow, 1 for a property test, 2 for the rest."""
-    if item.get_closest_marker("slow") is not None:
-        return 0
-    return 1 if getattr(getattr(item, "obj", None), "is_hypothesis_test", False) else 2
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first, each group in its collected order.
-
-    Under ``-n 4`` the run lasts as long as its busiest worker: a test of 20 s handed
-    out last keeps one worker going while the others have finished. Started first, the
-    long tests overlap each other and the short ones fill in around them. The sort is
-    stable and every worker collects the same list, so the workers agree on the order.
-    """
-    items.sort(key=_start_rank)
