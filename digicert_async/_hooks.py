@@ -290,9 +290,11 @@ class Hooks:
         _dispatch(self.on_rate_limit_wait, event)
 
     def job_started(self, event: JobStarted) -> None:
+        """Call each of ``on_job_start`` with ``event``."""
         _dispatch(self.on_job_start, event)
 
     def job_ended(self, event: JobEnded) -> None:
+        """Call each of ``on_job_end`` with ``event``."""
         _dispatch(self.on_job_end, event)
 
 

@@ -72,6 +72,7 @@ nitpick_ignore = [
     ("py:data", "LISTED_PROBLEMS"),
     ("py:data", "MIN_CHECK_INTERVAL"),
     ("py:func", "check_for_product"),
+    ("py:func", "fill_route"),
     ("py:func", "list_problems"),
     ("py:func", "make_converter"),
 ]
@@ -86,7 +87,7 @@ API_SECTIONS = {
     "._dcv_driver": "Domain control validation",
     "._ratelimit": "Rate limits and shared budgets",
     "._retry": "Retries",
-    "._pipeline": "Retries",
+    "._pipeline": "Requests, responses and transports",
     "._hooks": "Events (hooks)",
     ".models": "Models",
     "._converter": "Models",
