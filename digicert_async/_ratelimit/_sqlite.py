@@ -10,6 +10,11 @@ How the state is kept. Two tables, keyed by the sha256 of the API key:
 
 - ``limiter_slots``: one row per slot, the wall-clock time it counts from (moved to when
   its request is over, as in every backend);
+- ``limiter_flight``: the slots whose requests are not over yet (the ``id`` of their
+  ``limiter_slots`` row), by the time they were taken. Such a slot counts as taken now
+  in every window, however long ago it was taken (DigiCert counts the request when it
+  arrives), until its request is over; one held longer than
+  :data:`~._shared.IN_FLIGHT_SECONDS` belongs to a process that is gone, and goes;
 - ``limiter_state``: the fields of :class:`~._cooldown.Cooldown` and
   :class:`~._adaptive.Pacing`, and when the row was last written (a key idle for a day
   starts afresh, as in Redis).
@@ -47,6 +52,7 @@ from ._backend import LimiterBackend, Reservation
 from ._memory import InMemoryLimiterBackend
 from ._policy import LimiterBackendFactory, RateLimit
 from ._shared import (
+    IN_FLIGHT_SECONDS,
     OnUnavailable,
     ReserveAnswer,
     SharedKeyLimiter,
@@ -70,6 +76,13 @@ _SCHEMA = (
     "CREATE TABLE limiter_slots (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,"
     " at REAL NOT NULL)",
     "CREATE INDEX limiter_slots_by_key ON limiter_slots (key, at)",
+)
+# Added within version 1, made in every file when it is opened: a release before it
+# reads and writes the other tables as they were, and leaves this one alone.
+_FLIGHT_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS limiter_flight (id INTEGER PRIMARY KEY, key TEXT NOT NULL,"
+    " at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS limiter_flight_by_key ON limiter_flight (key, at)",
 )
 
 
@@ -235,6 +248,7 @@ class SqliteState:
         margin = rate_limit.safety_margin
         self._longest = max((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
         self._most = max((count for count, _ in rate_limit.windows), default=0)
+        self._shortest = min((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
         # A gate never closes for longer than a 429 can close it: one further away was
         # set before the clock went back.
         self._longest_gate = max(rate_limit.retry_after_max, rate_limit.cooldown_max)
@@ -257,6 +271,8 @@ class SqliteState:
             )
             # a slot ahead of now was taken before the clock went back: it counts from now
             db.execute("UPDATE limiter_slots SET at = ? WHERE key = ? AND at > ?", (now, key, now))
+            if self._most:
+                self._land_the_lost(db, now)
             memory, kept = self._load(db, now, slots=True)
             taken = memory.reserve_now()
             member = None
@@ -264,6 +280,9 @@ class SqliteState:
                 member = db.execute(
                     "INSERT INTO limiter_slots (key, at) VALUES (?, ?)", (key, now)
                 ).lastrowid
+                db.execute(
+                    "INSERT INTO limiter_flight (id, key, at) VALUES (?, ?, ?)", (member, key, now)
+                )
             self._save(db, memory, kept, now)
             return self._reserve_answer(memory, taken, member, now)
 
@@ -295,12 +314,24 @@ class SqliteState:
         """The request of slot ``member`` is over: it counts from now on (added again if
         it had left every window), or with ``drop`` no longer counts."""
         with self._transaction() as (db, now):
+            db.execute("DELETE FROM limiter_flight WHERE id = ?", (member,))
             if drop:
                 db.execute("DELETE FROM limiter_slots WHERE id = ?", (member,))
                 return
             moved = db.execute("UPDATE limiter_slots SET at = ? WHERE id = ?", (now, member))
             if moved.rowcount == 0:
                 db.execute("INSERT INTO limiter_slots (key, at) VALUES (?, ?)", (self.key, now))
+
+    def _land_the_lost(self, db: sqlite3.Connection, now: float) -> None:
+        """Forget the slots held in flight longer than any request can be (their process
+        is gone); one taken ahead of now was taken before the clock went back: from now."""
+        db.execute(
+            "DELETE FROM limiter_flight WHERE key = ? AND at < ?",
+            (self.key, now - IN_FLIGHT_SECONDS),
+        )
+        db.execute(
+            "UPDATE limiter_flight SET at = ? WHERE key = ? AND at > ?", (now, self.key, now)
+        )
 
     def ping(self) -> None:
         """Raises unless a step could be made now (the file opens, its lock is had)."""
@@ -365,7 +396,12 @@ class SqliteState:
                 "SELECT at FROM limiter_slots WHERE key = ? ORDER BY at DESC LIMIT ?",
                 (self.key, self._most),
             ).fetchall()
-            memory.load([at for (at,) in reversed(rows)])
+            # Only a slot in flight taken before a window changes what that window holds.
+            flying = db.execute(
+                "SELECT at FROM limiter_flight WHERE key = ? AND at <= ? ORDER BY at",
+                (self.key, now - self._shortest),
+            ).fetchall()
+            memory.load([at for (at,) in reversed(rows)], [at for (at,) in flying])
         return memory, kept
 
     def _save(
@@ -421,8 +457,11 @@ def _open(path: Path, busy_timeout: float, clock: Callable[[], float]) -> sqlite
                 db.execute(statement)
             db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        for statement in _FLIGHT_SCHEMA:
+            db.execute(statement)
         stale = clock() - _IDLE_SECONDS
         db.execute("DELETE FROM limiter_slots WHERE at < ?", (stale,))
+        db.execute("DELETE FROM limiter_flight WHERE at < ?", (stale,))
         db.execute("DELETE FROM limiter_state WHERE touched < ?", (stale,))
         db.execute("COMMIT")
     except BaseException:
