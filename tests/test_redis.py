@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import os
@@ -218,6 +219,16 @@ async def test_a_slot_counts_while_its_request_is_in_flight_however_long(
         assert [(await limiter.reserve()).wait for _ in range(10)][-1] == pytest.approx(0.05)
 
 
+async def test_a_slot_in_flight_counts_as_taken_now_from_the_instant_it_would_leave(
+    redis_url: str, prefix: str, raw: Any, server_clock: str
+) -> None:
+    async with bound(redis_url, prefix, [(1, 0.5)]) as limiter:
+        await raw.set(server_clock, 1_000_000_000)
+        await limiter.reserve()
+        await raw.set(server_clock, 1_000_500_000)  # out of the window by its time alone
+        assert (await limiter.reserve()).wait == pytest.approx(0.5)
+
+
 async def test_a_slot_in_flight_counts_another_bindings_too(
     redis_url: str, prefix: str, raw: Any, server_clock: str
 ) -> None:
@@ -237,6 +248,12 @@ async def test_a_slot_in_flight_counts_another_bindings_too(
         assert (await other.reserve()).wait == pytest.approx(1.0)
         await first.release(slow)
         assert await raw.zcard(other.flight_key) == 1  # the one other took, not released
+
+
+def test_a_slot_is_held_in_flight_longer_than_a_default_attempt_can_last() -> None:
+    """IN_FLIGHT_SECONDS promises room over the client's default per-attempt timeout."""
+    default = inspect.signature(dc.CertCentralClient).parameters["timeout"].default
+    assert 2 * default <= IN_FLIGHT_SECONDS
 
 
 async def test_a_slot_in_flight_longer_than_any_request_can_be_is_let_go(

@@ -178,6 +178,16 @@ async def test_a_slot_counts_while_its_request_is_in_flight_however_long(path: P
         assert [(await limiter.reserve()).wait for _ in range(10)][-1] == pytest.approx(0.05)
 
 
+async def test_a_slot_in_flight_counts_as_taken_now_from_the_instant_it_would_leave(
+    path: Path,
+) -> None:
+    clock = Clock()
+    async with bound(path, [(1, 0.5)], clock) as limiter:
+        await limiter.reserve()
+        clock.now += 0.5  # out of the window by its time, not by its request
+        assert (await limiter.reserve()).wait == pytest.approx(0.5)
+
+
 async def test_a_slot_in_flight_counts_another_bindings_too(path: Path) -> None:
     """The slots in flight are in the file: a binding of another process counts them; a
     request over, served or refused, is in flight no more."""
