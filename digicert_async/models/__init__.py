@@ -15,9 +15,9 @@ from ._common import (
     ValidityPeriod,
     unknown_fields,
 )
+from ._product_rules import ORDER_PRODUCTS
 from .certificate_order import (
     DCV_METHODS,
-    ORDER_PRODUCTS,
     PAYMENT_METHODS,
     SIGNATURE_HASHES,
     CertificateDetails,
@@ -35,6 +35,13 @@ from .certificates import (
     CertificatePem,
     ChainCertificate,
 )
+from .dcv import (
+    ORDER_DCV_METHODS,
+    ChangeDcvMethodRequest,
+    DcvRandomValue,
+    NameValidation,
+    OrderDcvCheck,
+)
 from .document_signing import (
     DOCUMENT_SIGNING_PRODUCTS,
     ContainerRef,
@@ -51,6 +58,19 @@ from .document_signing import (
     ShipInfo,
     Subject,
 )
+from .domains import (
+    DOMAIN_DCV_METHODS,
+    DcvExpiration,
+    DcvInvitation,
+    Domain,
+    DomainCreated,
+    DomainDcv,
+    DomainDcvCheck,
+    DomainDcvToken,
+    DomainOrganization,
+    NewDomain,
+    OrganizationRefById,
+)
 from .notes import Note, NoteRequest
 from .orders import (
     ORDER_STATUSES,
@@ -64,6 +84,15 @@ from .orders import (
     ServerPlatform,
     StatusChange,
     UpdateStatusRequest,
+)
+from .organizations import (
+    NewOrganization,
+    NewOrganizationContact,
+    Organization,
+    OrganizationContactDetails,
+    OrganizationCreated,
+    Validation,
+    ValidationType,
 )
 from .products import CaCert, HashType, ProductDetails, SignatureHashTypes
 from .reissues import (
@@ -89,6 +118,8 @@ __all__ = [
     "CS_PROVISIONING_METHODS",
     "DCV_METHODS",
     "DOCUMENT_SIGNING_PRODUCTS",
+    "DOMAIN_DCV_METHODS",
+    "ORDER_DCV_METHODS",
     "ORDER_PRODUCTS",
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
@@ -106,23 +137,38 @@ __all__ = [
     "CertificateOrder",
     "CertificatePem",
     "ChainCertificate",
+    "ChangeDcvMethodRequest",
     "Contact",
     "Container",
     "ContainerRef",
     "CustomField",
     "CustomFieldValue",
+    "DcvExpiration",
+    "DcvInvitation",
+    "DcvRandomValue",
     "DocumentSigningCertificate",
     "DocumentSigningOrder",
+    "Domain",
+    "DomainCreated",
+    "DomainDcv",
+    "DomainDcvCheck",
+    "DomainDcvToken",
+    "DomainOrganization",
     "DuplicateRequest",
     "HashType",
     "Individual",
     "IssuedCertificate",
+    "NameValidation",
+    "NewDomain",
+    "NewOrganization",
+    "NewOrganizationContact",
     "Note",
     "NoteRequest",
     "Order",
     "OrderCertificate",
     "OrderContact",
     "OrderCreated",
+    "OrderDcvCheck",
     "OrderDomain",
     "OrderOrganization",
     "OrderPrice",
@@ -130,9 +176,13 @@ __all__ = [
     "OrderShipInfo",
     "OrderStatus",
     "OrderValidity",
+    "Organization",
     "OrganizationContact",
+    "OrganizationContactDetails",
+    "OrganizationCreated",
     "OrganizationId",
     "OrganizationRef",
+    "OrganizationRefById",
     "OrganizationSummary",
     "Page",
     "Product",
@@ -155,6 +205,8 @@ __all__ = [
     "UpdateRequestStatus",
     "UpdateStatusRequest",
     "User",
+    "Validation",
+    "ValidationType",
     "ValidityPeriod",
     "unknown_fields",
 ]

@@ -21,11 +21,13 @@ from . import (
     _certificates,
     _downloads,
     _notes,
+    _order_dcv,
     _orders,
     _products,
     _reissues,
     _requests,
     _subaccounts,
+    _validation,
 )
 from ._answers import (
     INVALID_KEY,
@@ -37,6 +39,7 @@ from ._answers import (
     spoiled,
     too_many_requests,
 )
+from ._fake_validation import ValidationHelpers
 from ._limiter import DEFAULT_RATE_LIMITS, WindowLimiter, checked_windows
 from ._log import DEFAULT_MAX_LOGGED_BYTES, DEFAULT_MAX_LOGGED_REQUESTS, RequestLog
 from ._routing import (
@@ -63,6 +66,8 @@ ROUTES: tuple[Routes, ...] = (
     _requests.routes,
     _downloads.routes,
     _products.routes,
+    _validation.routes,
+    _order_dcv.routes,
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
@@ -70,7 +75,7 @@ _Limiter = WindowLimiter
 """The limiter under the name ``benchmarks/_fake_process.py`` swaps a running fake's by."""
 
 
-class FakeCertCentral:
+class FakeCertCentral(ValidationHelpers):
     """A stateful fake of DigiCert's CertCentral Services API v2 on a loopback port.
 
     Use it as an async context manager (or call ``start``/``close``); point a client at
@@ -97,6 +102,10 @@ class FakeCertCentral:
     chain a cross-signed one, as DigiCert bundles it: after the intermediates, the root
     cross-signed by an older root, the root, and the older root (the other formats cut
     that chain by position: ``pem_noroot`` leaves out the older root only).
+
+    Validation (see ``FakeAccount`` and ``ValidationHelpers``): ``dcv_required=True`` holds
+    orders pending until their domains pass DCV, read from the fake ``dns``;
+    ``validation_reuse`` and ``dns_propagation`` are lifecycle seconds.
     """
 
     def __init__(
@@ -119,6 +128,9 @@ class FakeCertCentral:
         cross_signed: bool = False,
         max_logged_requests: int = DEFAULT_MAX_LOGGED_REQUESTS,
         max_logged_bytes: int = DEFAULT_MAX_LOGGED_BYTES,
+        dcv_required: bool = False,
+        validation_reuse: float | None = None,
+        dns_propagation: float = 0.0,
     ) -> None:
         if api_key is not None and api_key == "":
             raise ValueError("api_key must not be empty")
@@ -146,6 +158,9 @@ class FakeCertCentral:
             realtime=realtime,
             intermediates=intermediates,
             cross_signed=cross_signed,
+            dcv_required=dcv_required,
+            validation_reuse=validation_reuse,
+            dns_propagation=dns_propagation,
         )
         self._account.seed(orders)
         self._injections: list[Injection] = []
