@@ -8,7 +8,6 @@ import copy
 import functools
 import hmac
 import random
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -52,6 +51,7 @@ from ._routing import (
     run_endpoint,
     tidy_path,
 )
+from ._settings import at_least_zero, checked_faults, key_or_new
 from ._state import FakeAccount, StoredCertificate
 from ._types import Fault, RecordedRequest
 
@@ -132,18 +132,14 @@ class FakeCertCentral(ValidationHelpers):
         validation_reuse: float | None = None,
         dns_propagation: float = 0.0,
     ) -> None:
-        if api_key is not None and api_key == "":
-            raise ValueError("api_key must not be empty")
-        if orders < 0:
-            raise ValueError("orders must be >= 0")
+        key = key_or_new(api_key)
+        at_least_zero(orders=orders)
         windows = checked_windows(rate_limits)
-        if block_seconds < 0:
-            raise ValueError("block_seconds must be >= 0")
-        kinds = _checked_faults(fault_rate, fault_kinds)
-        if slow_seconds < 0:
-            raise ValueError("slow_seconds must be >= 0")
+        at_least_zero(block_seconds=block_seconds)
+        kinds = checked_faults(fault_rate, fault_kinds)
+        at_least_zero(slow_seconds=slow_seconds)
 
-        self.api_key: str = api_key if api_key is not None else secrets.token_hex(16)
+        self.api_key: str = key
         self.block_seconds = block_seconds
         self.retry_after = retry_after
         self.fault_rate = fault_rate
@@ -486,13 +482,3 @@ class FakeCertCentral(ValidationHelpers):
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(closing.wait(), seconds)
-
-
-def _checked_faults(fault_rate: float, fault_kinds: Sequence[Fault]) -> tuple[Fault, ...]:
-    """The kinds of fault to draw from, once ``fault_rate`` is known to be a probability."""
-    if not 0.0 <= fault_rate <= 1.0:
-        raise ValueError("fault_rate must be between 0 and 1")
-    kinds = tuple(Fault(kind) for kind in fault_kinds)
-    if fault_rate > 0 and not kinds:
-        raise ValueError("fault_kinds must not be empty when fault_rate > 0")
-    return kinds
