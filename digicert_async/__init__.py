@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
     from .models import DCV_METHODS as DCV_METHODS
     from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
+    from .models import NOTIFICATION_FREQUENCIES as NOTIFICATION_FREQUENCIES
     from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
     from .models import ORDER_STATUSES as ORDER_STATUSES
     from .models import PAYMENT_METHODS as PAYMENT_METHODS
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
     from .models import REVOCATION_REASONS as REVOCATION_REASONS
     from .models import SIGNATURE_HASHES as SIGNATURE_HASHES
     from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+    from .models import WEBHOOK_EVENTS as WEBHOOK_EVENTS
     from .models import ApprovalRequest as ApprovalRequest
     from .models import CaCert as CaCert
     from .models import CertificateChain as CertificateChain
@@ -109,6 +111,7 @@ if TYPE_CHECKING:
     from .models import DocumentSigningCertificate as DocumentSigningCertificate
     from .models import DocumentSigningOrder as DocumentSigningOrder
     from .models import DuplicateRequest as DuplicateRequest
+    from .models import EventCertificate as EventCertificate
     from .models import HashType as HashType
     from .models import Individual as Individual
     from .models import IssuedCertificate as IssuedCertificate
@@ -151,6 +154,12 @@ if TYPE_CHECKING:
     from .models import UpdateStatusRequest as UpdateStatusRequest
     from .models import User as User
     from .models import ValidityPeriod as ValidityPeriod
+    from .models import Webhook as Webhook
+    from .models import WebhookCreated as WebhookCreated
+    from .models import WebhookEvent as WebhookEvent
+    from .models import WebhookEventData as WebhookEventData
+    from .models import WebhookSettings as WebhookSettings
+    from .models import WebhookSettingsShown as WebhookSettingsShown
     from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
 
@@ -289,6 +298,15 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "User",
         "ValidityPeriod",
         "unknown_fields",
+        "NOTIFICATION_FREQUENCIES",
+        "WEBHOOK_EVENTS",
+        "EventCertificate",
+        "Webhook",
+        "WebhookCreated",
+        "WebhookEvent",
+        "WebhookEventData",
+        "WebhookSettings",
+        "WebhookSettingsShown",
     ),
     ".resources._base": ("Listing",),
 }

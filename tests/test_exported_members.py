@@ -43,6 +43,9 @@ EXPORTED = {
     "CaCert",
     # what DigiCert's answers carry beyond the fields above, and the parts they are made of
     "unknown_fields", "Contact", "CustomFieldValue", "OrderDomain", "Shipping", "ValidityPeriod",
+    # webhooks: the account's webhook and the events it pushes
+    "NOTIFICATION_FREQUENCIES", "WEBHOOK_EVENTS", "EventCertificate", "Webhook", "WebhookCreated",
+    "WebhookEvent", "WebhookEventData", "WebhookSettings", "WebhookSettingsShown",
 }  # fmt: skip
 
 

@@ -83,12 +83,24 @@ from .requests import (
     UpdateRequestStatus,
 )
 from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
+from .webhooks import (
+    NOTIFICATION_FREQUENCIES,
+    WEBHOOK_EVENTS,
+    EventCertificate,
+    Webhook,
+    WebhookCreated,
+    WebhookEvent,
+    WebhookEventData,
+    WebhookSettings,
+    WebhookSettingsShown,
+)
 
 __all__ = [
     "CERTIFICATE_FORMATS",
     "CS_PROVISIONING_METHODS",
     "DCV_METHODS",
     "DOCUMENT_SIGNING_PRODUCTS",
+    "NOTIFICATION_FREQUENCIES",
     "ORDER_PRODUCTS",
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
@@ -98,6 +110,7 @@ __all__ = [
     "REVOCATION_REASONS",
     "SIGNATURE_HASHES",
     "TERMINAL_STATUSES",
+    "WEBHOOK_EVENTS",
     "ApprovalRequest",
     "CaCert",
     "CertValidity",
@@ -114,6 +127,7 @@ __all__ = [
     "DocumentSigningCertificate",
     "DocumentSigningOrder",
     "DuplicateRequest",
+    "EventCertificate",
     "HashType",
     "Individual",
     "IssuedCertificate",
@@ -156,5 +170,11 @@ __all__ = [
     "UpdateStatusRequest",
     "User",
     "ValidityPeriod",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookEvent",
+    "WebhookEventData",
+    "WebhookSettings",
+    "WebhookSettingsShown",
     "unknown_fields",
 ]
