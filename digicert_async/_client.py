@@ -40,6 +40,7 @@ from .resources.orders import OrdersResource
 from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
+from .resources.webhooks import WebhooksResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
 
@@ -72,6 +73,7 @@ class CertCentralClient:
     - ``requests``: approval requests: list, get, approve, reject.
     - ``products``: the products the account may order, with their rules.
     - ``subaccounts``: the orders of the account's subaccounts: get and list.
+    - ``webhooks``: the account's webhook: create, get, update, test, challenge, activate.
 
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
@@ -174,6 +176,7 @@ class CertCentralClient:
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
+        self.webhooks = WebhooksResource(self)
 
     @property
     def pacer(self) -> Pacer:

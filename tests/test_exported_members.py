@@ -81,6 +81,9 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.subaccounts, method)), method
     for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):
         assert callable(getattr(client.orders, method)), method
+    for method in ("create", "get", "update", "send_test_event", "send_challenge",
+                   "verify_challenge", "activate", "deactivate", "delete"):  # fmt: skip
+        assert callable(getattr(client.webhooks, method)), method
     for method in ("revoke", "download", "download_for_order", "get_pem", "chain"):
         assert callable(getattr(client.certificates, method)), method
     for method in ("list", "get", "approve", "reject"):
