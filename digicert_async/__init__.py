@@ -162,6 +162,8 @@ if TYPE_CHECKING:
     from .models import WebhookSettingsShown as WebhookSettingsShown
     from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
+    from .webhooks import EventStream as EventStream
+    from .webhooks import WebhookReceiver as WebhookReceiver
 
 # Each private module and the public names it defines.
 _HOMES: dict[str, tuple[str, ...]] = {
@@ -309,6 +311,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "WebhookSettingsShown",
     ),
     ".resources._base": ("Listing",),
+    ".webhooks": ("EventStream", "WebhookReceiver"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 

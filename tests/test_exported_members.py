@@ -46,6 +46,7 @@ EXPORTED = {
     # webhooks: the account's webhook and the events it pushes
     "NOTIFICATION_FREQUENCIES", "WEBHOOK_EVENTS", "EventCertificate", "Webhook", "WebhookCreated",
     "WebhookEvent", "WebhookEventData", "WebhookSettings", "WebhookSettingsShown",
+    "WebhookReceiver", "EventStream",
 }  # fmt: skip
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "WebhookSettings",
     "WebhookSettingsShown",
     "WebhookTestRequest",
+    "check_webhook_secret",
 ]
 
 WEBHOOK_EVENTS: Final = frozenset(
@@ -88,17 +89,24 @@ def _frequency(path: str, value: object) -> None:
         raise ValidationError(path, f"must be one of {listing}, got {value!r}")
 
 
+def check_webhook_secret(path: str, value: object) -> str:
+    """``value`` if it can be a webhook secret (at least 32 printable ASCII characters,
+    no whitespace), else the ``ValidationError`` naming ``path``; the value itself is never
+    shown, being a credential."""
+    if not isinstance(value, str) or len(value) < WEBHOOK_SECRET_MIN_LENGTH:
+        raise ValidationError(
+            path, f"must be a string of at least {WEBHOOK_SECRET_MIN_LENGTH} characters"
+        )
+    if not all("!" <= char <= "~" for char in value):
+        raise ValidationError(path, "must be printable ASCII without whitespace")
+    return value
+
+
 def _secret(path: str, *, optional: bool) -> Validator:
     def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
-        if not isinstance(value, str) or len(value) < WEBHOOK_SECRET_MIN_LENGTH:
-            # The value itself is never shown: it is a credential.
-            raise ValidationError(
-                path, f"must be a string of at least {WEBHOOK_SECRET_MIN_LENGTH} characters"
-            )
-        if not all("!" <= char <= "~" for char in value):
-            raise ValidationError(path, "must be printable ASCII without whitespace")
+        check_webhook_secret(path, value)
 
     return check
 
