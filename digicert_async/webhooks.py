@@ -94,6 +94,18 @@ class EventStream:
             raise StopAsyncIteration
         return event
 
+    def empty(self) -> bool:
+        """Whether nothing is queued (an ended stream is not empty: its end mark is)."""
+        return self._queue.empty()
+
+    def get_nowait(self) -> WebhookEvent | None:
+        """The next queued event without waiting, or None at the end of the stream;
+        ``asyncio.QueueEmpty`` when nothing is queued."""
+        event = self._queue.get_nowait()
+        if event is None:
+            self._queue.put_nowait(None)
+        return event
+
     async def get(self) -> WebhookEvent | None:
         """The next event, or None once the stream has ended."""
         try:

@@ -7,13 +7,13 @@ them short at the deadline.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Collection, Iterable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .._checks import check_count, check_number, check_statuses
+from .._checks import check_count, check_number, check_statuses, describe
 from .._client import CertCentralClient
 from .._errors import (
     APIError,
@@ -22,12 +22,17 @@ from .._errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    ValidationError,
 )
 from .._pipeline import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
 from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
 from ._lifecycle import never_reaches
+from ._push import IntervalWait
 from ._runner import Cut, Deadline, DeadlineReached, JobRunner
+
+if TYPE_CHECKING:
+    from ..webhooks import WebhookReceiver
 
 __all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
 
@@ -85,6 +90,7 @@ async def poll_orders(
     interval: float = 60.0,
     deadline: float | None = None,
     concurrency: int = 10,
+    events: WebhookReceiver | None = None,
 ) -> AsyncIterator[OrderUpdate]:
     """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
     status, until every order is in an ``until`` status, or in a status from which it
@@ -117,6 +123,12 @@ async def poll_orders(
     :class:`~digicert_async.TransportError`, as it raises an error that would fail every
     order alike (a refused key, a wrong base URL).
 
+    With ``events`` (a :class:`~digicert_async.WebhookReceiver`), a pushed event about an
+    order still watched wakes the poll at once and that order is read. Pushes only make it
+    faster: the interval's looks go on as without them (some statuses, ``canceled`` or
+    ``needs_approval``, have no event), so every order still ends as above even if every
+    push is lost, and a repeated push costs at most one more read of its order.
+
     :param until: one status or several, each one DigiCert documents
         (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
     """
@@ -131,9 +143,22 @@ async def poll_orders(
         interval=interval,
         deadline=deadline,
         concurrency=concurrency,
+        events=_check_receiver(events),
     )
     async for update in poller.updates():
         yield update
+
+
+def _check_receiver(events: object) -> WebhookReceiver | None:
+    if events is None:
+        return None
+    from ..webhooks import WebhookReceiver  # loaded only when a poll is given one
+
+    if not isinstance(events, WebhookReceiver):
+        raise ValidationError(
+            "events", f"must be a WebhookReceiver or None, not {describe(events)}"
+        )
+    return events
 
 
 def _nothing_to_report(order_id: int, cut: Cut | None = None) -> None:
@@ -153,8 +178,10 @@ class _Poller:
         interval: float,
         deadline: float | None,
         concurrency: int,
+        events: WebhookReceiver | None = None,
     ) -> None:
         self._client = client
+        self._wait = IntervalWait(interval, events)
         self._wanted = wanted
         self._interval = interval
         self._deadline = Deadline(deadline)
@@ -175,6 +202,9 @@ class _Poller:
             or never_reaches(status, self._wanted)
             or order_id in self._given_up
         )
+
+    def _watched(self, order_id: int) -> bool:
+        return order_id in self.statuses and not self._finished(order_id)
 
     def _unfinished(self) -> list[int]:
         return [i for i in self.statuses if not self._finished(i)]
@@ -301,6 +331,8 @@ class _Poller:
             logger.info(
                 "poll_orders: deadline reached with %d orders unfinished", len(self._unfinished())
             )
+        finally:
+            self._wait.close()
 
     async def _later_looks(self) -> AsyncIterator[OrderUpdate]:
         """One status-changes request per interval says which orders moved; only those
@@ -312,7 +344,12 @@ class _Poller:
             remaining = self._unfinished()
             if not remaining:
                 return
-            await self._deadline.bound(asyncio.sleep(self._interval))
+            pushed = await self._deadline.bound(self._wait.wait(self._watched))
+            if pushed:
+                async for update in self._read_all(sorted(pushed)):
+                    yield update
+                continue
+            self._wait.looked()
             look = datetime.now(timezone.utc)
             to_read: set[int] | None = None
             if changes_available:
