@@ -103,7 +103,9 @@ def test_a_step_is_counted_where_the_climb_crosses_a_tenth_and_nowhere_else() ->
             crossed.append(scale)
     # the first scale seen in each tenth from 0.5 up, and the ceiling
     assert [math.floor(scale * 10) for scale in crossed] == [5, 6, 7, 8, 9, 10]
-    assert all(scale < (tenth + 1) / 10 for scale, tenth in zip(crossed, range(5, 10)))
+    assert all(
+        scale < (tenth + 1) / 10 for scale, tenth in zip(crossed, range(5, 10), strict=False)
+    )
 
 
 def test_every_cut_is_a_step_and_a_later_lower_estimate_is_not() -> None:
