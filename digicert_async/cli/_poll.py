@@ -21,6 +21,7 @@ from ._input import read_orders, say_skipped
 from ._job import Ending, JobCommand, summary_line
 from ._parser import PROG, add_ids_file, add_job_options, positive_seconds
 from ._terminal import UsageError, counts_text, plural
+from ._webhook_listen import add_webhook_options, listening, webhook_secret
 
 if TYPE_CHECKING:
     from .. import CertCentralClient, OrderUpdate
@@ -33,6 +34,9 @@ Report each status change of the given orders until every one is in an
 which orders moved, and only those are read."""
 
 EPILOG = """\
+With --webhook-port N, DigiCert's pushed events (see the README's Webhooks) wake the
+poll for their order at once; the interval's looks go on as without them.
+
 output: one JSON line each time an order is seen in a new status (the first look too):
   {"order_id": 123, "status": "issued", "previous_status": "pending"}
 An id that does not exist is reported once with status "not_found". An order in a status
@@ -76,6 +80,7 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         " issued again with the certificate it had before is not downloaded)",
     )
     add_file_options(parser, "with --then-download: ")
+    add_webhook_options(parser)
 
 
 def _status_set(text: str) -> frozenset[str]:
@@ -119,6 +124,8 @@ class PollCommand(JobCommand["OrderUpdate"]):
         self._statuses: dict[int, str | None] = dict.fromkeys(ids)
         self._ended: set[int] = set()  # in a status that never reaches --until
         self.total = len(self._statuses)
+        # checked before anything is sent, as the key is
+        self._webhook_secret = webhook_secret() if args.webhook_port is not None else None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PollCommand:
@@ -136,13 +143,26 @@ class PollCommand(JobCommand["OrderUpdate"]):
         from .. import poll_orders
 
         args = self.args
-        return poll_orders(
+        if self._webhook_secret is None:
+            return poll_orders(
+                client,
+                list(self._statuses),
+                until=self._until,
+                interval=args.interval,
+                deadline=args.deadline,
+            )
+        from .. import WebhookReceiver
+
+        receiver = WebhookReceiver(secret=self._webhook_secret.reveal())
+        updates = poll_orders(
             client,
             list(self._statuses),
             until=self._until,
             interval=args.interval,
             deadline=args.deadline,
+            events=receiver,
         )
+        return listening(receiver, args.webhook_host, args.webhook_port, updates)
 
     def take(self, item: OrderUpdate) -> tuple[Mapping[str, Any], bool]:
         order_id = item.order_id
