@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -89,3 +90,44 @@ async def test_a_push_wakes_the_poll_from_the_shell(fake: FakeCertCentral) -> No
     assert lines[-1] == {"order_id": order_id, "status": "issued", "previous_status": "pending"}
     assert not any(r.path.endswith("/status-changes") for r in fake.requests)
     assert SECRET not in err.decode() + out.decode()
+
+
+@pytest.mark.slow
+async def test_then_download_saves_each_certificate_before_the_poll_ends(tmp_path: Path) -> None:
+    async with FakeCertCentral(rate_limits=None, issue_after=None) as fake:
+        early, late = fake.add_order("pending"), fake.add_order("pending")
+        fake.set_status(early, "issued")
+        out = tmp_path / "certs"
+        process = await _spawn(
+            ["poll", "-", "--until", "issued", "--interval", "0.1", "--deadline", "60",
+             "--then-download", str(out), "--base-url", fake.base_url],
+            api_key=fake.api_key, stdin=True,
+        )  # fmt: skip
+        assert process.stdin is not None
+        process.stdin.write(f"{early}\n{late}\n".encode())
+        process.stdin.close()
+        try:
+            for _ in range(600):
+                if (out / f"{early}.pem").exists():
+                    break
+                await asyncio.sleep(0.05)
+            # the early order's file is there while the late one is still pending
+            assert (out / f"{early}.pem").exists()
+            assert process.returncode is None
+            fake.set_status(late, "issued")
+            stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        assert process.returncode == 0, stderr.decode()
+        assert sorted(p.name for p in out.iterdir()) == sorted(f"{i}.pem" for i in (early, late))
+        lines = [json.loads(line) for line in stdout.decode().splitlines()]
+        saved = [i for i, line in enumerate(lines) if line.get("outcome") == "downloaded"]
+        issued_late = next(
+            i
+            for i, line in enumerate(lines)
+            if line["order_id"] == late and line.get("status") == "issued"
+        )
+        assert saved[0] < issued_late  # the early download's line came before the late issue
+        assert "downloaded=2" in stderr.decode()
