@@ -317,7 +317,7 @@ async def test_poll_deadline_exits_1_and_lists_what_is_left(
     pending = fake.add_order("pending")
     resume = tmp_path / "left.txt"
     run = await run_cli(
-        "poll", "-", "--until", "issued", "--interval", "0.1", "--deadline", "0.3",
+        "poll", "-", "--until", "issued", "--interval", "0.1", "--deadline", "2",
         "--base-url", fake.base_url, "--resume-file", str(resume),
         api_key=fake.api_key, stdin=f"{issued}\n{pending}\n{MISSING_ID}\n",
     )  # fmt: skip
