@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Iterable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,13 +25,11 @@ from .._errors import (
 )
 from .._pipeline import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
+from ..webhooks import WebhookReceiver
 from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
 from ._lifecycle import never_reaches
 from ._push import IntervalWait
 from ._runner import Cut, Deadline, DeadlineReached, JobRunner
-
-if TYPE_CHECKING:
-    from ..webhooks import WebhookReceiver
 
 __all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
 
@@ -152,8 +149,6 @@ async def poll_orders(
 def _check_receiver(events: object) -> WebhookReceiver | None:
     if events is None:
         return None
-    from ..webhooks import WebhookReceiver  # loaded only when a poll is given one
-
     if not isinstance(events, WebhookReceiver):
         raise ValidationError(
             "events", f"must be a WebhookReceiver or None, not {describe(events)}"
