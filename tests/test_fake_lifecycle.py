@@ -130,8 +130,8 @@ async def test_realtime_clock_issues_without_advance() -> None:
 
 async def test_an_order_placed_through_new_order_follows_the_same_clock() -> None:
     async with FakeCertCentral(rate_limits=None, issue_after=30) as fake:
-        store = fake._store  # what an order-creation route calls
-        placed = store.new_order("ssl_basic", common_name="api.example.com")
+        store = fake._account  # what an order-creation route calls
+        placed = store.lifecycle.new_order("ssl_basic", common_name="api.example.com")
         assert placed.request_status == "pending" and placed.certificate_id is None
         assert store.requests[placed.request_id].type == "new_request"
         fake.advance(30)
@@ -141,7 +141,9 @@ async def test_an_order_placed_through_new_order_follows_the_same_clock() -> Non
         stored = fake.certificate(info["certificate"]["id"])
         assert stored is not None and stored.pem is not None
 
-        skipped = store.new_order("ssl_basic", common_name="b.example.com", skip_approval=True)
+        skipped = store.lifecycle.new_order(
+            "ssl_basic", common_name="b.example.com", skip_approval=True
+        )
         assert skipped.request_status == "approved"
         assert skipped.certificate_id is not None  # DigiCert returns it at once then
         fake.advance(30)
@@ -371,11 +373,15 @@ def test_advance_refuses_a_negative_step() -> None:
 async def test_requests_are_listed_by_id_across_pages(
     fake: FakeCertCentral, client: dc.CertCentralClient
 ) -> None:
-    store = fake._store
-    placed = [store.new_order("ssl_basic", common_name=f"h{i}.example.com") for i in range(5)]
+    store = fake._account
+    placed = [
+        store.lifecycle.new_order("ssl_basic", common_name=f"h{i}.example.com") for i in range(5)
+    ]
     # ids past a power of ten still sort as numbers
-    store._next_request_id = 9998
-    placed += [store.new_order("ssl_basic", common_name=f"k{i}.example.com") for i in range(4)]
+    store.requests._next_id = 9998
+    placed += [
+        store.lifecycle.new_order("ssl_basic", common_name=f"k{i}.example.com") for i in range(4)
+    ]
     wanted = sorted(p.request_id for p in placed)
     listed = [r.id async for r in client.requests.list(status="pending", page_size=2)]
     assert listed == wanted
@@ -389,7 +395,9 @@ async def test_requests_are_listed_by_id_across_pages(
 async def test_an_order_that_needs_approval_waits_for_its_request(
     fake: FakeCertCentral, client: dc.CertCentralClient, decision: str, final: str
 ) -> None:
-    placed = fake._store.new_order("ssl_basic", common_name="c.example.com", needs_approval=True)
+    placed = fake._account.lifecycle.new_order(
+        "ssl_basic", common_name="c.example.com", needs_approval=True
+    )
     fake.advance(ISSUE_AFTER * 10)
     assert (await client.orders.get(placed.order_id)).status == "needs_approval"
     await getattr(client.requests, decision)(placed.request_id, comment="decided")

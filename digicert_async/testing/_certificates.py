@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._requests import revoke_answer
 from ._routing import Answer, Call, Rejected, Routes, find_order, found, invalid
-from ._state import JSONDict, OrderStore, StoredCertificate
+from ._state import FakeAccount, JSONDict, StoredCertificate
 
 REVOCATION_REASONS = (
     "unspecified",
@@ -25,7 +25,7 @@ routes = Routes()
 
 
 @routes.put(r"/order/certificate/{order_id:\d+}/revoke")
-def revoke_order(store: OrderStore, call: Call) -> Answer:
+def revoke_order(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
     comments, reason, skip_approval = _revocation(call.json_object())
     if order.status != "issued":
@@ -36,17 +36,17 @@ def revoke_order(store: OrderStore, call: Call) -> Answer:
                 f"The order's status is {order.status}; only issued orders can be revoked.",
             ),
         )
-    request = store.request_revocation(
+    request = store.lifecycle.request_revocation(
         order, comments=comments, revocation_reason=reason, skip_approval=skip_approval
     )
     return (204, None) if request is None else (201, revoke_answer(request))
 
 
 @routes.put(r"/certificate/{certificate_identifier:[0-9A-Fa-f]+}/revoke")
-def revoke_certificate(store: OrderStore, call: Call) -> Answer:
+def revoke_certificate(store: FakeAccount, call: Call) -> Answer:
     identifier = call.params["certificate_identifier"]
     certificate: StoredCertificate = found(
-        store.find_certificate(identifier), "certificate", identifier
+        store.certificates.find(identifier), "certificate", identifier
     )
     comments, reason, skip_approval = _revocation(call.json_object())
     order = store.orders.get(certificate.order_id)
@@ -70,7 +70,7 @@ def revoke_certificate(store: OrderStore, call: Call) -> Answer:
                 " can be revoked.",
             ),
         )
-    request = store.request_revocation(
+    request = store.lifecycle.request_revocation(
         order,
         certificate=certificate,
         comments=comments,

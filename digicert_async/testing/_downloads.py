@@ -22,7 +22,7 @@ import zipfile
 from dataclasses import dataclass
 
 from ._routing import Answer, Call, Rejected, Routes, find_order, found, invalid
-from ._state import JSONDict, OrderStore, StoredCertificate
+from ._state import FakeAccount, JSONDict, StoredCertificate
 from ._x509 import INSTALL_CRYPTOGRAPHY
 
 __all__ = ["FORMAT_TYPES", "FileBody", "certificate_file", "routes"]
@@ -58,14 +58,14 @@ class FileBody:
 
 
 @routes.get(r"/certificate/{certificate_id:\d+}/download/format/{format_type}")
-def download(store: OrderStore, call: Call) -> Answer:
+def download(store: FakeAccount, call: Call) -> Answer:
     identifier = call.params["certificate_id"]
     certificate = found(store.certificates.get(int(identifier)), "certificate", identifier)
     return 200, certificate_file(certificate, _format(call))
 
 
 @routes.get(r"/certificate/download/order/{order_id:\d+}/format/{format_type}")
-def download_for_order(store: OrderStore, call: Call) -> Answer:
+def download_for_order(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
     format_type = _format(call)
     # Only the order's active certificate: not its duplicates, nor what a reissue replaced.
@@ -77,7 +77,7 @@ def download_for_order(store: OrderStore, call: Call) -> Answer:
 
 
 @routes.get(r"/certificate/{certificate_id:\d+}/chain")
-def chain(store: OrderStore, call: Call) -> Answer:
+def chain(store: FakeAccount, call: Call) -> Answer:
     identifier = call.params["certificate_id"]
     certificate = found(store.certificates.get(int(identifier)), "certificate", identifier)
     _parts(certificate)  # an answer only once issued

@@ -7,11 +7,9 @@ import contextlib
 import copy
 import functools
 import hmac
-import math
 import random
 import secrets
 import time
-from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -39,6 +37,7 @@ from ._answers import (
     spoiled,
     too_many_requests,
 )
+from ._limiter import DEFAULT_RATE_LIMITS, WindowLimiter, checked_windows
 from ._log import DEFAULT_MAX_LOGGED_BYTES, DEFAULT_MAX_LOGGED_REQUESTS, RequestLog
 from ._routing import (
     API_ROOT,
@@ -50,7 +49,7 @@ from ._routing import (
     run_endpoint,
     tidy_path,
 )
-from ._state import OrderStore, StoredCertificate
+from ._state import FakeAccount, StoredCertificate
 from ._types import Fault, RecordedRequest
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
@@ -67,30 +66,8 @@ ROUTES: tuple[Routes, ...] = (
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
-DEFAULT_RATE_LIMITS: tuple[tuple[int, float], ...] = ((100, 5.0), (1000, 180.0))
-"""DigiCert's documented windows: 100 requests per 5 seconds and 1000 per 3 minutes."""
-
-
-class _Limiter:
-    """Rolling windows counted on arrival, and the block that follows an excess."""
-
-    def __init__(self, windows: Sequence[tuple[int, float]], block_seconds: float) -> None:
-        self.windows = tuple((int(count), float(seconds)) for count, seconds in windows)
-        self.block_seconds = block_seconds
-        self._arrivals: deque[float] = deque(maxlen=max(count for count, _ in self.windows))
-        self._blocked_until = -math.inf
-
-    def admit(self, now: float) -> float | None:
-        """Count a request arriving at ``now``; ``None`` if admitted, else seconds of block left."""
-        if now < self._blocked_until:
-            return self._blocked_until - now
-        arrivals = self._arrivals
-        for count, seconds in self.windows:
-            if len(arrivals) >= count and arrivals[-count] > now - seconds:
-                self._blocked_until = now + self.block_seconds
-                return self.block_seconds
-        arrivals.append(now)
-        return None
+_Limiter = WindowLimiter
+"""The limiter under the name ``benchmarks/_fake_process.py`` swaps a running fake's by."""
 
 
 class FakeCertCentral:
@@ -147,17 +124,10 @@ class FakeCertCentral:
             raise ValueError("api_key must not be empty")
         if orders < 0:
             raise ValueError("orders must be >= 0")
-        if rate_limits is not None:
-            rate_limits = tuple((int(count), float(seconds)) for count, seconds in rate_limits)
-            if any(count < 1 or seconds <= 0 for count, seconds in rate_limits):
-                raise ValueError("every rate-limit window needs requests >= 1 and seconds > 0")
+        windows = checked_windows(rate_limits)
         if block_seconds < 0:
             raise ValueError("block_seconds must be >= 0")
-        if not 0.0 <= fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
-        kinds = tuple(Fault(kind) for kind in fault_kinds)
-        if fault_rate > 0 and not kinds:
-            raise ValueError("fault_kinds must not be empty when fault_rate > 0")
+        kinds = _checked_faults(fault_rate, fault_kinds)
         if slow_seconds < 0:
             raise ValueError("slow_seconds must be >= 0")
 
@@ -169,15 +139,15 @@ class FakeCertCentral:
         self.slow_seconds = slow_seconds
         self._host = host
         self._port = port
-        self._limiter = _Limiter(rate_limits, block_seconds) if rate_limits else None
+        self._limiter = WindowLimiter(windows, block_seconds) if windows else None
         self._rng = random.Random(seed)
-        self._store = OrderStore(
+        self._account = FakeAccount(
             issue_after=issue_after,
             realtime=realtime,
             intermediates=intermediates,
             cross_signed=cross_signed,
         )
-        self._store.seed(orders)
+        self._account.seed(orders)
         self._injections: list[Injection] = []
         self._log = RequestLog(max_logged_requests, max_logged_bytes)
         self._rate_limited = 0
@@ -288,7 +258,7 @@ class FakeCertCentral:
         order is issued ``issue_after`` seconds later on the lifecycle clock (see
         ``advance``); an ``issued`` one has its certificate at once.
         """
-        return self._store.add_order(
+        return self._account.lifecycle.add_order(
             status,
             product=product,
             common_name=common_name,
@@ -303,58 +273,58 @@ class FakeCertCentral:
 
         Raises ``KeyError`` for an unknown order.
         """
-        self._store.set_status(order_id, status, at)
+        self._account.lifecycle.set_status(order_id, status, at)
 
     def order(self, order_id: int) -> dict[str, Any] | None:
         """A copy of the order-info document, or ``None`` for an unknown order."""
-        self._store.tick()
-        stored = self._store.orders.get(order_id)
+        self._account.lifecycle.tick()
+        stored = self._account.orders.get(order_id)
         return None if stored is None else copy.deepcopy(stored.info)
 
     def update_order(self, order_id: int, **fields: Any) -> None:
         """Set top-level fields of the order-info document (copies of the values), to shape
         what the fake answers: ``fake.update_order(oid, organization=[])``. Raises
         ``KeyError`` if the order is unknown."""
-        self._store.orders[order_id].info.update(copy.deepcopy(fields))
+        self._account.orders[order_id].info.update(copy.deepcopy(fields))
 
     def notes(self, order_id: int) -> list[dict[str, Any]]:
         """Copies of the order's notes in creation order. Raises ``KeyError`` if unknown."""
-        return copy.deepcopy(self._store.orders[order_id].notes)
+        return copy.deepcopy(self._account.orders[order_id].notes)
 
     def advance(self, seconds: float) -> None:
         """Move the lifecycle clock on by ``seconds`` and apply what falls due: pending
         orders issued, reissues and duplicates issued with their new certificates."""
-        self._store.advance(seconds)
+        self._account.lifecycle.advance(seconds)
 
     def certificate(self, certificate_id_or_serial: int | str) -> StoredCertificate | None:
         """A copy of one certificate (an order's original, a reissue or a duplicate) by
         its id or serial number (hex), or ``None``: its ``status``, ``serial_number``,
         ``thumbprint``, and once issued ``pem`` (the leaf), ``chain`` (intermediates
         nearest first, the self-signed root last) and ``pem_all``."""
-        self._store.tick()
-        found = self._store.find_certificate(str(certificate_id_or_serial))
+        self._account.lifecycle.tick()
+        found = self._account.certificates.find(str(certificate_id_or_serial))
         return None if found is None else copy.deepcopy(found)
 
     def certificate_ids(self, order_id: int) -> list[int]:
         """Ids of every certificate of an order, oldest first (the original, then each
         reissue and duplicate). Raises ``KeyError`` for an unknown order."""
-        self._store.tick()
-        return list(self._store.orders[order_id].certificate_ids)
+        self._account.lifecycle.tick()
+        return list(self._account.orders[order_id].certificate_ids)
 
     @property
     def root_pem(self) -> str | None:
         """The fake's self-signed root CA (PEM), or ``None`` without ``cryptography``."""
-        authority = self._store.authority()
+        authority = self._account.certificates.authority()
         return None if authority is None else authority.root_pem
 
     def remove_order(self, order_id: int) -> None:
         """Delete an order (later requests for it get 404). Raises ``KeyError`` if unknown."""
-        del self._store.orders[order_id]
+        del self._account.orders[order_id]
 
     @property
     def order_ids(self) -> list[int]:
         """Ids of all orders, ascending."""
-        return sorted(self._store.orders)
+        return sorted(self._account.orders)
 
     # ------------------------------------------------------------------ faults
 
@@ -483,8 +453,8 @@ class FakeCertCentral:
         if fault is Fault.RESET_BEFORE:
             return Outcome(None, fault=fault)
 
-        self._store.tick()  # what fell due on the lifecycle clock happens first
-        status, payload = run_endpoint(endpoint, self._store, call)
+        self._account.lifecycle.tick()  # what fell due on the lifecycle clock happens first
+        status, payload = run_endpoint(endpoint, self._account, call)
         applied = 200 <= status < 300
 
         if fault is Fault.RESET_AFTER:
@@ -501,3 +471,13 @@ class FakeCertCentral:
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(closing.wait(), seconds)
+
+
+def _checked_faults(fault_rate: float, fault_kinds: Sequence[Fault]) -> tuple[Fault, ...]:
+    """The kinds of fault to draw from, once ``fault_rate`` is known to be a probability."""
+    if not 0.0 <= fault_rate <= 1.0:
+        raise ValueError("fault_rate must be between 0 and 1")
+    kinds = tuple(Fault(kind) for kind in fault_kinds)
+    if fault_rate > 0 and not kinds:
+        raise ValueError("fault_kinds must not be empty when fault_rate > 0")
+    return kinds

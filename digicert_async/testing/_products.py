@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._routing import Answer, Call, Routes, found
-from ._state import JSONDict, OrderStore
+from ._state import FakeAccount, JSONDict
 
 __all__ = ["CATALOG", "FakeProduct", "product_summary"]
 
@@ -222,13 +222,13 @@ routes = Routes()
 
 
 @routes.get("/product")
-def list_products(store: OrderStore, call: Call) -> Answer:
+def list_products(store: FakeAccount, call: Call) -> Answer:
     # DigiCert's listing of products has no page object: one list, every product.
     return 200, {"products": [product_summary(product) for product in CATALOG.values()]}
 
 
 # The placeholder is named like the ordering route's, {product}: one name for one thing.
 @routes.get("/product/{product}")
-def product_info(store: OrderStore, call: Call) -> Answer:
+def product_info(store: FakeAccount, call: Call) -> Answer:
     name_id = call.params["product"]
     return 200, product_details(found(CATALOG.get(name_id), "product", name_id))

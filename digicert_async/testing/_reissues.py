@@ -24,7 +24,7 @@ from ._routing import (
     non_empty_text,
     required,
 )
-from ._state import NOTE_USER, JSONDict, OrderStore, StoredCertificate, StoredOrder, iso
+from ._state import NOTE_USER, FakeAccount, JSONDict, StoredCertificate, StoredOrder, iso
 from ._state import whole_number as _whole_number
 
 SIGNATURE_HASHES = ("sha256", "sha384", "sha512")
@@ -34,7 +34,7 @@ routes = Routes()
 
 
 @routes.post(r"/order/certificate/{order_id:\d+}/reissue")
-def reissue(store: OrderStore, call: Call) -> Answer:
+def reissue(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
     data = call.json_object()
     fields = certificate_fields(data, order)
@@ -42,31 +42,33 @@ def reissue(store: OrderStore, call: Call) -> Answer:
     if not isinstance(skip_approval, bool):
         raise Rejected(400, invalid("skip_approval", "skip_approval must be true or false."))
     _must_be_issued(order, "reissued")
-    request = store.reissue(order, **fields, skip_approval=skip_approval, comments=_comments(data))
+    request = store.lifecycle.reissue(
+        order, **fields, skip_approval=skip_approval, comments=_comments(data)
+    )
     return 201, {"id": order.id, "requests": [{"id": request.id, "status": request.status}]}
 
 
 @routes.post(r"/order/certificate/{order_id:\d+}/duplicate")
-def duplicate(store: OrderStore, call: Call) -> Answer:
+def duplicate(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
     data = call.json_object()
     fields = certificate_fields(data, order)
     _must_be_issued(order, "duplicated")
-    request = store.duplicate(order, **fields, comments=_comments(data))
+    request = store.lifecycle.duplicate(order, **fields, comments=_comments(data))
     return 201, {"id": order.id, "requests": [{"id": request.id, "status": request.status}]}
 
 
 @routes.get(r"/order/certificate/{order_id:\d+}/reissue")
-def list_reissues(store: OrderStore, call: Call) -> Answer:
+def list_reissues(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
-    items = [listed(stored, archived=0) for stored in store.certificates_of(order, "reissue")]
+    items = [listed(stored, archived=0) for stored in store.certificates.of(order, "reissue")]
     return 200, {"certificates": items} if items else {}
 
 
 @routes.get(r"/order/certificate/{order_id:\d+}/duplicate")
-def list_duplicates(store: OrderStore, call: Call) -> Answer:
+def list_duplicates(store: FakeAccount, call: Call) -> Answer:
     order = find_order(store, call)
-    items = [listed(stored, archived="0") for stored in store.certificates_of(order, "duplicate")]
+    items = [listed(stored, archived="0") for stored in store.certificates.of(order, "duplicate")]
     return 200, {"certificates": items} if items else {}
 
 

@@ -1,6 +1,6 @@
 """Approval requests: list them, view one, decide one.
 
-A decision is carried out at once (see ``OrderStore.decide``): approving a revocation
+A decision is carried out at once (see ``Lifecycle.decide``): approving a revocation
 revokes; rejecting a new order, reissue or duplicate not issued yet drops it. Only an
 open request (``submitted`` or ``pending``) can be decided.
 """
@@ -19,7 +19,7 @@ from ._routing import (
     page_window,
     required,
 )
-from ._state import NOTE_USER, OPEN_REQUEST, JSONDict, OrderStore, StoredRequest, iso
+from ._state import NOTE_USER, OPEN_REQUEST, FakeAccount, JSONDict, StoredRequest, iso
 
 REQUEST_STATUSES = ("submitted", "pending", "approved", "rejected")
 _SORT_KEYS = ("id", "date", "status", "type")
@@ -28,7 +28,7 @@ routes = Routes()
 
 
 @routes.get("/request")
-def list_requests(store: OrderStore, call: Call) -> Answer:
+def list_requests(store: FakeAccount, call: Call) -> Answer:
     offset, limit, problems = page_window(call)
     sort = call.query.get("sort", "id")
     key = sort.removeprefix("-")
@@ -50,12 +50,12 @@ def list_requests(store: OrderStore, call: Call) -> Answer:
 
 
 @routes.get(r"/request/{request_id:\d+}")
-def request_info(store: OrderStore, call: Call) -> Answer:
+def request_info(store: FakeAccount, call: Call) -> Answer:
     return 200, request_view(store, _find_request(store, call), full=True)
 
 
 @routes.put(r"/request/{request_id:\d+}/status")
-def update_request_status(store: OrderStore, call: Call) -> Answer:
+def update_request_status(store: FakeAccount, call: Call) -> Answer:
     request = _find_request(store, call)
     data = call.json_object()
     status = data.get("status")
@@ -74,11 +74,11 @@ def update_request_status(store: OrderStore, call: Call) -> Answer:
             400,
             ("invalid_status", f"The request is {request.status}; it can no longer be changed."),
         )
-    store.decide(request, str(status), comment)
+    store.lifecycle.decide(request, str(status), comment)
     return 204, None
 
 
-def request_view(store: OrderStore, request: StoredRequest, *, full: bool = False) -> JSONDict:
+def request_view(store: FakeAccount, request: StoredRequest, *, full: bool = False) -> JSONDict:
     """A request as ``GET /request/{id}`` (``full``) or the listing shows it."""
     view: JSONDict = {
         "id": request.id,
@@ -131,6 +131,6 @@ def revoke_answer(request: StoredRequest) -> JSONDict:
     return answer
 
 
-def _find_request(store: OrderStore, call: Call) -> StoredRequest:
+def _find_request(store: FakeAccount, call: Call) -> StoredRequest:
     request_id = int(call.params["request_id"])
     return found(store.requests.get(request_id), "request", request_id)

@@ -1,7 +1,7 @@
 """The vocabulary of the fake's endpoint modules: the parsed request, the answer, route
 tables, lookups and the pieces of DigiCert's error bodies.
 
-An endpoint is a synchronous function of the account's state (``OrderStore``) and the parsed
+An endpoint is a synchronous function of the account's state (``FakeAccount``) and the parsed
 request (``Call``) that returns ``(status, payload)``. It answers an error by raising
 ``Rejected``, which the lookups here do for what is missing (``find_order``, ``found``), so no
 endpoint repeats a "find it or answer 404" preamble. Each resource group keeps its endpoints
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._state import JSONDict, OrderStore, StoredOrder
+from ._state import FakeAccount, JSONDict, StoredOrder
 
 API_ROOT = "/services/v2"
 
@@ -100,7 +100,7 @@ class Call:
         return data
 
 
-def find_order(store: OrderStore, call: Call, *, subaccount: bool = False) -> StoredOrder:
+def find_order(store: FakeAccount, call: Call, *, subaccount: bool = False) -> StoredOrder:
     """The order named by the route's ``{order_id}``, or a 404 ``not_found|order``.
 
     With ``subaccount=True`` only an order placed by a subaccount counts as found, as on the
@@ -137,7 +137,7 @@ def page_window(call: Call) -> tuple[int, int, list[tuple[str, str]]]:
     return offset, limit, problems
 
 
-Endpoint = Callable[[OrderStore, Call], Answer]
+Endpoint = Callable[[FakeAccount, Call], Answer]
 _E = TypeVar("_E", bound=Endpoint)
 
 
@@ -191,7 +191,7 @@ def _check_ids(call: Call) -> None:
             raise not_found(name.removesuffix("_id"), value)
 
 
-def run_endpoint(endpoint: Endpoint, store: OrderStore, call: Call) -> Answer:
+def run_endpoint(endpoint: Endpoint, store: FakeAccount, call: Call) -> Answer:
     """Run one endpoint; a ``Rejected`` becomes its error answer."""
     try:
         _check_ids(call)
@@ -200,7 +200,7 @@ def run_endpoint(endpoint: Endpoint, store: OrderStore, call: Call) -> Answer:
         return rejected.answer
 
 
-def no_route(store: OrderStore, call: Call) -> Answer:
+def no_route(store: FakeAccount, call: Call) -> Answer:
     """DigiCert's answer to a path or method it has no route for."""
     path = call.path
     if path == API_ROOT or path.startswith(API_ROOT + "/"):

@@ -6,18 +6,18 @@ import copy
 
 from ._orders import list_orders
 from ._routing import Answer, Call, Routes, find_order
-from ._state import IMMEDIATE_SUBACCOUNT, JSONDict, OrderStore, StoredOrder
+from ._state import IMMEDIATE_SUBACCOUNT, FakeAccount, JSONDict, StoredOrder
 
 routes = Routes()
 
 
 @routes.get("/account/subaccount/order")
-def list_subaccount_orders(store: OrderStore, call: Call) -> Answer:
+def list_subaccount_orders(store: FakeAccount, call: Call) -> Answer:
     return list_orders(store, call, view=subaccount_view, by_subaccount=True)
 
 
 @routes.get(r"/account/subaccount/order/{order_id:\d+}")
-def subaccount_order_info(store: OrderStore, call: Call) -> Answer:
+def subaccount_order_info(store: FakeAccount, call: Call) -> Answer:
     return 200, subaccount_view(find_order(store, call, subaccount=True))
 
 
