@@ -26,6 +26,7 @@ from . import (
     _reissues,
     _requests,
     _subaccounts,
+    _webhooks,
 )
 from ._answers import (
     INVALID_KEY,
@@ -51,6 +52,7 @@ from ._routing import (
 )
 from ._state import FakeAccount, StoredCertificate
 from ._types import Fault, RecordedRequest
+from ._webhook_sender import FakeWebhooks
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
 
@@ -63,6 +65,7 @@ ROUTES: tuple[Routes, ...] = (
     _requests.routes,
     _downloads.routes,
     _products.routes,
+    _webhooks.routes,
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
@@ -97,6 +100,7 @@ class FakeCertCentral:
     chain a cross-signed one, as DigiCert bundles it: after the intermediates, the root
     cross-signed by an older root, the root, and the older root (the other formats cut
     that chain by position: ``pem_noroot`` leaves out the older root only).
+    ``webhooks`` pushes the account's events to its webhook (see ``FakeWebhooks``).
     """
 
     def __init__(
@@ -148,6 +152,8 @@ class FakeCertCentral:
             cross_signed=cross_signed,
         )
         self._account.seed(orders)
+        self.webhooks = FakeWebhooks(self._account, self._rng, fault_rate)
+        """The account's webhook and what was pushed to it (see ``FakeWebhooks``)."""
         self._injections: list[Injection] = []
         self._log = RequestLog(max_logged_requests, max_logged_bytes)
         self._rate_limited = 0
@@ -175,6 +181,7 @@ class FakeCertCentral:
             await runner.cleanup()
             raise
         self._runner = runner
+        self.webhooks.start()
         url_host = f"[{host}]" if ":" in str(host) else str(host)
         self._base_url = f"http://{url_host}:{port}{API_ROOT}"
 
@@ -188,6 +195,7 @@ class FakeCertCentral:
             return
         if self._closing is not None:
             self._closing.set()
+        await self.webhooks.close()
         await runner.cleanup()
 
     async def __aenter__(self) -> FakeCertCentral:
