@@ -193,3 +193,37 @@ async def test_events_must_be_a_receiver() -> None:
                 pass
         assert caught.value.field == "events"
         assert fake.requests_received == 0
+
+
+async def test_the_wait_takes_every_queued_push_and_outlives_its_receiver() -> None:
+    from digicert_async.bulk._push import IntervalWait
+
+    receiver = dc.WebhookReceiver(secret=SECRET)
+    wait = IntervalWait(HOUR, receiver)
+    async with serving(receiver) as post:
+        for order_id in (1, 2, 3, 4):
+            assert await post(issued(order_id)) == 200
+        # the first push and those queued behind it, watched ones only
+        assert await wait.wait(lambda order_id: order_id != 3) == {1, 2, 4}
+        assert await post(issued(5)) == 200
+    # the receiver closed after that push: it is taken, then the wait is the interval alone
+    assert await wait.wait(lambda order_id: True) == {5}
+    short = IntervalWait(0.01, None)
+    assert await short.wait(lambda order_id: True) == set()
+    wait.close()
+
+
+async def test_many_interval_looks_with_a_quiet_receiver() -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET)
+    async with fake_and_client() as (fake, client), serving(receiver):
+        ids = [fake.add_order("pending") for _ in range(3)]
+        updates: list[dc.OrderUpdate] = []
+        async for update in dc.poll_orders(
+            client, ids, until="issued", interval=0.05, deadline=30, events=receiver
+        ):
+            updates.append(update)
+            moved = [u.order_id for u in updates if u.status == "issued"]
+            if len(updates) >= 3 and len(moved) < len(ids):
+                fake.set_status(ids[len(moved)], "issued")  # one more per look
+        assert [u.order_id for u in updates if u.status == "issued"] == ids
+        assert status_changes_asked(fake) >= 3

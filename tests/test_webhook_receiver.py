@@ -301,3 +301,48 @@ def test_the_duplicate_window_forgets_by_time_and_by_count() -> None:
     assert event_key("x", None, None, {"b": 1, "a": 2}) == event_key(
         "x", None, None, {"a": 2, "b": 1}
     )
+
+
+async def test_an_ended_stream_says_so_every_time() -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET)
+    stream = receiver.events()
+    assert stream.empty()
+    stream.close()
+    assert not stream.empty()  # the end mark is queued
+    assert stream.get_nowait() is None
+    assert stream.get_nowait() is None  # and stays there
+    assert await stream.get() is None
+
+
+async def test_a_cancelled_wait_for_the_challenge_leaves_nothing_behind(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET)
+    waiter = asyncio.ensure_future(receiver.wait_for_challenge())
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert receiver._challenges == []
+    with caplog.at_level(logging.INFO, logger="digicert_async"):
+        async with serving(receiver) as post:
+            body = {"event": "challenge_webhook_endpoint", "data": {"token": "tok-9"}}
+            assert await post(body) == 200
+    assert "challenge token received" in caplog.text and "tok-9" not in caplog.text
+
+
+async def test_a_failing_callback_is_logged_with_its_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET)
+
+    def failing(event: dc.WebhookEvent) -> None:
+        raise RuntimeError("boom")
+
+    receiver.on_event(failing)
+    with caplog.at_level(logging.WARNING, logger="digicert_async"):
+        async with serving(receiver) as post:
+            assert await post(ISSUED) == 200
+    assert "webhook callback failed on certificate_issued: RuntimeError('boom')" in caplog.text
+    with pytest.raises(dc.ValidationError, match="callback: must be callable, not str"):
+        receiver.on_event("x")  # type: ignore[arg-type]
