@@ -10,7 +10,9 @@ the benchmark.
 Control endpoints (JSON): ``GET /stats``, ``GET /log?start=N``, ``POST /clear``,
 ``GET /ids?status=S``, ``POST /set_status`` ``{"ids": [...], "status": S, "ago": s}``,
 ``POST /set_windows`` ``{"windows": [[count, seconds], ...]}`` (the enforced windows from
-now on; the arrivals seen and a block in progress carry over).
+now on; the arrivals seen and a block in progress carry over), ``POST /dns``
+``{"action": "publish" | "unpublish", "type", "name", "value", "path"}`` (the fake DNS, as
+a DNS provider's API would change it), ``GET /dns`` (the records held).
 """
 
 from __future__ import annotations
@@ -107,6 +109,16 @@ class FakeControl:
     async def set_status(self, ids: Sequence[int], status: str, ago: float | None = None) -> None:
         await self._control("POST", "/set_status", {"ids": list(ids), "status": status, "ago": ago})
 
+    async def dns(self, action: str, record: Any) -> None:
+        """Publish (or remove) a ``dc.DcvRecord`` in the fake's DNS."""
+        payload = {"action": action, "type": record.type, "name": record.name,
+                   "value": record.value, "path": record.path}  # fmt: skip
+        await self._control("POST", "/dns", payload)
+
+    async def dns_records(self) -> list[list[str]]:
+        result: list[list[str]] = await self._control("GET", "/dns")
+        return result
+
     async def set_windows(self, windows: Sequence[tuple[int, float]]) -> None:
         """Enforce ``windows`` from now on (a fake started with rate limits only)."""
         await self._control("POST", "/set_windows", {"windows": [list(w) for w in windows]})
@@ -121,6 +133,10 @@ class FakeProcess(FakeControl):
         that a status-changes listing of the last hours does not include them.
     :param rate_limits: the fake's windows, ``None`` for no limit.
     :param block_seconds: how long the fake blocks the key after an excess.
+    :param validation: DCV on the fake: ``dcv_required``, ``validation_reuse``,
+        ``dns_propagation`` (lifecycle seconds; the clock runs in real time), ``issue_after``,
+        ``domains`` (``[[name, age], ...]``: validated ``age`` seconds ago) and ``issued``
+        (``[common_name, ...]``: issued orders added).
     """
 
     def __init__(
@@ -131,6 +147,7 @@ class FakeProcess(FakeControl):
         pending_age: float | None = None,
         rate_limits: Sequence[tuple[int, float]] | None = None,
         block_seconds: float = 5.0,
+        validation: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -139,6 +156,7 @@ class FakeProcess(FakeControl):
             "pending_age": pending_age,
             "rate_limits": None if rate_limits is None else [list(w) for w in rate_limits],
             "block_seconds": block_seconds,
+            "validation": validation,
         }
         self._process: asyncio.subprocess.Process | None = None
         self.base_url = ""
@@ -192,11 +210,21 @@ async def _serve(config: dict[str, Any]) -> None:
 
     started = time.perf_counter()
     windows = config["rate_limits"]
+    validation = config.get("validation") or {}
     fake = FakeCertCentral(
         orders=config["orders"],
         rate_limits=None if windows is None else [tuple(w) for w in windows],
         block_seconds=config["block_seconds"],
+        dcv_required=validation.get("dcv_required", False),
+        validation_reuse=validation.get("validation_reuse"),
+        dns_propagation=validation.get("dns_propagation", 0.0),
+        issue_after=validation.get("issue_after", 60.0),
+        realtime=bool(validation),
     )
+    for name, age in validation.get("domains", []):
+        fake.add_domain(name, age=age)
+    for common_name in validation.get("issued", []):
+        fake.add_order("issued", common_name=common_name)
     pending_ids = [fake.add_order("pending") for _ in range(config["pending"])]
     if config["pending_age"] is not None:
         then = datetime.now(timezone.utc) - timedelta(seconds=config["pending_age"])
@@ -265,6 +293,17 @@ async def _serve(config: dict[str, Any]) -> None:
         fake._limiter = new
         return web.json_response(new.windows)
 
+    async def dns(request: web.Request) -> web.Response:
+        if request.method == "GET":
+            return web.json_response(fake.dns.records())
+        body = await request.json()
+        kind, name = body["type"], body["name"]
+        if kind == "HTTP":
+            name = f"http://{name}{body.get('path') or ''}"
+        change = fake.dns.put if body["action"] == "publish" else fake.dns.remove
+        change(kind, name, body["value"])
+        return web.json_response(True)
+
     control = web.Application()
     control.router.add_get("/stats", stats)
     control.router.add_get("/log", log)
@@ -272,6 +311,7 @@ async def _serve(config: dict[str, Any]) -> None:
     control.router.add_get("/ids", ids)
     control.router.add_post("/set_status", set_status)
     control.router.add_post("/set_windows", set_windows)
+    control.router.add_route("*", "/dns", dns)
     runner = web.AppRunner(control, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -30,6 +30,13 @@ from ._version import __version__ as __version__
 if TYPE_CHECKING:
     from ._client import CertCentralClient as CertCentralClient
     from ._converter import converter as converter
+    from ._dcv import DcvInstructions as DcvInstructions
+    from ._dcv import DcvRecord as DcvRecord
+    from ._dcv import dcv_instructions as dcv_instructions
+    from ._dcv_driver import CheckSchedule as CheckSchedule
+    from ._dcv_driver import DcvDriver as DcvDriver
+    from ._dcv_driver import DcvOutcome as DcvOutcome
+    from ._dcv_driver import DcvRun as DcvRun
     from ._errors import APIError as APIError
     from ._errors import AuthenticationError as AuthenticationError
     from ._errors import BadRequestError as BadRequestError
@@ -76,15 +83,22 @@ if TYPE_CHECKING:
     from .bulk import ReissueOutcome as ReissueOutcome
     from .bulk import ReissueReport as ReissueReport
     from .bulk import ReissueResult as ReissueResult
+    from .bulk import ValidateJob as ValidateJob
+    from .bulk import ValidateOutcome as ValidateOutcome
+    from .bulk import ValidateReport as ValidateReport
+    from .bulk import ValidateResult as ValidateResult
     from .bulk import cancel_orders as cancel_orders
     from .bulk import download_certificates as download_certificates
     from .bulk import poll_orders as poll_orders
     from .bulk import reissue_orders as reissue_orders
+    from .bulk import validate_domains as validate_domains
     from .models import CERTIFICATE_FORMATS as CERTIFICATE_FORMATS
     from .models import CS_PROVISIONING_METHODS as CS_PROVISIONING_METHODS
     from .models import DCV_METHODS as DCV_METHODS
     from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
+    from .models import DOMAIN_DCV_METHODS as DOMAIN_DCV_METHODS
     from .models import NOTIFICATION_FREQUENCIES as NOTIFICATION_FREQUENCIES
+    from .models import ORDER_DCV_METHODS as ORDER_DCV_METHODS
     from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
     from .models import ORDER_STATUSES as ORDER_STATUSES
     from .models import PAYMENT_METHODS as PAYMENT_METHODS
@@ -103,24 +117,39 @@ if TYPE_CHECKING:
     from .models import CertificatePem as CertificatePem
     from .models import CertValidity as CertValidity
     from .models import ChainCertificate as ChainCertificate
+    from .models import ChangeDcvMethodRequest as ChangeDcvMethodRequest
     from .models import Contact as Contact
     from .models import Container as Container
     from .models import ContainerRef as ContainerRef
     from .models import CustomField as CustomField
     from .models import CustomFieldValue as CustomFieldValue
+    from .models import DcvExpiration as DcvExpiration
+    from .models import DcvInvitation as DcvInvitation
+    from .models import DcvRandomValue as DcvRandomValue
     from .models import DocumentSigningCertificate as DocumentSigningCertificate
     from .models import DocumentSigningOrder as DocumentSigningOrder
+    from .models import Domain as Domain
+    from .models import DomainCreated as DomainCreated
+    from .models import DomainDcv as DomainDcv
+    from .models import DomainDcvCheck as DomainDcvCheck
+    from .models import DomainDcvToken as DomainDcvToken
+    from .models import DomainOrganization as DomainOrganization
     from .models import DuplicateRequest as DuplicateRequest
     from .models import EventCertificate as EventCertificate
     from .models import HashType as HashType
     from .models import Individual as Individual
     from .models import IssuedCertificate as IssuedCertificate
+    from .models import NameValidation as NameValidation
+    from .models import NewDomain as NewDomain
+    from .models import NewOrganization as NewOrganization
+    from .models import NewOrganizationContact as NewOrganizationContact
     from .models import Note as Note
     from .models import NoteRequest as NoteRequest
     from .models import Order as Order
     from .models import OrderCertificate as OrderCertificate
     from .models import OrderContact as OrderContact
     from .models import OrderCreated as OrderCreated
+    from .models import OrderDcvCheck as OrderDcvCheck
     from .models import OrderDomain as OrderDomain
     from .models import OrderOrganization as OrderOrganization
     from .models import OrderPrice as OrderPrice
@@ -128,9 +157,13 @@ if TYPE_CHECKING:
     from .models import OrderShipInfo as OrderShipInfo
     from .models import OrderStatus as OrderStatus
     from .models import OrderValidity as OrderValidity
+    from .models import Organization as Organization
     from .models import OrganizationContact as OrganizationContact
+    from .models import OrganizationContactDetails as OrganizationContactDetails
+    from .models import OrganizationCreated as OrganizationCreated
     from .models import OrganizationId as OrganizationId
     from .models import OrganizationRef as OrganizationRef
+    from .models import OrganizationRefById as OrganizationRefById
     from .models import OrganizationSummary as OrganizationSummary
     from .models import Page as Page
     from .models import Product as Product
@@ -153,6 +186,8 @@ if TYPE_CHECKING:
     from .models import UpdateRequestStatus as UpdateRequestStatus
     from .models import UpdateStatusRequest as UpdateStatusRequest
     from .models import User as User
+    from .models import Validation as Validation
+    from .models import ValidationType as ValidationType
     from .models import ValidityPeriod as ValidityPeriod
     from .models import Webhook as Webhook
     from .models import WebhookCreated as WebhookCreated
@@ -169,6 +204,8 @@ if TYPE_CHECKING:
 _HOMES: dict[str, tuple[str, ...]] = {
     "._client": ("CertCentralClient",),
     "._converter": ("converter",),
+    "._dcv": ("DcvInstructions", "DcvRecord", "dcv_instructions"),
+    "._dcv_driver": ("CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun"),
     "._errors": (
         "APIError",
         "AuthenticationError",
@@ -226,6 +263,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "download_certificates",
         "poll_orders",
         "reissue_orders",
+        "ValidateJob",
+        "ValidateOutcome",
+        "ValidateReport",
+        "ValidateResult",
+        "validate_domains",
     ),
     ".models": (
         "CERTIFICATE_FORMATS",
@@ -299,6 +341,29 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "UpdateStatusRequest",
         "User",
         "ValidityPeriod",
+        "NewOrganization",
+        "NewOrganizationContact",
+        "Organization",
+        "OrganizationContactDetails",
+        "OrganizationCreated",
+        "Validation",
+        "ValidationType",
+        "DOMAIN_DCV_METHODS",
+        "DcvExpiration",
+        "DcvInvitation",
+        "Domain",
+        "DomainCreated",
+        "DomainDcv",
+        "DomainDcvCheck",
+        "DomainDcvToken",
+        "DomainOrganization",
+        "NewDomain",
+        "OrganizationRefById",
+        "ORDER_DCV_METHODS",
+        "ChangeDcvMethodRequest",
+        "DcvRandomValue",
+        "NameValidation",
+        "OrderDcvCheck",
         "unknown_fields",
         "NOTIFICATION_FREQUENCIES",
         "WEBHOOK_EVENTS",

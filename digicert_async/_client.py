@@ -36,7 +36,9 @@ from ._ratelimit import (
 from ._retry import RetryMiddleware, RetryPolicy
 from ._version import __version__
 from .resources.certificates import CertificatesResource
+from .resources.domains import DomainsResource
 from .resources.orders import OrdersResource
+from .resources.organizations import OrganizationsResource
 from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
@@ -74,6 +76,8 @@ class CertCentralClient:
     - ``products``: the products the account may order, with their rules.
     - ``subaccounts``: the orders of the account's subaccounts: get and list.
     - ``webhooks``: the account's webhook: create, get, update, test, challenge, activate.
+    - ``organizations``: organizations: list, get, create, submit for validation.
+    - ``domains``: domains: list, get, create, activate, deactivate, their DCV.
 
     Every attempt of every call is paced by ``rate_limit`` (DigiCert's windows by
     default) and retried per ``retry``. The key is sent only in the ``X-DC-DEVKEY``
@@ -177,6 +181,8 @@ class CertCentralClient:
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
         self.webhooks = WebhooksResource(self)
+        self.organizations = OrganizationsResource(self)
+        self.domains = DomainsResource(self)
 
     @property
     def pacer(self) -> Pacer:

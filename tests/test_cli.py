@@ -423,6 +423,7 @@ async def test_demo_runs_every_job_and_exits_0() -> None:
     assert "== 3/3  Replace a fleet" in text
     assert "reissue: reissued=12, not_reissuable=1" in text
     assert "12 of 12 orders replaced with a new certificate" in text
+    assert "DCV: validated=4 (stale.example: token published, checked, 0 records left)" in text
     assert "Check: every outcome as expected." in text
     assert "canceled              8" in text and "not_found             3" in text
     assert "8 of 8 orders reached a terminal status" in text

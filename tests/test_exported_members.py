@@ -47,6 +47,15 @@ EXPORTED = {
     "NOTIFICATION_FREQUENCIES", "WEBHOOK_EVENTS", "EventCertificate", "Webhook", "WebhookCreated",
     "WebhookEvent", "WebhookEventData", "WebhookSettings", "WebhookSettingsShown",
     "WebhookReceiver", "EventStream",
+    # validation: organizations, domains, order DCV
+    "NewOrganization", "NewOrganizationContact", "Organization", "OrganizationContactDetails",
+    "OrganizationCreated", "Validation", "ValidationType", "DOMAIN_DCV_METHODS", "DcvExpiration",
+    "DcvInvitation", "Domain", "DomainCreated", "DomainDcv", "DomainDcvCheck", "DomainDcvToken",
+    "DomainOrganization", "NewDomain", "OrganizationRefById", "ORDER_DCV_METHODS",
+    "ChangeDcvMethodRequest", "DcvRandomValue", "NameValidation", "OrderDcvCheck",
+    "DcvInstructions", "DcvRecord", "dcv_instructions", "CheckSchedule", "DcvDriver", "DcvOutcome",
+    "DcvRun", "validate_domains", "ValidateJob", "ValidateOutcome", "ValidateReport",
+    "ValidateResult",
 }  # fmt: skip
 
 
@@ -89,4 +98,12 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.certificates, method)), method
     for method in ("list", "get", "approve", "reject"):
         assert callable(getattr(client.requests, method)), method
+    for method in ("list", "get", "create"):
+        assert callable(getattr(client.organizations, method)), method
+    for method in ("list", "get", "create", "activate", "deactivate"):
+        assert callable(getattr(client.domains, method)), method
+    for method in ("check_dcv", "dcv_random_value", "change_dcv_method", "resend_dcv_emails"):
+        assert callable(getattr(client.orders, method)), method
+    for function in (dc.dcv_instructions, dc.validate_domains, dc.DcvDriver):
+        assert callable(function)
     assert client.rate_limit == dc.RateLimit()

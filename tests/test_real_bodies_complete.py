@@ -44,11 +44,18 @@ READERS: dict[str, tuple[str | None, type[Any]]] = {
     "lc_product_info_": (None, dc.ProductDetails),
     "lc_products_list_": ("products", dc.ProductDetails),
     "lc_chain_": (None, dc.CertificateChain),
+    "acct_organizations_list_": ("organizations", dc.Organization),
+    "acct_organization_info_": (None, dc.Organization),
+    "acct_domains_list_": ("domains", dc.Domain),
+    "acct_domain_info_": (None, dc.Domain),
+    "acct_check_dcv_": (None, dc.OrderDcvCheck),
+    "acct_dcv_random_value_": (None, dc.DcvRandomValue),
+    "acct_dcv_method_doc_response": (None, dc.DcvRandomValue),
 }
 # Bodies that are not answers of an endpoint the library reads: requests it sends, error
-# answers (test_real_bodies), the account's organizations and domains (no endpoint yet),
-# and the two order answers with a value of the wrong type (a ResponseError, tested there).
-NOT_READ = ("error_", "lc_error_", "acct_", "update_status_", "cancel_request_")
+# answers (test_real_bodies), and the two order answers with a value of the wrong type (a
+# ResponseError, tested there).
+NOT_READ = ("error_", "lc_error_", "update_status_", "cancel_request_")
 WRONG_TYPE = {"order_info_digicert_client_v2.json", "order_info_autossl_mock_issued.json"}
 
 

@@ -7,7 +7,7 @@ the poller tracks each id until it reaches a wanted status or the deadline.
 
 The jobs run on one runner (``_runner``: concurrency, deadline, interruption,
 streaming, accounting); each job is a module on top of it (``_cancel``, ``_reissue``,
-``_poll``, ``_download``); ``_outcomes`` holds what the reporting jobs share.
+``_poll``, ``_download``, ``_validate``); ``_outcomes`` holds what the reporting jobs share.
 """
 
 from .._exports import present_as
@@ -33,6 +33,13 @@ from ._reissue import (
     ReissueResult,
     reissue_orders,
 )
+from ._validate import (
+    ValidateJob,
+    ValidateOutcome,
+    ValidateReport,
+    ValidateResult,
+    validate_domains,
+)
 
 __all__ = [
     "CANCELABLE_STATUSES",
@@ -49,10 +56,15 @@ __all__ = [
     "ReissueOutcome",
     "ReissueReport",
     "ReissueResult",
+    "ValidateJob",
+    "ValidateOutcome",
+    "ValidateReport",
+    "ValidateResult",
     "cancel_orders",
     "download_certificates",
     "poll_orders",
     "reissue_orders",
+    "validate_domains",
 ]
 
 # The jobs report this module as theirs, as before it became a package.
@@ -74,6 +86,11 @@ for _public in (
     ReissueResult,
     reissue_orders,
     stops_a_job,
+    ValidateJob,
+    ValidateOutcome,
+    ValidateReport,
+    ValidateResult,
+    validate_domains,
 ):
     present_as(_public, __name__)
 del _public

@@ -7,6 +7,7 @@ them short at the deadline.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Collection, Iterable
 from datetime import datetime, timedelta, timezone
 
@@ -14,6 +15,8 @@ import attrs
 
 from .._checks import check_count, check_number, check_statuses, describe
 from .._client import CertCentralClient
+from .._dcv import order_names
+from .._dcv_driver import DcvDriver, DcvOutcome
 from .._errors import (
     APIError,
     DigiCertError,
@@ -57,6 +60,7 @@ class OrderUpdate:
     never_reaches: bool = False
 
 
+_WAITS_FOR_DCV = frozenset({"pending", "reissue_pending"})
 _FIRST_LOOK_PAGE_SIZE = 1000
 _READ_BATCH = 1000
 
@@ -88,6 +92,7 @@ async def poll_orders(
     deadline: float | None = None,
     concurrency: int = 10,
     events: WebhookReceiver | None = None,
+    dcv: DcvDriver | None = None,
 ) -> AsyncIterator[OrderUpdate]:
     """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
     status, until every order is in an ``until`` status, or in a status from which it
@@ -128,7 +133,14 @@ async def poll_orders(
 
     :param until: one status or several, each one DigiCert documents
         (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
+    :param dcv: a :class:`~digicert_async.DcvDriver`: an order first seen ``pending`` or
+        ``reissue_pending`` has its DCV checked once, and one not passed is validated by
+        the driver (publish, check, unpublish) beside the poll, so that it can reach
+        ``issued``. What each run did is logged; runs still going when the poll ends are
+        cut short (their records removed).
     """
+    if dcv is not None and not isinstance(dcv, DcvDriver):
+        raise ValidationError("dcv", f"must be a DcvDriver, not {describe(dcv)}")
     wanted = check_statuses("until", until, ORDER_STATUSES)
     check_number("interval", interval, allow_zero=False)
     check_deadline(deadline)
@@ -141,6 +153,7 @@ async def poll_orders(
         deadline=deadline,
         concurrency=concurrency,
         events=_check_receiver(events),
+        dcv=dcv,
     )
     async for update in poller.updates():
         yield update
@@ -174,9 +187,12 @@ class _Poller:
         deadline: float | None,
         concurrency: int,
         events: WebhookReceiver | None = None,
+        dcv: DcvDriver | None = None,
     ) -> None:
         self._client = client
         self._wait = IntervalWait(interval, events)
+        self._dcv = dcv
+        self._dcv_runs: dict[int, asyncio.Task[None]] = {}  # one DCV run per order, at most
         self._wanted = wanted
         self._interval = interval
         self._deadline = Deadline(deadline)
@@ -209,8 +225,24 @@ class _Poller:
         if previous == status:
             return None
         self.statuses[order_id] = status
+        if status in _WAITS_FOR_DCV and self._dcv is not None and order_id not in self._dcv_runs:
+            self._dcv_runs[order_id] = asyncio.ensure_future(self._validate(order_id, order))
         ended = never_reaches(status, self._wanted)
         return OrderUpdate(order_id, status, previous, order, never_reaches=ended)
+
+    async def _validate(self, order_id: int, order: Order | None) -> None:
+        assert self._dcv is not None
+        names = None if order is None else order_names(order) or None
+        run = await self._dcv.validate_order_if_pending(self._client, order_id, names=names)
+        if run is None:
+            return
+        log = logger.info if run.outcome is DcvOutcome.VALIDATED else logger.warning
+        log("poll_orders: DCV of order %s: %s after %d check(s)", order_id, run.outcome, run.checks)
+
+    async def _end_dcv_runs(self) -> None:
+        for task in self._dcv_runs.values():
+            task.cancel()
+        await asyncio.gather(*self._dcv_runs.values(), return_exceptions=True)
 
     def _unreadable(self, order_id: int, exc: DigiCertError) -> OrderUpdate:
         looks = self._failed_looks[order_id] = self._failed_looks.get(order_id, 0) + 1
@@ -328,6 +360,7 @@ class _Poller:
             )
         finally:
             self._wait.close()
+            await self._end_dcv_runs()
 
     async def _later_looks(self) -> AsyncIterator[OrderUpdate]:
         """One status-changes request per interval says which orders moved; only those

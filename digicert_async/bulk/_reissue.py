@@ -18,6 +18,8 @@ import attrs
 
 from .._checks import check_count, describe
 from .._client import CertCentralClient
+from .._dcv import order_names
+from .._dcv_driver import DcvDriver, DcvOutcome, DcvRun
 from .._errors import (
     AuthenticationError,
     DigiCertError,
@@ -94,6 +96,10 @@ class ReissueResult:
     reissue was sent (``reissued`` and ``unknown`` orders): once the order is ``issued``
     again, a certificate other than this one is the reissued one, and this one means the
     reissue did not happen (DigiCert rejected it, say).
+
+    ``dcv`` is what the job's :class:`~digicert_async.DcvDriver` did for a ``reissued``
+    order whose DCV was not passed (``validated``, ``timed_out`` or ``failed``); None
+    without a driver, or when the order's DCV was already passed.
     """
 
     order_id: int
@@ -103,6 +109,7 @@ class ReissueResult:
     error: BaseException | None = attrs.field(default=None, eq=False)
     uncertain: bool = False
     replaced: OrderCertificate | None = attrs.field(default=None, eq=False, repr=False)
+    dcv: DcvRun | None = attrs.field(default=None, eq=False)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (the command line prints one per order)."""
@@ -118,6 +125,10 @@ class ReissueResult:
         replaced = certificate_identity(self.replaced)
         if replaced:
             line["replaced_certificate"] = replaced
+        if self.dcv is not None:
+            line["dcv"] = self.dcv.outcome.value
+            if self.dcv.error is not None:
+                line["dcv_error"] = f"{type(self.dcv.error).__name__}: {self.dcv.error}"
         return line
 
 
@@ -240,14 +251,19 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
         concurrency: int,
         deadline: float | None,
         check_pending: bool,
+        dcv: DcvDriver | None = None,
     ) -> None:
         self._csrs = check_csrs(csrs)
+        if dcv is not None and not isinstance(dcv, DcvDriver):
+            raise ValidationError("dcv", f"must be a DcvDriver, not {describe(dcv)}")
+        self._dcv = dcv
         check_count("concurrency", concurrency)
         check_deadline(deadline)
         self._client = client
         self._check_pending = bool(check_pending)
         self._posts: dict[int, CallRecord] = {}  # what each order's POST did on the wire
         self._read: dict[int, OrderCertificate | None] = {}  # each certificate before
+        self._validating: dict[int, ReissueResult] = {}  # reissued, its DCV under way
         self._runner = JobRunner(
             list(self._csrs),
             attempt=self._reissue_one,
@@ -269,6 +285,13 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
 
     async def _reissue_one(self, order_id: int, sends: CallRecord) -> ReissueResult:
         result = await self._read_and_reissue(order_id, sends)
+        if result.outcome is ReissueOutcome.REISSUED and self._dcv is not None:
+            self._validating[order_id] = result
+            names = order_names(Order(id=order_id, certificate=self._read.get(order_id)))
+            run = await self._dcv.validate_order_if_pending(
+                self._client, order_id, names=names or None
+            )
+            result = attrs.evolve(result, dcv=run)
         if result.outcome in (ReissueOutcome.REISSUED, ReissueOutcome.UNKNOWN):
             return attrs.evolve(result, replaced=self._read.get(order_id))
         return result
@@ -392,6 +415,13 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
         """An order cut short with a request in flight: ``unknown`` when that may have
         been its reissue, else ``failed`` (only reads were sent: a later run may send)."""
         how = "cut short by its deadline" if cut is Cut.DEADLINE else "interrupted"
+        reissued = self._validating.get(order_id)
+        if reissued is not None:  # the reissue landed; its DCV run was cut short
+            stop: BaseException = (
+                TimeoutError(f"DCV {how}") if cut is Cut.DEADLINE else asyncio.CancelledError(how)
+            )
+            run = DcvRun(outcome=DcvOutcome.FAILED, error=stop)
+            return attrs.evolve(reissued, dcv=run, replaced=self._read.get(order_id))
         post = self._posts.get(order_id)
         if post is not None and (post.sends or post.in_flight):
             message = _POST_IN_FLIGHT.format(how)
@@ -416,6 +446,7 @@ def reissue_orders(
     concurrency: int = 20,
     deadline: float | None = None,
     check_pending: bool = False,
+    dcv: DcvDriver | None = None,
 ) -> ReissueJob:
     """Reissue many orders concurrently, each with its new CSR, and account for every one.
 
@@ -443,7 +474,16 @@ def reissue_orders(
     :param deadline: seconds after which no order starts (the rest are
         ``not_attempted``) and those in flight are cut short (``unknown`` when their
         reissue was in flight, else ``failed``).
+    :param dcv: a :class:`~digicert_async.DcvDriver`: each reissued order's DCV is
+        checked once, and one not passed (a domain whose validation went stale) is
+        validated by the driver (publish, check, unpublish) before the order's result is
+        given, in ``result.dcv``; so the fleet job finishes by itself.
     """
     return ReissueJob(
-        client, csrs, concurrency=concurrency, deadline=deadline, check_pending=check_pending
+        client,
+        csrs,
+        concurrency=concurrency,
+        deadline=deadline,
+        check_pending=check_pending,
+        dcv=dcv,
     )

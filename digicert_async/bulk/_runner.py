@@ -227,11 +227,16 @@ class JobRunner(Generic[R]):
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+        self._log_end(len(in_flight) if cut is Cut.DEADLINE else 0)
+
+    def _log_end(self, cut_by_deadline: int) -> None:
+        """The job's closing log lines (none for a runner without a ``name``):
+        ``cut_by_deadline`` workers were cut short with an id in hand."""
         if self._name is None:
             return
-        if cut is Cut.DEADLINE:
+        if cut_by_deadline:
             logger.warning(
-                "bulk %s: the deadline cut %d request(s) short", self._name, len(in_flight)
+                "bulk %s: the deadline cut %d request(s) short", self._name, cut_by_deadline
             )
         if self.stopped_by is not None:
             logger.error("bulk %s stopped early: %s", self._name, self.stopped_by)

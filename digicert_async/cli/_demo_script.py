@@ -21,6 +21,7 @@ from .. import (
     CancelJob,
     CancelReport,
     CertCentralClient,
+    DcvDriver,
     RateLimit,
     ReissueOutcome,
     WebhookReceiver,
@@ -50,6 +51,7 @@ __all__ = ["DEMO_WINDOWS", "run_demo"]
 
 # The demo's rate limits: DigiCert's windows (100 per 5 s, 1000 per 3 min), five times faster.
 DEMO_WINDOWS: tuple[tuple[int, float], ...] = ((100, 1.0), (1000, 36.0))
+DEMO_REUSE = 200 * 86400.0  # lifecycle seconds a domain validation is reusable
 
 
 class _DemoOutput:
@@ -317,8 +319,14 @@ async def _demo_fleet(
     client: CertCentralClient,
     interrupts: Interrupts,
 ) -> bool:
-    count, tick = 12, 0.3
-    ids = [fake.add_order("issued", common_name=f"web{n}.example.com") for n in range(count)]
+    count, tick, stale = 12, 0.3, 4
+    ids = [
+        fake.add_order(
+            "issued", common_name=f"web{n}.{'stale.example' if n < stale else 'example.com'}"
+        )
+        for n in range(count)
+    ]
+    fake.add_domain("stale.example", age=DEMO_REUSE)  # validated 200 days ago: stale now
     not_issued = fake.add_order("pending", common_name="new.example.com")
     before = {i: fake.certificate(fake.certificate_ids(i)[-1]) for i in ids}
     show.section(
@@ -328,7 +336,10 @@ async def _demo_fleet(
     show.say(
         f"{count} issued orders ({ids[0]}..{ids[-1]}) get a new key: each is reissued with a"
         f" new CSR; order {not_issued} is not issued yet, so it cannot be. A background task"
-        " plays the CA and issues the reissues about a second later."
+        " plays the CA and issues the reissues about a second later. The validation of"
+        f" stale.example ({stale} of the orders) is past its reuse period: those reissues wait"
+        " for DCV, which reissue_orders(..., dcv=DcvDriver(...)) passes in the same job"
+        " (publish to the fake's DNS, check, remove)."
     )
     fake.clear_requests()
     started = time.monotonic()
@@ -344,7 +355,7 @@ async def _demo_fleet(
 
     ca = asyncio.ensure_future(play_ca())
     try:
-        await interrupts.run(_replace(show, client, csrs, started, reissued, downloaded))
+        await interrupts.run(_replace(show, fake, client, csrs, started, reissued, downloaded))
     finally:
         ca.cancel()
         await asyncio.gather(ca, return_exceptions=True)
@@ -364,16 +375,27 @@ async def _demo_fleet(
 
 async def _replace(
     show: _DemoOutput,
+    fake: FakeCertCentral,
     client: CertCentralClient,
     csrs: dict[int, str],
     started: float,
     reissued: list[int],
     downloaded: dict[int, bytes],
 ) -> None:
-    """Reissue the orders of ``csrs``, poll those reissued until issued, download their
-    certificates; ``reissued`` and ``downloaded`` fill as it goes (an interruption may
-    cut it short)."""
-    report = await reissue_orders(client, csrs, concurrency=20)
+    """Reissue the orders of ``csrs`` (passing DCV where it went stale), poll those
+    reissued until issued, download their certificates; ``reissued`` and ``downloaded``
+    fill as it goes (an interruption may cut it short)."""
+
+    async def demo_sleep(seconds: float) -> None:  # the demo's clock: a hundred times faster
+        await asyncio.sleep(seconds / 100)
+
+    driver = DcvDriver(publish=fake.dns.publish, unpublish=fake.dns.unpublish, sleep=demo_sleep)
+    report = await reissue_orders(client, csrs, concurrency=20, dcv=driver)
+    runs = Counter(r.dcv.outcome.value for r in report.results if r.dcv is not None)
+    show.say(
+        f"  {time.monotonic() - started:5.1f} s  DCV: {counts_text(dict(runs))} (stale.example:"
+        f" token published, checked, {len(fake.dns.records())} records left)"
+    )
     reissued.extend(report.ids(ReissueOutcome.REISSUED))
     show.say(
         f"  {time.monotonic() - started:5.1f} s  reissue: "
@@ -404,8 +426,13 @@ async def _demo_command(args: argparse.Namespace, interrupts: Interrupts) -> int
     started = time.monotonic()
     show.say(f"{PROG} {__version__} demo: the bulk jobs against the embedded fake CertCentral")
     async with FakeCertCentral(
-        orders=args.orders, rate_limits=DEMO_WINDOWS, block_seconds=1.0
+        orders=args.orders,
+        rate_limits=DEMO_WINDOWS,
+        block_seconds=1.0,
+        dcv_required=True,
+        validation_reuse=DEMO_REUSE,
     ) as fake:
+        fake.add_domain("example.com")  # validated: its orders issue without DCV
         show.say(
             f"Fake server at {fake.base_url}; rate limits 100 requests per 1 s and 1000 per 36 s"
             " (DigiCert's 100 per 5 s and 1000 per 3 min, five times faster), paced by the"

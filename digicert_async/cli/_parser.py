@@ -70,6 +70,8 @@ COMMANDS: Mapping[str, Command] = {
     "poll": Command("._poll", "watch many orders until they reach a status"),
     "reissue": Command("._reissue", "reissue many orders, each with its new CSR"),
     "download": Command("._download", "download many orders' certificates, one file per order"),
+    "domains": Command("._domains", "list the domains and when their validation goes stale"),
+    "validate": Command("._validate", "pass DCV for domains or orders, publishing with a command"),
     "demo": Command("._demo", "run the jobs against an embedded fake server (no key, no network)"),
     "fake-server": Command(
         "._fake_server",

@@ -18,6 +18,7 @@ from ._input import read_reissue_input
 from ._job import Ending, JobCommand, job_summary
 from ._parser import PROG, add_concurrency, add_job_options
 from ._terminal import plural
+from ._validate import add_publish_options, driver_from
 
 if TYPE_CHECKING:
     from .. import CertCentralClient, ReissueOutcome, ReissueReport, ReissueResult
@@ -44,7 +45,11 @@ unknown; 2 bad usage (nothing sent); 130 on Ctrl-C, 143 on SIGTERM.
 --resume-file PATH receives the input lines of the failed and not_attempted orders (give PATH
 as INPUT to resume). Never resend unknown ones as they are: run them with --check-pending.
 Then `poll --until issued --then-download DIR` with this output as its IDS_FILE waits for
-the new certificates and downloads them."""
+the new certificates and downloads them.
+
+With --dcv-publish-command, an order whose reissue waits for DCV (its domain's validation
+went stale) is validated in the same run: its line then says "dcv": "validated" (or
+"timed_out", "failed" with "dcv_error")."""
 
 
 def arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +68,10 @@ def arguments(parser: argparse.ArgumentParser) -> None:
         " orders a run reported unknown)",
     )
     add_concurrency(parser, "orders worked on at once")
+    dcv = parser.add_argument_group(
+        "DCV", "validate the domains of orders whose reissue waits for DCV (see validate --help)"
+    )
+    add_publish_options(dcv, prefix="dcv-", required=False)  # type: ignore[arg-type]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,6 +108,7 @@ class ReissueCommand(JobCommand["ReissueResult"]):
             concurrency=args.concurrency,
             deadline=args.deadline,
             check_pending=args.check_pending,
+            dcv=driver_from(args, "dcv-"),
         )
         self.total = len(self._csrs)
         return aiter(self._job)

@@ -141,7 +141,11 @@ class OrderCertificate(ResponseModel):
 @response_model
 @attrs.frozen(kw_only=True)
 class Container(ResponseModel):
+    """The container (a division of the account) an object belongs to; ``parent_id`` is
+    the container above it (0 at the top)."""
+
     id: int | None = None
+    parent_id: int | None = None
     name: str | None = None
     is_active: bool | None = None
 

@@ -22,6 +22,7 @@ from ..models import (
     REISSUE_SIGNATURE_HASHES,
     ApprovalRequest,
     CertificateOrder,
+    DcvRandomValue,
     DocumentSigningOrder,
     DuplicateRequest,
     IssuedCertificate,
@@ -30,6 +31,7 @@ from ..models import (
     Order,
     OrderCertificate,
     OrderCreated,
+    OrderDcvCheck,
     ProductDetails,
     ReissueCertificate,
     ReissueRequest,
@@ -39,7 +41,7 @@ from ..models import (
 )
 from ..models._common import response_model
 from ..models.certificate_order import check_for_product
-from . import _revoke
+from . import _order_dcv, _revoke
 from ._base import Listing, check_page_size, listing_params
 from .products import PRODUCT, check_name_id, read_product
 
@@ -474,6 +476,36 @@ class OrdersResource:
             revocation_reason=revocation_reason,
             skip_approval=skip_approval,
         )
+
+    # ------------------------------------------------------------------ DCV of an order
+
+    async def check_dcv(self, order_id: int) -> OrderDcvCheck:
+        """Ask DigiCert to check the order's DCV now (``PUT .../check-dcv``).
+
+        The answer says it as a whole (``dcv_status``: ``valid`` once passed) and, in
+        newer answers, name by name (``dns_name_validations``). A check before the
+        record is visible is an answer (``pending``), not an error."""
+        return await _order_dcv.check_dcv(self._requester, order_id)
+
+    async def dcv_random_value(self, order_id: int) -> DcvRandomValue:
+        """The random value (the token) the order's DCV looks for, and its expiry.
+
+        It is a ``PUT``: DigiCert may make a new value each time it is called, and the
+        value published before then no longer counts. Call it once per validation, and
+        publish what it returns."""
+        return await _order_dcv.dcv_random_value(self._requester, order_id)
+
+    async def change_dcv_method(self, order_id: int, method: str) -> DcvRandomValue | None:
+        """Change the order's DCV method to ``email``, ``dns-txt-token`` or
+        ``http-token`` (:data:`~digicert_async.ORDER_DCV_METHODS`; anything else is a
+        ``ValidationError`` before sending). For a token method the answer is the new
+        random value to publish; for ``email`` it is None."""
+        return await _order_dcv.change_dcv_method(self._requester, order_id, method)
+
+    async def resend_dcv_emails(self, order_id: int) -> None:
+        """Send the order's DCV emails again. Sent once: if its answer is lost the call
+        raises rather than mail every approver twice."""
+        await _order_dcv.resend_dcv_emails(self._requester, order_id)
 
     async def _with_order_defaults(self, order_id: int, change: _Change, what: str) -> _Change:
         """``change`` with the names and hash it leaves out taken from the order (read

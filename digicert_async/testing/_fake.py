@@ -21,11 +21,13 @@ from . import (
     _certificates,
     _downloads,
     _notes,
+    _order_dcv,
     _orders,
     _products,
     _reissues,
     _requests,
     _subaccounts,
+    _validation,
     _webhooks,
 )
 from ._answers import (
@@ -33,11 +35,13 @@ from ._answers import (
     REFUSALS,
     Injection,
     Outcome,
+    checked_faults,
     json_response,
     refusal,
     spoiled,
     too_many_requests,
 )
+from ._fake_validation import ValidationHelpers
 from ._limiter import DEFAULT_RATE_LIMITS, WindowLimiter, checked_windows
 from ._log import DEFAULT_MAX_LOGGED_BYTES, DEFAULT_MAX_LOGGED_REQUESTS, RequestLog
 from ._routing import (
@@ -66,6 +70,8 @@ ROUTES: tuple[Routes, ...] = (
     _downloads.routes,
     _products.routes,
     _webhooks.routes,
+    _validation.routes,
+    _order_dcv.routes,
 )
 """Every resource group's route table; a new group is one module with a ``routes`` table,
 listed here."""
@@ -73,7 +79,7 @@ _Limiter = WindowLimiter
 """The limiter under the name ``benchmarks/_fake_process.py`` swaps a running fake's by."""
 
 
-class FakeCertCentral:
+class FakeCertCentral(ValidationHelpers):
     """A stateful fake of DigiCert's CertCentral Services API v2 on a loopback port.
 
     Use it as an async context manager (or call ``start``/``close``); point a client at
@@ -100,7 +106,11 @@ class FakeCertCentral:
     chain a cross-signed one, as DigiCert bundles it: after the intermediates, the root
     cross-signed by an older root, the root, and the older root (the other formats cut
     that chain by position: ``pem_noroot`` leaves out the older root only).
-    ``webhooks`` pushes the account's events to its webhook (see ``FakeWebhooks``).
+
+    Validation (see ``FakeAccount`` and ``ValidationHelpers``): ``dcv_required=True`` holds
+    orders pending until their domains pass DCV, read from the fake ``dns``;
+    ``validation_reuse`` and ``dns_propagation`` are lifecycle seconds. ``webhooks``
+    pushes the account's events to its webhook (see ``FakeWebhooks``).
     """
 
     def __init__(
@@ -123,6 +133,9 @@ class FakeCertCentral:
         cross_signed: bool = False,
         max_logged_requests: int = DEFAULT_MAX_LOGGED_REQUESTS,
         max_logged_bytes: int = DEFAULT_MAX_LOGGED_BYTES,
+        dcv_required: bool = False,
+        validation_reuse: float | None = None,
+        dns_propagation: float = 0.0,
     ) -> None:
         if api_key is not None and api_key == "":
             raise ValueError("api_key must not be empty")
@@ -131,7 +144,7 @@ class FakeCertCentral:
         windows = checked_windows(rate_limits)
         if block_seconds < 0:
             raise ValueError("block_seconds must be >= 0")
-        kinds = _checked_faults(fault_rate, fault_kinds)
+        kinds = checked_faults(fault_rate, fault_kinds)
         if slow_seconds < 0:
             raise ValueError("slow_seconds must be >= 0")
 
@@ -150,6 +163,9 @@ class FakeCertCentral:
             realtime=realtime,
             intermediates=intermediates,
             cross_signed=cross_signed,
+            dcv_required=dcv_required,
+            validation_reuse=validation_reuse,
+            dns_propagation=dns_propagation,
         )
         self._account.seed(orders)
         self.webhooks = FakeWebhooks(self._account, self._rng, fault_rate)
@@ -479,13 +495,3 @@ class FakeCertCentral:
             return
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(closing.wait(), seconds)
-
-
-def _checked_faults(fault_rate: float, fault_kinds: Sequence[Fault]) -> tuple[Fault, ...]:
-    """The kinds of fault to draw from, once ``fault_rate`` is known to be a probability."""
-    if not 0.0 <= fault_rate <= 1.0:
-        raise ValueError("fault_rate must be between 0 and 1")
-    kinds = tuple(Fault(kind) for kind in fault_kinds)
-    if fault_rate > 0 and not kinds:
-        raise ValueError("fault_kinds must not be empty when fault_rate > 0")
-    return kinds

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from ._certificates import CertificateBook
 from ._clock import LifecycleClock
+from ._domains import DomainBook, FakeDns, order_names
 from ._lifecycle import Lifecycle
 from ._orders import OrderBook
 from ._organizations import OrganizationBook
-from ._records import SEED_PRODUCTS, SEED_STATUSES, UTC
+from ._records import SEED_PRODUCTS, SEED_STATUSES, UTC, StoredOrder
 from ._requests import RequestBook
 from ._webhooks import WebhookBook
 
@@ -30,6 +31,12 @@ class FakeAccount:
     with ``time.monotonic`` (a standalone fake, a demo); by default only ``advance`` moves
     it. ``intermediates``: CAs between the fake's root and its leaves. ``cross_signed``:
     the chains hold a cross-signed root as well.
+
+    ``domains`` and ``dns`` are the account's domains (with their validation) and the fake
+    DNS the DCV checks read. ``dcv_required``: an order (or a reissue) whose names are not
+    all covered by a validated domain stays pending until a DCV check passes for them.
+    ``validation_reuse``: lifecycle seconds a passed validation stays reusable (None: for
+    ever). ``dns_propagation``: lifecycle seconds before a published record is seen.
     """
 
     def __init__(
@@ -40,6 +47,9 @@ class FakeAccount:
         realtime: bool = False,
         intermediates: int = 1,
         cross_signed: bool = False,
+        dcv_required: bool = False,
+        validation_reuse: float | None = None,
+        dns_propagation: float = 0.0,
     ) -> None:
         self._wall_clock = clock or (lambda: datetime.now(UTC))
         self.clock = LifecycleClock(issue_after, realtime=realtime)
@@ -56,6 +66,20 @@ class FakeAccount:
         )
         self.webhooks = WebhookBook()
         self.lifecycle.status_watchers.append(self.webhooks.order_moved)
+        self.domains = DomainBook(self.clock, validation_reuse)
+        self.dns = FakeDns(self.clock, dns_propagation)
+        self.dcv_required = dcv_required
+        if dcv_required:
+            self.lifecycle.holds_for_dcv = self._holds_for_dcv
+
+    def _holds_for_dcv(self, order: StoredOrder) -> bool:
+        """Whether one of the order's names has no valid (validated, not stale) domain."""
+        book = self.domains
+        for name in order_names(order):
+            domain = book.named(name)
+            if domain is None or not book.valid(domain):
+                return True
+        return False
 
     def now(self) -> datetime:
         """The wall clock, UTC, whole seconds."""

@@ -58,6 +58,10 @@ class Lifecycle:
         self._ticking = False
         # Told of every order's new status (the webhook book pushes its events from it).
         self.status_watchers: list[Callable[[StoredOrder, str], None]] = []
+        # Set by the account when orders wait for DCV: whether an order's names are not
+        # all validated (it is then held, pending, until they are).
+        self.holds_for_dcv: Callable[[StoredOrder], bool] | None = None
+        self._held: set[int] = set()
 
     # ------------------------------------------------------------------ the clock
 
@@ -90,10 +94,25 @@ class Lifecycle:
             self._ticking = False
 
     def _order_falls_due(self, order: StoredOrder) -> None:
+        waiting = order.status in ("pending", "reissue_pending")
+        if waiting and self.holds_for_dcv is not None and self.holds_for_dcv(order):
+            self._held.add(order.id)  # until domains_passed() finds its names validated
+            return
         if order.status == "pending":
             self.set_status(order.id, "issued")
         elif order.status == "reissue_pending":
             self._complete_reissue(order)
+
+    def domains_passed(self) -> None:
+        """A DCV check passed: each order held for DCV whose names are all validated now
+        falls due ``issue_after`` lifecycle seconds later."""
+        for order_id in sorted(self._held):
+            order = self.orders.get(order_id)
+            if order is None or order.status not in ("pending", "reissue_pending"):
+                self._held.discard(order_id)
+            elif self.holds_for_dcv is None or not self.holds_for_dcv(order):
+                self._held.discard(order_id)
+                self.clock.schedule("order", order_id)
 
     # ------------------------------------------------------------------ orders
 
