@@ -346,3 +346,55 @@ async def test_a_failing_callback_is_logged_with_its_event(
     assert "webhook callback failed on certificate_issued: RuntimeError('boom')" in caplog.text
     with pytest.raises(dc.ValidationError, match="callback: must be callable, not str"):
         receiver.on_event("x")  # type: ignore[arg-type]
+
+
+async def test_counts_add_up_and_refusals_name_the_header_and_the_sender(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET, max_body_bytes=200)
+    stream = receiver.events()
+    revoked = {"event": "certificate_revoked", "data": ISSUED["data"]}
+    with caplog.at_level(logging.DEBUG, logger="digicert_async"):
+        async with serving(receiver) as post:
+            for key in (None, "x" * 40):
+                assert await post(ISSUED, key=key) == 401
+            for _ in range(2):
+                assert await post(b"{") == 400
+                assert await post({"event": "x", "data": {"pad": "y" * 300}}) == 413
+            for _ in range(3):
+                assert await post(ISSUED) == 200
+            assert await post(revoked) == 200  # same ids, another event: news
+    assert receiver.counts == {"accepted": 2, "duplicate": 2, "dropped": 0, "unauthorized": 2,
+                               "too_large": 2, "malformed": 2}  # fmt: skip
+    assert [e.event for e in drain(stream)] == ["certificate_issued", "certificate_revoked"]
+    text = caplog.text
+    assert "refused: missing X-WEBHOOK-KEY header, from 127.0.0.1" in text
+    assert "refused: wrong X-WEBHOOK-KEY header, from 127.0.0.1" in text
+    assert "refused: body over 200 bytes, from 127.0.0.1" in text
+    assert "webhook event certificate_issued repeated; not passed on" in text
+
+
+async def test_a_chunked_event_is_read_whole() -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET)
+    stream = receiver.events()
+    body = json.dumps(ISSUED).encode()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    async with serving(receiver) as post:
+        assert await post(chunks()) == 200
+    assert [e.order_id for e in drain(stream)] == [11]
+
+
+async def test_closing_a_full_stream_counts_what_made_room() -> None:
+    receiver = dc.WebhookReceiver(secret=SECRET, queue_size=2)
+    stream = receiver.events()
+    async with serving(receiver) as post:
+        for order_id in (1, 2):
+            assert (
+                await post({"event": "certificate_issued", "data": {"order_id": order_id}}) == 200
+            )
+    assert stream.dropped == 1  # the oldest made room for the end
+    assert [e.order_id async for e in stream] == [2]
