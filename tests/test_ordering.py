@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import digicert_async as dc
-from digicert_async.models.certificate_order import check_csr, check_for_product, tls_validity_cap
+from digicert_async.models._csr import check_csr
+from digicert_async.models._product_check import check_for_product
+from digicert_async.models._product_rules import tls_validity_cap
 from digicert_async.resources.orders import _request_model
 from digicert_async.testing import FakeCertCentral, Fault
 

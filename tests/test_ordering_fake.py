@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 import digicert_async as dc
-from digicert_async.models.certificate_order import PRODUCT_RULES
+from digicert_async.models._product_rules import PRODUCT_RULES
 from digicert_async.testing import FakeCertCentral
 
 from .test_ordering import CLIENT_PREMIUM, CODE_SIGNING_DOC, CSR, ov_order

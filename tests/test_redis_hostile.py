@@ -286,7 +286,7 @@ async def _failure(call: Callable[[], Any]) -> BaseException:
 
 @contextlib.asynccontextmanager
 async def _bound(url: str, **options: Any) -> AsyncIterator[RedisKeyLimiter]:
-    backend = dc.RedisLimiterBackend(url, timeout=0.5, **options)
+    backend = dc.RedisLimiterBackend(url, **{"timeout": 2.0, **options})
     limiter = backend.for_key("k", dc.RateLimit(windows=[(10, 1.0)], backend=backend))
     try:
         yield limiter

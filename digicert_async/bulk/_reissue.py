@@ -29,11 +29,8 @@ from .._errors import (
     ValidationError,
 )
 from .._pipeline import CallRecord, record_call
-from ..models import Order, OrderCertificate, OrderStatus, ReissueCertificate, ReissueRequest
+from ..models import Order, OrderCertificate, OrderStatus
 from ..models._csr import check_csr
-from ..models.document_signing import ServerPlatformRef
-from ..models.reissues import REISSUE_SIGNATURE_HASHES
-from ..resources.orders import _kept_names, _names_no_host
 from ._common import check_deadline, check_order_ids, stops_a_job
 from ._outcomes import (
     OutcomeCounts,
@@ -202,37 +199,6 @@ def check_csrs(csrs: object) -> dict[int, str]:
     return {order_id: csrs[order_id] for order_id in ids}
 
 
-def _request_for(order: Order, csr: str) -> ReissueRequest | str:
-    """The reissue of ``order`` with ``csr`` and the order's own names and hash, read
-    already: ``orders.reissue`` then sends the POST alone, no second read. Where the
-    order does not show all of them (or is a product whose reissue names no host), the
-    CSR alone: ``orders.reissue`` reads the order and fills in what DigiCert wants."""
-    current = order.certificate
-    if current is None or _names_no_host(order):
-        return csr
-    shown = current.signature_hash
-    signature_hash = None if shown is None else shown.lower()
-    if current.common_name is None or signature_hash not in REISSUE_SIGNATURE_HASHES:
-        return csr
-    platform = None
-    if current.server_platform is not None and current.server_platform.id is not None:
-        try:
-            platform = ServerPlatformRef(id=current.server_platform.id)
-        except ValidationError:  # an id DigiCert would not take back: leave it out
-            platform = None
-    try:
-        certificate = ReissueCertificate(
-            csr=csr,
-            common_name=current.common_name,
-            dns_names=_kept_names(current.dns_names) or [current.common_name],
-            signature_hash=signature_hash,
-            server_platform=platform,
-        )
-    except ValidationError:
-        return csr
-    return ReissueRequest(certificate=certificate)
-
-
 class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
     """A running bulk reissue: ``await`` it for the :class:`ReissueReport`, or
     ``async for`` it to receive each :class:`ReissueResult` as it completes.
@@ -316,11 +282,14 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
                 return found
         if status not in REISSUABLE_STATUSES:
             return ReissueResult(order_id, ReissueOutcome.NOT_REISSUABLE, status=status)
-        request = _request_for(order, self._csrs[order_id])
         with record_call() as post:
             self._posts[order_id] = post
             try:
-                created = await self._client.orders.reissue(order_id, request)
+                # the order read above gives the names and hash the reissue keeps: no
+                # second read, whatever the order shows
+                created = await self._client.orders.reissue(
+                    order_id, self._csrs[order_id], order=order
+                )
             except DigiCertError as exc:
                 return await self._after_refusal(order_id, exc, post)
         request_id = created.requests[0].id if created.requests else None

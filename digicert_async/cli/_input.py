@@ -32,7 +32,7 @@ from typing import Any, Final, NamedTuple
 import attrs
 
 from .._escape import visible
-from ..models.certificate_order import MAX_CSR_CHARACTERS
+from ..models._csr import MAX_CSR_CHARACTERS
 from ._terminal import PROG, UsageError, counts_text, isatty, plural, say
 
 __all__ = [

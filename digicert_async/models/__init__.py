@@ -15,9 +15,9 @@ from ._common import (
     ValidityPeriod,
     unknown_fields,
 )
+from ._product_rules import ORDER_PRODUCTS
 from .certificate_order import (
     DCV_METHODS,
-    ORDER_PRODUCTS,
     PAYMENT_METHODS,
     SIGNATURE_HASHES,
     CertificateDetails,

@@ -32,6 +32,7 @@ __all__ = [
     "StrFlag",
     "User",
     "ValidityPeriod",
+    "a_date",
     "is_response_model",
     "keep_unknown_fields",
     "response_model",
@@ -229,6 +230,19 @@ def instance_of(path: str, cls: type, *, optional: bool = False) -> Validator:
             return
         if not isinstance(value, cls):
             raise ValidationError(path, f"expected {cls.__name__}, got {describe(value)}")
+
+    return check
+
+
+def a_date(path: str) -> Validator:
+    """An optional ``date`` field (``YYYY-MM-DD`` on the wire)."""
+
+    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is None:
+            return
+        # a datetime is a date too, but it would be sent with its time
+        if type(value) is not date:
+            raise ValidationError(path, f"expected a date (YYYY-MM-DD), got {describe(value)}")
 
     return check
 

@@ -8,7 +8,7 @@ Every nested request class names its fields by their full wire path in errors
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -26,6 +26,7 @@ from ._common import (
     response_model,
     text,
 )
+from ._organization import OrganizationDetails
 from .certificates import CertificatePem, ChainCertificate
 
 __all__ = [
@@ -96,65 +97,23 @@ class OrganizationContact:
     )
 
 
-# What a new organization needs (Create organization), in wire order.
-_NEW_ORGANIZATION_FIELDS: Final = (
-    "name",
-    "address",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "organization_contact",
-)
-
-
-def _optional_text(field: str) -> Any:
-    return attrs.field(default=None, validator=text(f"organization.{field}", optional=True))
-
-
 @attrs.frozen(kw_only=True)
-class OrganizationRef:
+class OrganizationRef(OrganizationDetails):
     """``organization``: an existing organization by ``id``, or the details of a new one
     (``name``, ``address``, ``city``, ``state``, ``zip``, ``country`` and
     ``organization_contact`` are then required)."""
 
-    id: int | None = attrs.field(
-        default=None, validator=identifier("organization.id", optional=True)
+    NEW_ORGANIZATION: ClassVar[tuple[str, ...]] = (
+        *OrganizationDetails.NEW_ORGANIZATION,
+        "organization_contact",
     )
-    skip_duplicate_org_check: bool | None = attrs.field(
-        default=None, validator=boolean("organization.skip_duplicate_org_check", optional=True)
-    )
-    name: str | None = _optional_text("name")
-    assumed_name: str | None = _optional_text("assumed_name")
-    address: str | None = _optional_text("address")
-    address2: str | None = _optional_text("address2")
-    city: str | None = _optional_text("city")
-    state: str | None = _optional_text("state")
-    zip: str | None = _optional_text("zip")
-    country: str | None = _optional_text("country")
-    telephone: str | None = _optional_text("telephone")
+
     organization_contact: OrganizationContact | None = attrs.field(
         default=None,
         validator=instance_of(
             "organization.organization_contact", OrganizationContact, optional=True
         ),
     )
-
-    def __attrs_post_init__(self) -> None:
-        if self.id is not None:
-            return
-        missing = [f for f in _NEW_ORGANIZATION_FIELDS if getattr(self, f) is None]
-        if len(missing) == len(_NEW_ORGANIZATION_FIELDS):
-            raise ValidationError(
-                "organization.id",
-                "required unless the details of a new organization are given "
-                "(name, address, city, state, zip, country, organization_contact)",
-            )
-        if missing:
-            raise ValidationError(
-                f"organization.{missing[0]}",
-                "required for a new organization (when organization.id is not given)",
-            )
 
 
 @attrs.frozen(kw_only=True)

@@ -11,7 +11,7 @@ order's ``id`` and the approval ``requests`` opened). ``GET .../reissue`` and
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -22,6 +22,7 @@ from ._common import (
     ResponseModel,
     StrFlag,
     Validator,
+    a_date,
     boolean,
     choice,
     instance_of,
@@ -30,7 +31,7 @@ from ._common import (
 )
 from ._csr import csr
 from .document_signing import ServerPlatformRef
-from .orders import ServerPlatform
+from .orders import Order, OrderCertificate, ServerPlatform
 
 __all__ = [
     "CS_PROVISIONING_METHODS",
@@ -39,6 +40,8 @@ __all__ = [
     "IssuedCertificate",
     "ReissueCertificate",
     "ReissueRequest",
+    "change_from_order",
+    "needs_order",
 ]
 
 REISSUE_SIGNATURE_HASHES: Final = frozenset({"sha256", "sha384", "sha512"})
@@ -61,16 +64,6 @@ def _dns_names(path: str) -> Validator:
             if name.lower() in seen:
                 raise ValidationError(f"{path}[{index}]", f"{name!r} is listed twice")
             seen.add(name.lower())
-
-    return check
-
-
-def _a_date(path: str) -> Validator:
-    def check(_instance: Any, _attribute: attrs.Attribute[Any], value: Any) -> None:
-        if value is None:
-            return
-        if type(value) is not date:  # a datetime is a date too, and would lose its time
-            raise ValidationError(path, f"expected a date, got {describe(value)}")
 
     return check
 
@@ -126,7 +119,7 @@ class ReissueRequest:
         default=None, validator=boolean("skip_approval", optional=True)
     )
     custom_expiration_date: date | None = attrs.field(
-        default=None, validator=_a_date("custom_expiration_date")
+        default=None, validator=a_date("custom_expiration_date")
     )
     cs_provisioning_method: str | None = attrs.field(
         default=None,
@@ -143,6 +136,109 @@ class DuplicateRequest:
         validator=instance_of("certificate", ReissueCertificate)
     )
     comments: str | None = attrs.field(default=None, validator=text("comments", optional=True))
+
+
+# --------------------------------------------------------------------------- from the order
+
+_Change = TypeVar("_Change", ReissueRequest, DuplicateRequest)
+
+# Products whose certificates name no host: DigiCert's Reissue page says to leave
+# common_name out for them (code signing, EV code signing, document signing, VMC).
+_NO_HOST_PRODUCTS = ("code_signing", "document_signing", "vmc", "verified_mark")
+
+
+def needs_order(change: ReissueRequest | DuplicateRequest) -> bool:
+    """Whether ``change`` leaves out the common name, the names or the hash: what
+    :func:`change_from_order` then takes from the order."""
+    wanted = change.certificate
+    return None in (wanted.common_name, wanted.dns_names, wanted.signature_hash)
+
+
+def change_from_order(change: _Change, order: Order, order_id: int) -> _Change:
+    """The one way a reissue or duplicate is completed from its order: ``change`` with
+    the ``common_name``, ``dns_names``, ``signature_hash`` and ``server_platform`` it
+    leaves out taken from ``order`` (the names each once), unchanged when it leaves out
+    none of the first three.
+
+    For a product whose certificate names no host (code signing, document signing,
+    VMC), only the hash is filled in: DigiCert wants no ``common_name`` there. A
+    ``ValidationError`` naming ``request.certificate.*`` when the order does not show
+    what is needed (no common name, a hash DigiCert no longer issues with).
+    """
+    if not needs_order(change):
+        return change
+    wanted = change.certificate
+    current = order.certificate
+    if wanted.common_name is None and _names_no_host(order):
+        signature_hash = wanted.signature_hash or _order_hash(order_id, current)
+        return attrs.evolve(change, certificate=attrs.evolve(wanted, signature_hash=signature_hash))
+    common_name = wanted.common_name
+    if common_name is None:
+        common_name = None if current is None else current.common_name
+        if common_name is None:
+            raise ValidationError(
+                "request.certificate.common_name",
+                f"not given, and order {order_id} shows none to keep; nothing was sent",
+            )
+    signature_hash = wanted.signature_hash or _order_hash(order_id, current)
+    dns_names = wanted.dns_names
+    if dns_names is None and current is not None:
+        dns_names = _kept_names(current.dns_names)
+    server_platform = wanted.server_platform
+    if server_platform is None and current is not None:
+        server_platform = _platform_ref(current.server_platform)
+    certificate = attrs.evolve(
+        wanted,
+        common_name=common_name,
+        dns_names=dns_names,
+        signature_hash=signature_hash,
+        server_platform=server_platform,
+    )
+    return attrs.evolve(change, certificate=certificate)
+
+
+def _names_no_host(order: Order) -> bool:
+    product = order.product
+    if product is None:
+        return False
+    names = f"{product.name_id or ''} {product.type or ''}".lower()
+    return any(kind in names for kind in _NO_HOST_PRODUCTS)
+
+
+def _order_hash(order_id: int, current: OrderCertificate | None) -> str:
+    """The order's signature hash, as a reissue or duplicate sends it back."""
+    shown = None if current is None else current.signature_hash
+    signature_hash = None if shown is None else shown.lower()
+    if signature_hash not in REISSUE_SIGNATURE_HASHES:
+        raise ValidationError(
+            "request.certificate.signature_hash",
+            f"not given, and order {order_id} shows {shown!r}, which DigiCert no"
+            " longer issues with; nothing was sent",
+        )
+    return signature_hash
+
+
+def _kept_names(names: list[str] | None) -> list[str] | None:
+    # The order's names as DigiCert lists them, each once (the request model refuses
+    # a name listed twice, and DigiCert's own lists repeat the common name at times).
+    if names is None:
+        return None
+    seen: set[str] = set()
+    kept = []
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            kept.append(name)
+    return kept
+
+
+def _platform_ref(platform: ServerPlatform | None) -> ServerPlatformRef | None:
+    if platform is None or platform.id is None:
+        return None
+    try:
+        return ServerPlatformRef(id=platform.id)
+    except ValidationError:  # an id DigiCert would not take back: leave it out
+        return None
 
 
 # --------------------------------------------------------------------------- response

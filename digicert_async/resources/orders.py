@@ -19,7 +19,6 @@ from .._pipeline import Requester
 from ..models import (
     DOCUMENT_SIGNING_PRODUCTS,
     ORDER_STATUSES,
-    REISSUE_SIGNATURE_HASHES,
     ApprovalRequest,
     CertificateOrder,
     DcvRandomValue,
@@ -29,18 +28,17 @@ from ..models import (
     Note,
     NoteRequest,
     Order,
-    OrderCertificate,
     OrderCreated,
     OrderDcvCheck,
     ProductDetails,
     ReissueCertificate,
     ReissueRequest,
-    ServerPlatformRef,
     StatusChange,
     UpdateStatusRequest,
 )
 from ..models._common import response_model
-from ..models.certificate_order import check_for_product
+from ..models._product_check import check_for_product
+from ..models.reissues import change_from_order, needs_order
 from . import _order_dcv, _revoke
 from ._base import Listing, check_page_size, listing_params
 from .products import PRODUCT, check_name_id, read_product
@@ -122,46 +120,6 @@ def _change_request(request: object, cls: type[_Change]) -> _Change:
     return _request_model(request, cls, "request")
 
 
-def _kept_names(names: builtins.list[str] | None) -> builtins.list[str] | None:
-    # The order's names as DigiCert lists them, each once (the request model refuses
-    # a name listed twice, and DigiCert's own lists repeat the common name at times).
-    if names is None:
-        return None
-    seen: set[str] = set()
-    kept = []
-    for name in names:
-        if name.lower() not in seen:
-            seen.add(name.lower())
-            kept.append(name)
-    return kept
-
-
-# Products whose certificates name no host: DigiCert's Reissue page says to leave
-# common_name out for them (code signing, EV code signing, document signing, VMC).
-_NO_HOST_PRODUCTS = ("code_signing", "document_signing", "vmc", "verified_mark")
-
-
-def _names_no_host(order: Order) -> bool:
-    product = order.product
-    if product is None:
-        return False
-    names = f"{product.name_id or ''} {product.type or ''}".lower()
-    return any(kind in names for kind in _NO_HOST_PRODUCTS)
-
-
-def _order_hash(order_id: int, current: OrderCertificate | None) -> str:
-    """The order's signature hash, as a reissue or duplicate sends it back."""
-    shown = None if current is None else current.signature_hash
-    signature_hash = None if shown is None else shown.lower()
-    if signature_hash not in REISSUE_SIGNATURE_HASHES:
-        raise ValidationError(
-            "request.certificate.signature_hash",
-            f"not given, and order {order_id} shows {shown!r}, which DigiCert no"
-            " longer issues with; nothing was sent",
-        )
-    return signature_hash
-
-
 def _status_filter_time(moment: datetime) -> str:
     # DigiCert's form is "YYYY-MM-DD HH:MM:SS"; the query encoder writes the space as "+".
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
@@ -173,6 +131,23 @@ def _check_aware(value: object, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(field, "must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return value
+
+
+def _check_create_arguments(
+    product_name_id: str, order: object, product: object, check_product: object
+) -> None:
+    """What ``orders.create`` refuses of its arguments, for any product but document
+    signing (which takes its own order class)."""
+    if isinstance(order, DocumentSigningOrder):
+        raise ValidationError(
+            "order", f"a DocumentSigningOrder is for document signing, not {product_name_id}"
+        )
+    if product is not None and not isinstance(product, ProductDetails):
+        raise ValidationError("product", f"must be a ProductDetails, not {type(product).__name__}")
+    if product is not None and product.name_id != product_name_id:
+        raise ValidationError("product", f"describes {product.name_id!r}, not {product_name_id!r}")
+    if not isinstance(check_product, bool):
+        raise ValidationError("check_product", "must be True or False")
 
 
 @functools.cache
@@ -295,20 +270,7 @@ class OrdersResource:
                     "order", f"{product_name_id} takes a DocumentSigningOrder (document signing)"
                 )
             return await self.create_document_signing(order, product_name_id)
-        if isinstance(order, DocumentSigningOrder):
-            raise ValidationError(
-                "order", f"a DocumentSigningOrder is for document signing, not {product_name_id}"
-            )
-        if product is not None and not isinstance(product, ProductDetails):
-            raise ValidationError(
-                "product", f"must be a ProductDetails, not {type(product).__name__}"
-            )
-        if product is not None and product.name_id != product_name_id:
-            raise ValidationError(
-                "product", f"describes {product.name_id!r}, not {product_name_id!r}"
-            )
-        if not isinstance(check_product, bool):
-            raise ValidationError("check_product", "must be True or False")
+        _check_create_arguments(product_name_id, order, product, check_product)
         certificate_order = _request_model(order, CertificateOrder, "order")
         if product is None and check_product:
             product = await self._requester.call(
@@ -373,7 +335,11 @@ class OrdersResource:
     # ------------------------------------------------------------------ around an order
 
     async def reissue(
-        self, order_id: int, request: ReissueRequest | Mapping[str, Any] | str
+        self,
+        order_id: int,
+        request: ReissueRequest | Mapping[str, Any] | str,
+        *,
+        order: Order | None = None,
     ) -> OrderCreated:
         """Reissue an order's certificate: a new certificate (a new key, from the CSR)
         replaces the current one. The order becomes ``reissue_pending`` until DigiCert
@@ -383,8 +349,9 @@ class OrdersResource:
         mapping, or just the PEM CSR (a str). DigiCert needs the common name, the names
         and the signature hash besides the CSR: whichever of ``common_name``,
         ``dns_names``, ``signature_hash`` (and ``server_platform``) is left out is taken
-        from the order, which is read first (one GET; none when all three are given).
-        So a CSR alone keeps the names; ``dns_names=[]`` drops the other names. For a
+        from the order, which is read first (one GET; none when all three are given, or
+        when ``order``, the order as ``get`` returned it, is passed). So a CSR alone
+        keeps the names; ``dns_names=[]`` drops the other names. For a
         code signing, EV code signing, document signing or VMC order, DigiCert wants no
         ``common_name``: none is filled in there (only the hash is).
 
@@ -394,9 +361,7 @@ class OrdersResource:
         raise instead), since a second one would reissue twice.
         """
         check_id("order_id", order_id)
-        change = await self._with_order_defaults(
-            order_id, _change_request(request, ReissueRequest), "reissue"
-        )
+        change = await self._completed(order_id, _change_request(request, ReissueRequest), order)
         return await self._requester.call(
             "POST",
             REISSUE,
@@ -406,7 +371,11 @@ class OrdersResource:
         )
 
     async def duplicate(
-        self, order_id: int, request: DuplicateRequest | Mapping[str, Any] | str
+        self,
+        order_id: int,
+        request: DuplicateRequest | Mapping[str, Any] | str,
+        *,
+        order: Order | None = None,
     ) -> OrderCreated:
         """Add a duplicate certificate to an order: another certificate with the same
         validity, for another server and key, beside the current one (which stays valid).
@@ -417,9 +386,7 @@ class OrdersResource:
         and the approval ``requests`` opened.
         """
         check_id("order_id", order_id)
-        change = await self._with_order_defaults(
-            order_id, _change_request(request, DuplicateRequest), "duplicate"
-        )
+        change = await self._completed(order_id, _change_request(request, DuplicateRequest), order)
         return await self._requester.call(
             "POST",
             DUPLICATE,
@@ -507,52 +474,16 @@ class OrdersResource:
         raises rather than mail every approver twice."""
         await _order_dcv.resend_dcv_emails(self._requester, order_id)
 
-    async def _with_order_defaults(self, order_id: int, change: _Change, what: str) -> _Change:
-        """``change`` with the names and hash it leaves out taken from the order (read
-        only when something is missing)."""
-        wanted = change.certificate
-        if None not in (wanted.common_name, wanted.dns_names, wanted.signature_hash):
+    async def _completed(self, order_id: int, change: _Change, order: Order | None) -> _Change:
+        """``change`` with what it leaves out taken from the order: ``order`` when given
+        (it must be this one), else read (one GET, none when nothing is left out)."""
+        if not needs_order(change):
             return change
-        order = await self.get(order_id)
-        current = order.certificate
-        field = "request.certificate"
-        common_name = wanted.common_name
-        if common_name is None and _names_no_host(order):
-            # DigiCert wants no common_name on these reissues: it is left out, not filled
-            # in, and the names with it
-            return attrs.evolve(
-                change,
-                certificate=attrs.evolve(
-                    wanted,
-                    signature_hash=wanted.signature_hash or _order_hash(order_id, current),
-                ),
-            )
-        if common_name is None:
-            common_name = None if current is None else current.common_name
-            if common_name is None:
-                raise ValidationError(
-                    f"{field}.common_name",
-                    f"not given, and order {order_id} shows none to keep; nothing was sent",
-                )
-        signature_hash = wanted.signature_hash or _order_hash(order_id, current)
-        dns_names = wanted.dns_names
-        if dns_names is None and current is not None:
-            dns_names = _kept_names(current.dns_names)
-        server_platform = wanted.server_platform
-        platform = None if current is None else current.server_platform
-        if server_platform is None and platform is not None and platform.id is not None:
-            try:
-                server_platform = ServerPlatformRef(id=platform.id)
-            except ValidationError:  # an id DigiCert would not take back: leave it out
-                server_platform = None
-        logger.debug(
-            "%s of order %s: names and hash not given were taken from the order", what, order_id
-        )
-        certificate = attrs.evolve(
-            wanted,
-            common_name=common_name,
-            dns_names=dns_names,
-            signature_hash=signature_hash,
-            server_platform=server_platform,
-        )
-        return attrs.evolve(change, certificate=certificate)
+        if order is None:
+            order = await self.get(order_id)
+        elif not isinstance(order, Order):
+            raise ValidationError("order", f"must be an Order, not {describe(order)}")
+        elif order.id is not None and order.id != order_id:
+            raise ValidationError("order", f"is order {order.id}, not order {order_id}")
+        logger.debug("order %s: names and hash not given are taken from the order", order_id)
+        return change_from_order(change, order, order_id)
