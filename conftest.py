@@ -9,6 +9,7 @@ import importlib.util
 _NEEDS_EXTRA = {
     "digicert_async/_ratelimit/_redis.py": "redis",
     "digicert_async/cli/_terminal.py": "tqdm",
+    "digicert_async/telemetry.py": "opentelemetry",
 }
 
 collect_ignore = [

@@ -13,11 +13,24 @@ client's CPU time to raw aiohttp's (target <= 1.15). The fake's CPU per request 
 share of CPU time the hypervisor stole from the VM during the measurements are printed
 too: on a shared virtual machine they explain most of the spread between rounds.
 
+A fourth way is the client with ``digicert_async.telemetry.opentelemetry_hooks()`` and no
+OpenTelemetry SDK configured (the API's default providers, which are no-ops): every call
+then builds its events and opens and ends no-op spans. Its CPU per request is compared
+with the client's without hooks, per round (the telemetry's own cost), and with raw
+aiohttp. It needs the ``otel`` extra; without it the way is left out.
+
     python benchmarks/bench_request_cost.py [--quick]
+
+``--loop WAY N`` (``client`` or ``raw``) makes only N sequential reads that way after a
+warm-up of 200, and prints nothing: a run to count instructions in, unaffected by the
+machine's load. The instructions of one read are the difference of two such runs under
+valgrind (``--tool=callgrind``; the fake is another process, not counted), divided by
+the difference of their N.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import json
@@ -28,7 +41,7 @@ from typing import Any
 
 import aiohttp
 import attrs
-from _common import cpu_steal_seconds, header, parse_args, table, verdict
+from _common import cpu_steal_seconds, header, table, verdict
 from _fake_process import FakeProcess
 
 import digicert_async as dc
@@ -39,6 +52,7 @@ ORDERS = 1000
 CLIENT = "digicert-async"
 RAW = "raw aiohttp + json.loads"
 RAW_WITH_OPTIONS = "raw aiohttp + json.loads, the client's request options"
+TELEMETRY = "digicert-async, OpenTelemetry hooks, no SDK (no-op providers)"
 
 
 @attrs.define
@@ -76,30 +90,37 @@ async def measure(
     return Measure(elapsed, cpu, server_cpu, steal, errors)
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, loop: tuple[str, int] | None = None) -> None:
     count, concurrency, rounds = (1000, 50, 3) if quick else (3000, 50, 15)
-    header("bench_request_cost: order reads, client vs raw aiohttp", quick)
-    print(
-        f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency} concurrent"
-        f" workers, {rounds} rounds of each (alternating, order flipped every round),"
-        f" medians; fake: {ORDERS} seeded orders, rate_limits=None;"
-        f" client: RateLimit.disabled(), default RetryPolicy, no hooks"
-    )
-    print()
+    if loop is None:
+        header("bench_request_cost: order reads, client vs raw aiohttp", quick)
+        print(
+            f"   {count} GET /order/certificate/{{id}} per measurement, {concurrency}"
+            f" concurrent workers, {rounds} rounds of each (alternating, order flipped every"
+            f" round), medians; fake: {ORDERS} seeded orders, rate_limits=None;"
+            f" client: RateLimit.disabled(), default RetryPolicy, no hooks"
+        )
+        print()
     async with FakeProcess(orders=ORDERS, rate_limits=None) as fake:
         client = dc.CertCentralClient(
             fake.api_key, base_url=fake.base_url, rate_limit=dc.RateLimit.disabled()
         )
+        traced = traced_client(fake)
         headers = {"X-DC-DEVKEY": fake.api_key, "Accept": "application/json"}
         order_url = fake.base_url + "/order/certificate/"
         async with client, aiohttp.ClientSession() as session:
 
-            async def via_client(order_id: int) -> bool:
-                try:
-                    order = await client.orders.get(order_id)
-                except dc.DigiCertError:
-                    return False
-                return order.id == order_id
+            def client_reader(client: dc.CertCentralClient) -> Callable[[int], Awaitable[bool]]:
+                async def via_client(order_id: int) -> bool:
+                    try:
+                        order = await client.orders.get(order_id)
+                    except dc.DigiCertError:
+                        return False
+                    return order.id == order_id
+
+                return via_client
+
+            via_client = client_reader(client)
 
             def raw_reader(**options: Any) -> Callable[[int], Awaitable[bool]]:
                 async def via_raw(order_id: int) -> bool:
@@ -130,6 +151,15 @@ async def main(quick: bool) -> None:
                 RAW: via_raw,
                 RAW_WITH_OPTIONS: via_raw_with_options,
             }
+            if loop is not None:
+                way, reads = loop
+                read_one = ways[CLIENT if way == "client" else RAW]
+                for number in range(200 + reads):  # sequential: the same work under any load
+                    assert await read_one(100001 + number % ORDERS)
+                return
+            if traced is not None:
+                await traced.__aenter__()
+                ways[TELEMETRY] = client_reader(traced)
             for read in ways.values():  # warm-up: connections, caches, converter hooks
                 await measure(fake, min(500, count), concurrency, read)
             results: dict[str, list[Measure]] = {name: [] for name in ways}
@@ -137,6 +167,8 @@ async def main(quick: bool) -> None:
                 order = list(ways) if round_number % 2 == 0 else list(reversed(ways))
                 for name in order:
                     results[name].append(await measure(fake, count, concurrency, ways[name]))
+            if traced is not None:
+                await traced.close()
 
     rows = []
     medians: dict[str, tuple[float, float]] = {}
@@ -194,7 +226,64 @@ async def main(quick: bool) -> None:
         f" (medians {client_rate:,.0f}/s vs {raw_rate:,.0f}/s); per-round CPU ratios:"
         f" {', '.join(f'{ratio:.2f}' for ratio in per_round)}"
     )
+    if TELEMETRY in results:
+        report_telemetry(results[TELEMETRY], mine, raw)
+
+
+def traced_client(fake: FakeProcess) -> dc.CertCentralClient | None:
+    """The client with the OpenTelemetry hooks on the API's default (no-op) providers;
+    None without the otel extra."""
+    try:
+        from opentelemetry import metrics, trace
+
+        from digicert_async.telemetry import opentelemetry_hooks
+    except ImportError:
+        print(f"(no opentelemetry-api installed: the way {TELEMETRY!r} is left out)")
+        return None
+    tracer_provider = trace.get_tracer_provider()
+    meter_provider = metrics.get_meter_provider()
+    print(
+        f"   OpenTelemetry: tracer provider {type(tracer_provider).__name__}, meter provider"
+        f" {type(meter_provider).__name__} (no SDK configured)"
+    )
+    return dc.CertCentralClient(
+        fake.api_key,
+        base_url=fake.base_url,
+        rate_limit=dc.RateLimit.disabled(),
+        hooks=opentelemetry_hooks(),
+    )
+
+
+def report_telemetry(traced: list[Measure], plain: list[Measure], raw: list[Measure]) -> None:
+    against_plain = [t.cpu / p.cpu for t, p in zip(traced, plain, strict=True)]
+    against_raw = [t.cpu / r.cpu for t, r in zip(traced, raw, strict=True)]
+    plain_raw = [p.cpu / r.cpu for p, r in zip(plain, raw, strict=True)]
+    print(
+        f"OpenTelemetry hooks, no SDK: client CPU per request / raw, median of the per-round"
+        f" ratios: {statistics.median(against_raw):.3f} (without hooks:"
+        f" {statistics.median(plain_raw):.3f}); / the client without hooks:"
+        f" {statistics.median(against_plain):.3f} (per round:"
+        f" {', '.join(f'{ratio:.2f}' for ratio in against_plain)})"
+    )
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="a smaller run (a smoke test, under ~20 s)"
+    )
+    parser.add_argument(
+        "--loop",
+        nargs=2,
+        metavar=("WAY", "N"),
+        help="only N sequential reads by WAY (client or raw), for valgrind to count",
+    )
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(parse_args(__doc__ or "").quick))
+    arguments = _arguments()
+    loop = arguments.loop
+    if loop is not None and loop[0] not in ("client", "raw"):
+        raise SystemExit(f"--loop: the way is client or raw, not {loop[0]!r}")
+    asyncio.run(main(arguments.quick, None if loop is None else (loop[0], int(loop[1]))))

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from ._hooks import CallStarted as CallStarted
     from ._hooks import CooldownStarted as CooldownStarted
     from ._hooks import Hooks as Hooks
+    from ._hooks import JobEnded as JobEnded
+    from ._hooks import JobStarted as JobStarted
     from ._hooks import PaceChanged as PaceChanged
     from ._hooks import RateLimitWait as RateLimitWait
     from ._hooks import RequestSent as RequestSent
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
     from ._hooks import RetryDeclined as RetryDeclined
     from ._hooks import RetryScheduled as RetryScheduled
     from ._pipeline import DeadlineRefused as DeadlineRefused
+    from ._pipeline import Request as Request
+    from ._pipeline import Response as Response
     from ._ratelimit import LimiterUnavailableError as LimiterUnavailableError
     from ._ratelimit import Pacer as Pacer
     from ._ratelimit import RateLimit as RateLimit
@@ -230,6 +234,8 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "CallStarted",
         "CooldownStarted",
         "Hooks",
+        "JobEnded",
+        "JobStarted",
         "PaceChanged",
         "RateLimitWait",
         "RequestSent",
@@ -237,7 +243,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "RetryDeclined",
         "RetryScheduled",
     ),
-    "._pipeline": ("DeadlineRefused",),
+    "._pipeline": ("DeadlineRefused", "Request", "Response"),
     "._ratelimit": (
         "LimiterUnavailableError",
         "Pacer",

@@ -18,13 +18,15 @@ from ._decode import decode
 from ._errors import ClientClosedError, ValidationError, raise_unchained
 from ._hooks import CallEnded, CallStarted, Events, Hooks
 from ._pipeline import (
-    DEFAULT_MAX_RESPONSE_BYTES,
+    API_KEY_HEADER,
+    ClientHeaders,
     Handler,
-    HttpSender,
     Reader,
     Request,
     Response,
+    Transport,
     compose,
+    fill_route,
 )
 from ._ratelimit import (
     LimiterBackend,
@@ -34,6 +36,13 @@ from ._ratelimit import (
     close_backend,
 )
 from ._retry import RetryMiddleware, RetryPolicy
+from ._send import SendStep
+from ._transport import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AiohttpTransport,
+    GuardedTransport,
+)
 from ._version import __version__
 from .resources.certificates import CertificatesResource
 from .resources.domains import DomainsResource
@@ -116,6 +125,18 @@ class CertCentralClient:
         credentials from ``~/.netrc``), as aiohttp's ``trust_env`` does. Off by default:
         aiohttp ignores those variables unless told. A borrowed ``session`` keeps its
         own setting.
+    :param transport: any ``async (Request) -> Response`` to make the HTTP exchanges
+        in aiohttp's place (tests without sockets, another HTTP library). Each attempt
+        is handed to it as a ``Request`` whose ``headers`` carry the API key, for the
+        transport to send: the transport is the one place user code is given the key.
+        Retry, pacing, the deadline, decoding and hooks work over it as over aiohttp,
+        and the client holds it to what its own transport keeps: each attempt ends at
+        ``timeout`` or the call's deadline, an answer is held to
+        ``max_response_bytes``, and whatever else it raises or returns is a
+        ``TransportError`` with ``permanent=True`` (see ``Response`` and
+        ``TransportError`` for what a transport may say). With a transport the client
+        opens no session (``session`` and ``trust_env`` are aiohttp's, and are refused
+        beside it) and closes nothing of it.
 
     :meth:`close` ends the calls still in flight or queued at once, each with a
     ``ClientClosedError``.
@@ -131,6 +152,7 @@ class CertCentralClient:
         retry: RetryPolicy | None = None,
         rate_limit: RateLimit | None = None,
         session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
         hooks: Hooks | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         trust_env: bool = False,
@@ -156,25 +178,29 @@ class CertCentralClient:
             check_instance("rate_limit", rate_limit, RateLimit, optional=True) or RateLimit()
         )
         self.hooks = check_instance("hooks", hooks, Hooks, optional=True) or Hooks()
-        check_instance("session", session, aiohttp.ClientSession, optional=True)
         self._events = Events(self.hooks)
         self._trust_env = check_flag("trust_env", trust_env)
+        self._transport = _check_transport(transport, session, self._trust_env)
         self._session = session
         self._owns_session = session is None
+        self._headers = _client_headers(secret, asks_encoding=transport is None)
         self._closed = False
         self._handler: Handler | None = None
-        # the tasks inside send(), and those of them that close() cancelled
+        # the tasks inside _run(), and those of them that close() cancelled
         self._calls: set[asyncio.Task[Any]] = set()
         self._evicted: set[asyncio.Task[Any]] = set()
         self._drained: asyncio.Event | None = None
         self._closing: asyncio.Future[None] | None = None
         self._calls_made = 0
         self._ratelimit_middleware = RateLimitMiddleware(
-            self.rate_limit,
-            self._events,
-            backend=_bind_backend(self.rate_limit, secret),
+            self.rate_limit, self._events, backend=_bind_backend(self.rate_limit, secret)
         )
         self._retry_middleware = RetryMiddleware(self.retry, self._events)
+        self._group_endpoints()
+
+    def _group_endpoints(self) -> None:
+        # The attributes the class docstring lists, each a resource whose requester is
+        # this client.
         self.orders = OrdersResource(self)
         self.products = ProductsResource(self)
         self.subaccounts = SubaccountsResource(self)
@@ -272,6 +298,20 @@ class CertCentralClient:
             return self._handler
         if self._closed:
             raise ClientClosedError("this CertCentralClient is closed; create a new one")
+        transport: Transport
+        if self._transport is None:
+            transport = AiohttpTransport(
+                self._open_session(), self.timeout, self._max_response_bytes
+            )
+        else:
+            transport = GuardedTransport(self._transport, self.timeout, self._max_response_bytes)
+        self._handler = compose(
+            [self._retry_middleware, self._ratelimit_middleware],
+            SendStep(transport, self._events),
+        )
+        return self._handler
+
+    def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(trust_env=self._trust_env)
             # aiohttp quietly re-sends an idempotent request once when a pooled
@@ -280,26 +320,11 @@ class CertCentralClient:
             # the caller's to configure.)
             if hasattr(self._session, "_retry_connection"):
                 self._session._retry_connection = False
-        sender = HttpSender(
-            self._session,
-            {
-                "X-DC-DEVKEY": self._api_key.reveal(),
-                "User-Agent": USER_AGENT,
-                "Accept": "application/json",
-            },
-            self.timeout,
-            self._events,
-            self._max_response_bytes,
-        )
-        self._handler = compose([self._retry_middleware, self._ratelimit_middleware], sender)
-        return self._handler
+        return self._session
 
-    async def send(self, request: Request) -> Response:
-        """Run one request through the middleware chain and return the raw answer.
-
-        Prefer the resource methods; this is the seam they share. A call that
-        :meth:`close` ends raises ``ClientClosedError``.
-        """
+    async def _run(self, request: Request) -> Response:
+        """Run one request through the chain and return the raw answer, the task
+        known to :meth:`close`, which may end it (``ClientClosedError``)."""
         handler = self._handler or self._pipeline()
         task = asyncio.current_task()
         if task is None:  # not in a task: nothing close() could cancel
@@ -324,7 +349,7 @@ class CertCentralClient:
         # aiohttp, headers and all) must not become its __context__.
         raise_unchained(
             ClientClosedError(
-                f"{request.method} {self.api_root}{request.path}: the client was closed"
+                f"{request.method} {request.url}: the client was closed"
                 " while this call was in flight"
             )
         )
@@ -352,22 +377,22 @@ class CertCentralClient:
         self._calls_made += 1
         request = Request(
             method=method,
-            path=route.format_map(path_args) if path_args else route,
+            path=fill_route(route, path_args) if path_args else route,
             route=route,
             path_args=path_args or {},
             root=self.api_root,
             params=params,
-            headers=headers,
+            headers=self._headers.for_request(headers, json is not None),
             json=json,
             read=read,
             call=self._calls_made,
             replayable=replayable,
         )
         events = self._events
-        if not (events.on_call_start or events.on_call_end):
-            result: _Result = decode(await self.send(request), request)
-        else:
-            result = await self._timed_call(request)
+        if events.on_call_start or events.on_call_end:
+            timed: _Result = await self._timed_call(request)
+            return timed
+        result: _Result = decode(await self._run(request), request)
         return result
 
     async def _timed_call(self, request: Request) -> Any:
@@ -384,7 +409,7 @@ class CertCentralClient:
         error: BaseException | None = None
         attempts = 0
         try:
-            response = await self.send(request)
+            response = await self._run(request)
             attempts = response.attempts
             return decode(response, request)
         except BaseException as exc:
@@ -404,6 +429,39 @@ class CertCentralClient:
                         error=error,
                     )
                 )
+
+
+def _client_headers(secret: Secret, *, asks_encoding: bool) -> ClientHeaders:
+    """The headers every request of the client is made with, for the transport to send:
+    nothing else of the client holds the key but its ``Secret``, whose repr hides it.
+    The aiohttp transport decodes gzip and deflate itself (``asks_encoding``)."""
+    return ClientHeaders(
+        {
+            API_KEY_HEADER: secret.reveal(),
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **({"Accept-Encoding": ACCEPT_ENCODING} if asks_encoding else {}),
+        }
+    )
+
+
+def _check_transport(transport: object, session: object, trust_env: bool) -> Transport | None:
+    """``transport``, once it and the settings of aiohttp's transport beside it are
+    usable (``session`` is checked here too)."""
+    check_instance("session", session, aiohttp.ClientSession, optional=True)
+    if transport is None:
+        return None
+    if not callable(transport):
+        raise ValidationError(
+            "transport",
+            f"must be an async callable (Request) -> Response, not {type(transport).__name__}",
+        )
+    if session is not None or trust_env:
+        raise ValidationError(
+            "transport",
+            "is given with session or trust_env, which are aiohttp's: give one or the other",
+        )
+    return transport
 
 
 def _bind_backend(rate_limit: RateLimit, secret: Secret) -> LimiterBackend | None:

@@ -1,12 +1,12 @@
 """Turning an answer into what the call promises, or the documented exception (pure).
 
 :func:`decode` is the one place where ``(status, headers, body)`` becomes a result or
-an exception. An error answer becomes its exception once (:func:`answer_error` keeps it
-on the answer), whichever layer asks first: the retry layer, to say why it retries, or
-the end of the call. A success is read by the request's reader: :func:`read_model`,
-:data:`read_bytes` or :data:`read_nothing` (a listing brings its own), and an answer
-about one object by :func:`read_identified`, which also checks it is about the object
-the route names.
+an exception, at the end of the call. An error answer becomes its exception by
+``_error_answers.answer_error`` (the retry layer may have asked first, to say why it retries:
+the exception is built once and kept on the answer). A success is read by the
+request's reader: :func:`read_model`, :data:`read_bytes` or :data:`read_nothing` (a
+listing brings its own), and an answer about one object by :func:`read_identified`,
+which also checks it is about the object the route names.
 """
 
 from __future__ import annotations
@@ -19,20 +19,13 @@ import attrs
 
 from ._checks import check_id, shown
 from ._converter import converter
-from ._errors import (
-    APIError,
-    ResponseError,
-    ValidationError,
-    decode_text,
-    error_from_status,
-    list_problems,
-)
+from ._error_answers import answer_error
+from ._errors import ResponseError, ValidationError, decode_text, list_problems
 from ._pipeline import Reader, Request, Response
 from ._wire import is_list
 
 __all__ = [
     "Identified",
-    "answer_error",
     "decode",
     "read_bytes",
     "read_identified",
@@ -46,28 +39,20 @@ _Model = TypeVar("_Model")
 _Result = TypeVar("_Result")
 
 
-def answer_error(response: Response, request: Request) -> APIError:
-    """The exception an error answer stands for (built once, then kept on it)."""
-    error: APIError | None = response.error
-    if error is None:
-        error = error_from_status(
-            response.status,
-            response.body,
-            method=response.method,
-            url=response.url,
-            attempts=response.attempts,
-            api_root=request.root or None,
-        )
-        response.error = error
-    return error
-
-
 def decode(response: Response, request: Request) -> Any:
     """The call's result: the answer read by ``request.read``, or the exception of an
     error answer. With no reader the answer itself is the result. An
-    :class:`Identified` reader's answer must be about the object asked for."""
+    :class:`Identified` reader's answer must be about the object asked for. A success
+    the transport cut at the client's ``max_response_bytes`` (``Response.truncated``)
+    is a ``ResponseError``: whatever it was meant to be, it is not all there."""
     if not 200 <= response.status < 300:
-        raise answer_error(response, request)
+        raise answer_error(response, request.root)
+    if response.truncated:
+        raise _response_error(
+            response,
+            "the answer is larger than the client's max_response_bytes: only its first"
+            f" {len(response.body)} bytes were read",
+        )
     read = request.read
     if read is None:
         return response

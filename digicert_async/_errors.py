@@ -1,9 +1,9 @@
-"""The exception tree and the pure decoding of DigiCert's error answers."""
+"""The exception tree: every exception the library raises (an error answer is read into
+one by ``_error_answers``)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import attrs
@@ -28,9 +28,7 @@ __all__ = [
     "ServerError",
     "TransportError",
     "ValidationError",
-    "error_from_status",
     "list_problems",
-    "parse_error_details",
     "problem_text",
     "raise_unchained",
 ]
@@ -177,6 +175,9 @@ class APIError(DigiCertError):
 
     ``url`` never carries the API key (the key only ever travels in a header).
     ``attempts`` is how many times the request was sent before giving up.
+    ``errors`` holds the body's first 100 error entries;
+    ``errors_omitted`` counts the entries past them, left unread (0 for any answer
+    DigiCert sends).
     """
 
     def __init__(
@@ -188,9 +189,11 @@ class APIError(DigiCertError):
         url: str,
         body: str = "",
         attempts: int = 1,
+        errors_omitted: int = 0,
     ) -> None:
         self.status = status
         self.errors = errors
+        self.errors_omitted = errors_omitted
         self.method = method
         self.url = url
         self.body = body[:BODY_EXCERPT_LIMIT]
@@ -207,6 +210,8 @@ class APIError(DigiCertError):
             detail = "; ".join(
                 f"{e.code}: {e.message}" if e.message else e.code for e in self.errors
             )
+            if self.errors_omitted:
+                detail += f" (and {self.errors_omitted} more errors, not read)"
         else:
             detail = self.body[:200].strip() or "no error body"
         return f"{self.method} {self.url} -> HTTP {self.status}: {detail}"
@@ -256,10 +261,19 @@ class _WrongAPIRoot(APIError):
         url: str,
         body: str = "",
         attempts: int = 1,
+        errors_omitted: int = 0,
         api_root: str | None = None,
     ) -> None:
         self.api_root = api_root if api_root is not None else url
-        super().__init__(status, errors, method=method, url=url, body=body, attempts=attempts)
+        super().__init__(
+            status,
+            errors,
+            method=method,
+            url=url,
+            body=body,
+            attempts=attempts,
+            errors_omitted=errors_omitted,
+        )
 
     def _describe(self) -> str:
         return super()._describe() + (
@@ -360,77 +374,6 @@ class ResponseError(DigiCertError):
         self.problems: tuple[Problem, ...] = tuple(problems)
 
 
-_CLASS_BY_STATUS: Mapping[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
-}
-
-
-def error_class_for(status: int) -> type[APIError]:
-    """The exception class for an error status: the status decides, not the code.
-
-    (:func:`error_from_status` refines a 404 and a 3xx by the body: see there.)
-    """
-    if status >= 500:
-        return ServerError
-    return _CLASS_BY_STATUS.get(status, APIError)
-
-
-def _is_route_not_found(details: list[ErrorDetail], body: bytes) -> bool:
-    # DigiCert answers a missing object with its JSON naming what is missing
-    # (not_found|order); not_found|route, a body that is no JSON at all (a web site's
-    # 404 page, or nothing) or someone else's JSON says the path itself does not
-    # exist. JSON cut short or garbled on the way is still DigiCert's answer.
-    if details:
-        return any(detail.code == "not_found|route" for detail in details)
-    if not body.lstrip().startswith((b"{", b"[")):
-        return True
-    try:
-        json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return True  # JSON, but not DigiCert's: a gateway's own answer
-
-
-def _is_invalid_key(details: list[ErrorDetail]) -> bool:
-    return any(INVALID_KEY_CODE in (detail.code, detail.qualifier) for detail in details)
-
-
-def parse_error_details(body: bytes) -> list[ErrorDetail]:
-    """Every ``ErrorDetail`` in a DigiCert error body; [] when the body is not one.
-
-    Never raises: proxies answer with HTML, and a truncated body must still
-    yield the right exception class with the raw text.
-    """
-    try:
-        document: Any = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: hostile nesting
-        return []
-    if not isinstance(document, dict):
-        return []
-    entries = document.get("errors")
-    if isinstance(entries, dict):  # some answers carry one error as an object
-        entries = [entries]
-    if not isinstance(entries, list):
-        return []
-    details = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        code = entry.get("code")
-        message = entry.get("message")
-        details.append(
-            ErrorDetail(
-                code=code if isinstance(code, str) else str(code or "unknown"),
-                message=message if isinstance(message, str) else "",
-            )
-        )
-    return details
-
-
 def raise_unchained(error: BaseException) -> NoReturn:
     """Raise ``error`` with no ``__context__``, whatever exception is being handled
     around it: on Python 3.10 a task can still hold aiohttp's last exception (whose
@@ -446,53 +389,3 @@ def raise_unchained(error: BaseException) -> NoReturn:
 def decode_text(body: bytes) -> str:
     """Body bytes as text for diagnostics, whatever their encoding."""
     return body[:BODY_EXCERPT_LIMIT].decode("utf-8", errors="replace")
-
-
-def error_from_status(
-    status: int,
-    body: bytes,
-    *,
-    method: str,
-    url: str,
-    attempts: int = 1,
-    api_root: str | None = None,
-) -> APIError:
-    """Build the exception for an error answer (pure: no I/O).
-
-    A 3xx is a :class:`RedirectError`, and a 404 that is not DigiCert's JSON about
-    the object asked for a :class:`RouteNotFoundError`: both mean the base URL is
-    wrong, and their message names ``api_root`` (the client's API root; ``url``
-    when not given). A 403 that says the key is invalid is an :class:`InvalidKeyError`.
-    """
-    details = parse_error_details(body)
-    if 300 <= status < 400:
-        return RedirectError(
-            status,
-            details,
-            method=method,
-            url=url,
-            body=decode_text(body),
-            attempts=attempts,
-            api_root=api_root,
-        )
-    if status == 404 and _is_route_not_found(details, body):
-        return RouteNotFoundError(
-            status,
-            details,
-            method=method,
-            url=url,
-            body=decode_text(body),
-            attempts=attempts,
-            api_root=api_root,
-        )
-    cls = error_class_for(status)
-    if cls is PermissionDeniedError and _is_invalid_key(details):
-        cls = InvalidKeyError
-    return cls(
-        status,
-        details,
-        method=method,
-        url=url,
-        body=decode_text(body),
-        attempts=attempts,
-    )

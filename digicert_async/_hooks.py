@@ -17,7 +17,7 @@ Events are built only when someone listens: a hook, or the log at a level it wri
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -30,6 +30,8 @@ __all__ = [
     "CooldownStarted",
     "Events",
     "Hooks",
+    "JobEnded",
+    "JobStarted",
     "PaceChanged",
     "RateLimitWait",
     "RequestSent",
@@ -170,6 +172,36 @@ class PaceChanged:
     shared: bool = False
 
 
+@attrs.frozen(kw_only=True)
+class JobStarted:
+    """A bulk job starts working on ``ids`` distinct ids (``duplicates`` more were given
+    twice or more and are not run again). ``job`` says which (``"cancel"``,
+    ``"reissue"``, ``"download"``, ``"validate"``, ``"poll"``: a poll tells each batch of
+    reads; a job that counts repeated inputs itself may tell none here)."""
+
+    job: str
+    ids: int
+    duplicates: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class JobEnded:
+    """A bulk job is over. ``outcomes`` counts the ids that got a result by their
+    outcome (``"canceled"``, ...; ``"done"`` for results without one); ``unfinished``
+    the ids with none (never started, or cut short). ``timed_out`` says the deadline
+    passed first; ``stopped_by`` is the error that stopped the job early, if any;
+    ``error`` what the run raised (a cancellation, say)."""
+
+    job: str
+    ids: int
+    outcomes: Mapping[str, int]
+    unfinished: int
+    elapsed: float
+    timed_out: bool = False
+    stopped_by: BaseException | None = None
+    error: BaseException | None = None
+
+
 _Event = TypeVar("_Event")
 
 
@@ -222,6 +254,24 @@ class Hooks:
     on_pace_change: Sequence[Callable[[PaceChanged], object]] = attrs.field(
         default=(), validator=_check_callbacks
     )
+    on_job_start: Sequence[Callable[[JobStarted], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+    on_job_end: Sequence[Callable[[JobEnded], object]] = attrs.field(
+        default=(), validator=_check_callbacks
+    )
+
+    def __add__(self, other: Hooks) -> Hooks:
+        """Both sets of callbacks: each event goes to this one's, then to ``other``'s
+        (``opentelemetry_hooks() + Hooks(on_retry=[...])``)."""
+        if not isinstance(other, Hooks):
+            return NotImplemented
+        return Hooks(
+            **{
+                field.name: (*getattr(self, field.name), *getattr(other, field.name))
+                for field in attrs.fields(Hooks)
+            }
+        )
 
     def request_sent(self, event: RequestSent) -> None:
         _dispatch(self.on_request, event)
@@ -234,6 +284,12 @@ class Hooks:
 
     def rate_limit_wait(self, event: RateLimitWait) -> None:
         _dispatch(self.on_rate_limit_wait, event)
+
+    def job_started(self, event: JobStarted) -> None:
+        _dispatch(self.on_job_start, event)
+
+    def job_ended(self, event: JobEnded) -> None:
+        _dispatch(self.on_job_end, event)
 
 
 # --------------------------------------------------------------------------- the log

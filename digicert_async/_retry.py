@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
-from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import attrs
 
 from ._checks import check_count, check_number
-from ._decode import answer_error
+from ._clock import Clock, Sleep, loop_time
+from ._error_answers import answer_error
 from ._errors import TransportError, raise_unchained
 from ._hooks import Events, Hooks, RetryDeclined, RetryScheduled
 from ._pipeline import DeadlineRefused, Handler, Request, Response
@@ -46,8 +45,6 @@ __all__ = [
     "classify",
 ]
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[object]]
 RetryKind = Literal["throttled", "unavailable", "connect", "timeout", "reset"]
 
 THROTTLED_STATUS = 429
@@ -232,13 +229,6 @@ class RetryBudget:
         self._tokens = min(self.capacity, self._tokens + self.success_refill + refund)
 
 
-def _loop_time() -> float:
-    try:
-        return asyncio.get_running_loop().time()
-    except RuntimeError:
-        return time.monotonic()
-
-
 class RetryMiddleware:
     """Runs the attempts of a call: numbering, deadline, backoff, budget, hooks, logs.
 
@@ -260,7 +250,7 @@ class RetryMiddleware:
         policy: RetryPolicy,
         hooks: Hooks | Events | None = None,
         *,
-        clock: Clock = _loop_time,
+        clock: Clock = loop_time,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         budget: RetryBudget | None = None,
@@ -274,11 +264,7 @@ class RetryMiddleware:
 
     async def __call__(self, original: Request, call_next: Handler) -> Response:
         policy = self.policy
-        request = original
-        deadline = request.deadline
-        if policy.deadline is not None:
-            ours = self._clock() + policy.deadline
-            deadline = ours if deadline is None else min(deadline, ours)
+        deadline = self._deadline_of(original)
         previous: Response | TransportError | None = None
         spent = 0.0
         attempt = 0
@@ -290,59 +276,81 @@ class RetryMiddleware:
                 outcome = await call_next(request)
             except TransportError as exc:
                 outcome = exc
-            if isinstance(outcome, TransportError):
-                if previous is not None and _is_deadline_refusal(outcome):
-                    # Not sent: the previous attempt's outcome says more than the refusal.
-                    return self._give_up(previous, attempt - 1)
-                cause: BaseException = outcome
-            else:
+            outcome.attempts = attempt
+            if isinstance(outcome, Response):
                 if 200 <= outcome.status < 300:  # the common case, decided at once
                     self.budget.earn(spent)
-                    return outcome.with_attempts(attempt)
-                if classify(request, outcome) is None:
-                    if outcome.status < 500:
-                        self.budget.earn(spent)
-                    return outcome.with_attempts(attempt)
-                cause = answer_error(outcome, request)
-                cause.attempts = attempt
+                    return outcome
+            elif previous is not None and _is_deadline_refusal(outcome):
+                # Not sent: the previous attempt's outcome says more than the refusal.
+                return _given_up(previous)
             decision = classify(request, outcome)
             if decision is None:
-                return self._give_up(outcome, attempt)
+                if isinstance(outcome, Response) and outcome.status < 500:
+                    self.budget.earn(spent)
+                return _given_up(outcome)
             delay = (
                 backoff_delay(attempt, policy.backoff_initial, policy.backoff_max, self._rng)
                 if decision.backoff
                 else 0.0
             )
-            why_not = self._why_not_retry(attempt, deadline, delay, decision)
-            if why_not is not None:
-                self._events.retry_declined(
-                    RetryDeclined(
-                        method=request.method,
-                        url=outcome.url,
-                        attempt=attempt,
-                        reason=why_not,
-                        cause=cause,
-                        call=request.call,
-                        route=request.route,
-                    )
-                )
-                return self._give_up(outcome, attempt)
+            if not self._retries(request, outcome, attempt, deadline, delay, decision):
+                return _given_up(outcome)
             spent = self.budget.cost(decision)
-            self._events.retry_scheduled(
-                RetryScheduled(
+            if delay > 0.0:
+                await self._sleep(delay)
+            previous = outcome
+
+    def _deadline_of(self, request: Request) -> float | None:
+        """The call's deadline: ``policy.deadline`` from now, or the request's own if
+        it comes first."""
+        deadline = request.deadline
+        if self.policy.deadline is not None:
+            ours = self._clock() + self.policy.deadline
+            deadline = ours if deadline is None else min(deadline, ours)
+        return deadline
+
+    def _retries(
+        self,
+        request: Request,
+        outcome: Response | TransportError,
+        attempt: int,
+        deadline: float | None,
+        delay: float,
+        decision: RetryDecision,
+    ) -> bool:
+        """Whether the failed attempt ``outcome`` is retried after ``delay`` (the budget
+        then spent), told as a ``RetryScheduled`` or a ``RetryDeclined`` event."""
+        cause = (
+            outcome if isinstance(outcome, TransportError) else answer_error(outcome, request.root)
+        )
+        why_not = self._why_not_retry(attempt, deadline, delay, decision)
+        if why_not is not None:
+            self._events.retry_declined(
+                RetryDeclined(
                     method=request.method,
                     url=outcome.url,
                     attempt=attempt,
-                    delay=delay,
+                    reason=why_not,
                     cause=cause,
-                    retries=policy.max_attempts - 1,
                     call=request.call,
                     route=request.route,
                 )
             )
-            if delay > 0.0:
-                await self._sleep(delay)
-            previous = outcome
+            return False
+        self._events.retry_scheduled(
+            RetryScheduled(
+                method=request.method,
+                url=outcome.url,
+                attempt=attempt,
+                delay=delay,
+                cause=cause,
+                retries=self.policy.max_attempts - 1,
+                call=request.call,
+                route=request.route,
+            )
+        )
+        return True
 
     def _why_not_retry(
         self, attempt: int, deadline: float | None, delay: float, decision: RetryDecision
@@ -355,9 +363,9 @@ class RetryMiddleware:
             return "the client's retry budget is spent"
         return None
 
-    @staticmethod
-    def _give_up(outcome: Response | TransportError, attempts: int) -> Response:
-        if isinstance(outcome, Response):
-            return outcome.with_attempts(attempts)
-        outcome.attempts = attempts
-        raise_unchained(outcome)
+
+def _given_up(outcome: Response | TransportError) -> Response:
+    """The last outcome, reported as it was: an answer returned, an exception raised."""
+    if isinstance(outcome, Response):
+        return outcome
+    raise_unchained(outcome)

@@ -13,7 +13,7 @@ import attrs
 import pytest
 
 import digicert_async as dc
-from digicert_async._pipeline import CallRecord
+from digicert_async._send import CallRecord
 from digicert_async.bulk._runner import Cut, Deadline, DeadlineReached, JobRunner
 from digicert_async.testing import FakeCertCentral, Fault
 

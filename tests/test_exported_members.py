@@ -11,6 +11,8 @@ EXPORTED = {
     "CertCentralClient", "RetryPolicy", "RateLimit", "RedisLimiterBackend", "Pacer", "Hooks",
     "Listing", "SqliteLimiterBackend",
     "converter", "__version__",
+    # what a transport (CertCentralClient(transport=...)) is handed and returns
+    "Request", "Response",
     # errors
     "DigiCertError", "ValidationError", "APIError", "BadRequestError", "AuthenticationError",
     "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
@@ -18,7 +20,7 @@ EXPORTED = {
     "ClientClosedError", "DeadlineRefused", "LimiterUnavailableError", "InvalidKeyError",
     # events
     "CallStarted", "CallEnded", "RequestSent", "ResponseReceived", "RetryScheduled",
-    "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged",
+    "RetryDeclined", "RateLimitWait", "CooldownStarted", "PaceChanged", "JobStarted", "JobEnded",
     # bulk jobs
     "cancel_orders", "poll_orders", "CancelJob", "CancelOutcome", "CancelReport", "CancelResult",
     "OutcomeCounts", "OrderUpdate", "download_certificates", "DownloadJob", "CertificateDownload",

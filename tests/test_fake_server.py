@@ -169,6 +169,34 @@ async def test_invalid_arguments() -> None:
         FakeCertCentral().inject(Fault.SLOW, times=0)
 
 
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"api_key": ""}, "api_key must not be empty"),
+        ({"orders": -1}, "orders must be >= 0"),
+        ({"rate_limits": [(5, 0.0)]}, "every rate-limit window"),
+        ({"block_seconds": -0.5}, "block_seconds must be >= 0"),
+        ({"fault_rate": -0.1}, "fault_rate must be between 0 and 1"),
+        ({"fault_rate": 0.5, "fault_kinds": ()}, "fault_kinds must not be empty"),
+        ({"slow_seconds": -1.0}, "slow_seconds must be >= 0"),
+        ({"issue_after": -1.0}, "issue_after must be >= 0"),
+        ({"intermediates": 0}, "intermediates must be >= 1"),
+    ],
+)
+def test_a_bad_setting_is_refused_by_its_name(settings: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(named)}"):
+        FakeCertCentral(**settings)
+
+
+def test_the_settings_at_their_bounds_are_taken() -> None:
+    fake = FakeCertCentral(
+        api_key="k", orders=0, block_seconds=0, slow_seconds=0, fault_rate=1.0, rate_limits=[]
+    )
+    assert fake.api_key == "k" and fake.fault_kinds == tuple(Fault)
+    assert FakeCertCentral(fault_rate=0.0, fault_kinds=()).fault_kinds == ()
+    assert len(FakeCertCentral().api_key) == 32
+
+
 @pytest.mark.parametrize("key", ["", "wrong-key"])
 async def test_missing_or_wrong_key_is_403(api: Api, key: str) -> None:
     order_id = api.fake.add_order()

@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 import digicert_async as dc
-from digicert_async._errors import error_from_status, parse_error_details
+from digicert_async._error_answers import error_from_status, parse_error_details
 from digicert_async.testing import FakeCertCentral
 
 from .test_client import serve
@@ -141,4 +141,4 @@ def test_the_classes_follow_the_body_only_for_404_and_3xx() -> None:
     assert api in str(made(404, html))
     without_root = error_from_status(404, html, method="GET", url=url)
     assert isinstance(without_root, dc.RouteNotFoundError) and without_root.api_root == url
-    assert parse_error_details(b'{"errors": {"code": "x|y"}}')[0].code == "x|y"
+    assert parse_error_details(b'{"errors": {"code": "x|y"}}')[0][0].code == "x|y"

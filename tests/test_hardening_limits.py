@@ -20,8 +20,11 @@ import pytest
 from aiohttp import web
 
 import digicert_async as dc
-from digicert_async._pipeline import HttpSender, Request, compose
+from digicert_async._hooks import Events
+from digicert_async._pipeline import Request, compose
 from digicert_async._retry import RetryMiddleware, classify
+from digicert_async._send import SendStep
+from digicert_async._transport import AiohttpTransport
 
 from .test_client import serve
 from .test_hardening_servers import (
@@ -282,7 +285,7 @@ async def test_an_invalid_url_is_not_retried(root: str) -> None:
     treats what aiohttp calls an invalid URL as permanent."""
     sends = Sends()
     async with aiohttp.ClientSession() as session:
-        sender = HttpSender(session, {}, 5.0, sends.hooks)
+        sender = SendStep(AiohttpTransport(session, 5.0), Events(sends.hooks))
         handler = compose([RetryMiddleware(dc.RetryPolicy(max_attempts=5), sends.hooks)], sender)
         error = await failure_of(lambda: handler(Request(method="GET", path="/x", root=root)))
     assert isinstance(error, dc.TransportError)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import digicert_async as dc
-from digicert_async._errors import error_from_status
+from digicert_async._error_answers import error_from_status
 from digicert_async.testing import FakeCertCentral
 
 from ._served import served

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from digicert_async._error_answers import error_from_status, parse_error_details
 from digicert_async._errors import (
     APIError,
     AuthenticationError,
@@ -20,8 +21,6 @@ from digicert_async._errors import (
     ServerError,
     TransportError,
     decode_text,
-    error_from_status,
-    parse_error_details,
 )
 
 URL = "https://www.digicert.com/services/v2/order/certificate/7"
@@ -78,13 +77,13 @@ def test_odd_error_entries_are_read_one_by_one() -> None:
         b'{"errors": ["junk", {"code": 42, "message": 7}, {"code": null},'
         b' {"code": "", "message": "empty code"}, {"code": "not_found|order", "message": "m"}]}'
     )
-    assert parse_error_details(body) == [
+    assert parse_error_details(body)[0] == [
         ErrorDetail("42", ""),
         ErrorDetail("unknown", ""),
         ErrorDetail("", "empty code"),
         ErrorDetail("not_found|order", "m"),
     ]
-    assert all(isinstance(d.code, str) for d in parse_error_details(body))
+    assert all(isinstance(d.code, str) for d in parse_error_details(body)[0])
 
 
 def test_body_text_replaces_what_is_not_utf8() -> None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 import digicert_async as dc
-from digicert_async._pipeline import CallRecord
+from digicert_async._send import CallRecord
 from digicert_async.bulk._reissue import ReissueJob
 from digicert_async.bulk._runner import Cut
 from digicert_async.models import OrderCertificate

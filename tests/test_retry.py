@@ -11,12 +11,12 @@ from typing import Any
 import attrs
 import pytest
 
+from digicert_async._error_answers import error_from_status
 from digicert_async._errors import (
     RateLimitError,
     ServerError,
     TransportError,
     ValidationError,
-    error_from_status,
 )
 from digicert_async._hooks import Hooks, RateLimitWait, RetryScheduled
 from digicert_async._pipeline import DeadlineRefused, Request, Response, compose

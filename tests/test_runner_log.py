@@ -9,7 +9,7 @@ import logging
 import pytest
 
 import digicert_async as dc
-from digicert_async._pipeline import CallRecord
+from digicert_async._send import CallRecord
 from digicert_async.bulk._runner import Cut, JobRunner
 
 

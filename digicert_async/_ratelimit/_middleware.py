@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
+from .._clock import loop_time
 from .._hooks import CooldownStarted, Events, Hooks, PaceChanged, RateLimitWait
 from .._pipeline import DeadlineRefused, Handler, Request, Response
 from ._backend import LimiterBackend, Reservation, WaitReason
@@ -94,13 +95,6 @@ class _FifoTurn:
             self._waiters.remove(waiter)
 
 
-def _loop_time() -> float:
-    try:
-        return asyncio.get_running_loop().time()
-    except RuntimeError:
-        return time.monotonic()
-
-
 class RateLimitMiddleware:
     """Paces every attempt through the limiter and turns 429s into a shared cool-down.
 
@@ -128,7 +122,7 @@ class RateLimitMiddleware:
         hooks: Hooks | Events | None = None,
         *,
         backend: LimiterBackend | None = None,
-        clock: Clock = _loop_time,
+        clock: Clock = loop_time,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         wall_clock: Clock = time.time,

@@ -12,7 +12,7 @@ import attrs
 from .._checks import check_count, check_text
 from .._client import CertCentralClient
 from .._errors import AuthenticationError, DigiCertError, NotFoundError, PermissionDeniedError
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ..models import OrderStatus
 from ._common import check_deadline, check_order_ids, never_connected, stops_a_job
 from ._outcomes import (
@@ -149,6 +149,7 @@ class CancelJob(ReportingJob[CancelResult, CancelReport]):
             concurrency=concurrency,
             deadline=deadline,
             name="cancel",
+            hooks=client.hooks,
             summary=lambda: describe_counts(self.report.counts),
         )
 

@@ -19,7 +19,7 @@ from .._errors import (
     PermissionDeniedError,
     TransportError,
 )
-from .._pipeline import CallRecord, record_call
+from .._send import CallRecord, record_call
 
 __all__ = [
     "UNCONNECTED_CALLS",
@@ -84,7 +84,7 @@ _IN_JOB: ContextVar[tuple[Reach, CallRecord] | None] = ContextVar("digicert_job"
 @contextlib.contextmanager
 def call_in_job(reach: Reach) -> Iterator[CallRecord]:
     """One call (or one id's calls) of the job whose server knowledge is ``reach``:
-    records what its sends do (see :func:`~digicert_async._pipeline.record_call`) and
+    records what its sends do (see :func:`~digicert_async._send.record_call`) and
     lets :func:`stops_a_job` apply the job's rule to what it raises."""
     with record_call() as call:
         token = _IN_JOB.set((reach, call))

@@ -11,7 +11,7 @@ import attrs
 from .._checks import check_count
 from .._client import CertCentralClient
 from .._errors import DigiCertError
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ..resources.certificates import check_format
 from ._common import check_deadline, check_order_ids, logger, stops_a_job
 from ._runner import Cut, JobRunner
@@ -79,6 +79,8 @@ class DownloadJob:
             concurrency=concurrency,
             deadline=deadline,
             keep_results=False,  # the files go to the caller; none is held here
+            hooks=client.hooks,
+            job="download",
         )
         self._iterated = False
 

@@ -26,7 +26,7 @@ from .._errors import (
     TransportError,
     ValidationError,
 )
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
 from ..webhooks import WebhookReceiver
 from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
@@ -302,6 +302,8 @@ class _Poller:
                 deadline=self._deadline.remaining(),
                 keep_results=False,  # the poll keeps its own account; an Order per id is big
                 reach=self._reach,
+                hooks=self._client.hooks,
+                job="poll",
             )
             async for seen in reads.stream():
                 if seen is not None:

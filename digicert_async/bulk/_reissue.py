@@ -28,7 +28,7 @@ from .._errors import (
     ResponseError,
     ValidationError,
 )
-from .._pipeline import CallRecord, record_call
+from .._send import CallRecord, record_call
 from ..models import Order, OrderCertificate, OrderStatus
 from ..models._csr import check_csr
 from ._common import check_deadline, check_order_ids, stops_a_job
@@ -238,6 +238,7 @@ class ReissueJob(ReportingJob[ReissueResult, ReissueReport]):
             concurrency=concurrency,
             deadline=deadline,
             name="reissue",
+            hooks=client.hooks,
             summary=lambda: describe_counts(self.report.counts),
         )
 

@@ -26,7 +26,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Generic, TypeVar
 
 from .._errors import DigiCertError
-from .._pipeline import CallRecord
+from .._hooks import Hooks, JobEnded, JobStarted
+from .._send import CallRecord
 from ._common import Reach, call_in_job, logger
 
 __all__ = ["Cut", "Deadline", "DeadlineReached", "JobRunner", "unique_ids"]
@@ -95,7 +96,7 @@ class JobRunner(Generic[R]):
     gives every id exactly one result.
 
     ``call`` records what the id's requests did on the wire (see
-    :func:`~digicert_async._pipeline.record_call`), for an attempt that must tell a
+    :func:`~digicert_async._send.record_call`), for an attempt that must tell a
     request that may have landed from one never sent. An id never started gets
     ``not_attempted(id)``, and so does one cut short before any of its requests was
     sent (still waiting for a rate-limit slot, say); one cut short with a request in
@@ -114,6 +115,9 @@ class JobRunner(Generic[R]):
     ``reach`` is what the job has learned of the server (a job made of several runs,
     the poll, passes its own); the rule it keeps stops a job that cannot connect at all.
 
+    ``hooks`` (the client's) are told when the run starts and ends (:class:`JobStarted`,
+    :class:`JobEnded`), the job called ``job`` (by default its ``name``).
+
     A runner runs once, either by :meth:`run` or by :meth:`stream`.
     """
 
@@ -130,6 +134,8 @@ class JobRunner(Generic[R]):
         name: str | None = None,
         summary: Callable[[], str] | None = None,
         reach: Reach | None = None,
+        hooks: Hooks | None = None,
+        job: str | None = None,
     ) -> None:
         self.ids, self.duplicates = unique_ids(ids)
         self.reach = reach if reach is not None else Reach()
@@ -146,6 +152,11 @@ class JobRunner(Generic[R]):
         self._queue: asyncio.Queue[R] | None = None
         self._started = False
         self._calls: dict[asyncio.Task[None], CallRecord] = {}  # each worker's id in hand
+        self._hooks = (
+            hooks if hooks is not None and (hooks.on_job_start or hooks.on_job_end) else None
+        )
+        self._job = job or name or "job"
+        self._outcomes: Counter[str] = Counter()  # delivered results by outcome (for hooks)
 
     def stop(self, error: DigiCertError) -> None:
         """Start no more ids: ``error`` would fail every one of them alike. The ids in
@@ -170,6 +181,9 @@ class JobRunner(Generic[R]):
         ]
 
     def _deliver(self, item_id: int, result: R) -> None:
+        if self._hooks is not None:
+            outcome = getattr(result, "outcome", None)
+            self._outcomes[outcome.value if isinstance(outcome, enum.Enum) else "done"] += 1
         if self._results is not None:
             self._results[item_id] = result
         if self._queue is not None:
@@ -180,6 +194,35 @@ class JobRunner(Generic[R]):
         if self._started:
             raise RuntimeError("a bulk job runs once; start a new one with the ids left")
         self._started = True
+        hooks = self._hooks
+        if hooks is None:
+            await self._run()
+            return
+        started = asyncio.get_running_loop().time()
+        hooks.job_started(
+            JobStarted(job=self._job, ids=len(self.ids), duplicates=sum(self.duplicates.values()))
+        )
+        error: BaseException | None = None
+        try:
+            await self._run()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            hooks.job_ended(
+                JobEnded(
+                    job=self._job,
+                    ids=len(self.ids),
+                    outcomes=dict(self._outcomes),
+                    unfinished=len(self.ids) - sum(self._outcomes.values()),
+                    elapsed=asyncio.get_running_loop().time() - started,
+                    timed_out=self.timed_out,
+                    stopped_by=self.stopped_by,
+                    error=error,
+                )
+            )
+
+    async def _run(self) -> None:
         deadline = Deadline(self._deadline)
         pending = iter(self.ids)
         cut = Cut.INTERRUPTED  # what cancelling a worker means, unless the deadline did it

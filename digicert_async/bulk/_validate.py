@@ -13,7 +13,7 @@ from .._checks import check_count, describe
 from .._client import CertCentralClient
 from .._dcv_driver import CheckSchedule, DcvDriver, DcvOutcome, Publisher
 from .._errors import DigiCertError, NotFoundError, ValidationError
-from .._pipeline import CallRecord
+from .._send import CallRecord
 from ..models import Domain
 from ._common import check_deadline, stops_a_job
 from ._outcomes import OutcomeCounts, describe_counts
@@ -167,6 +167,7 @@ class ValidateJob:
             deadline=deadline,
             name="validate",
             summary=lambda: describe_counts(self.report.counts),
+            hooks=client.hooks,
         )
 
     @property

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -21,7 +20,6 @@ __all__ = [
     "REFUSALS",
     "Injection",
     "Outcome",
-    "checked_faults",
     "json_response",
     "refusal",
     "spoiled",
@@ -129,13 +127,3 @@ def spoiled(fault: Fault | None, answer: Answer) -> web.Response | None:
     if fault is Fault.MALFORMED_JSON:
         return web.Response(status=status, body=_MALFORMED_BODY, content_type="application/json")
     return None
-
-
-def checked_faults(fault_rate: float, fault_kinds: Sequence[Fault]) -> tuple[Fault, ...]:
-    """The kinds of fault to draw from, once ``fault_rate`` is known to be a probability."""
-    if not 0.0 <= fault_rate <= 1.0:
-        raise ValueError("fault_rate must be between 0 and 1")
-    kinds = tuple(Fault(kind) for kind in fault_kinds)
-    if fault_rate > 0 and not kinds:
-        raise ValueError("fault_kinds must not be empty when fault_rate > 0")
-    return kinds

@@ -8,7 +8,6 @@ import copy
 import functools
 import hmac
 import random
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -35,7 +34,6 @@ from ._answers import (
     REFUSALS,
     Injection,
     Outcome,
-    checked_faults,
     json_response,
     refusal,
     spoiled,
@@ -54,6 +52,7 @@ from ._routing import (
     run_endpoint,
     tidy_path,
 )
+from ._settings import at_least_zero, checked_faults, key_or_new
 from ._state import FakeAccount, StoredCertificate
 from ._types import Fault, RecordedRequest
 from ._webhook_sender import FakeWebhooks
@@ -137,18 +136,14 @@ class FakeCertCentral(ValidationHelpers):
         validation_reuse: float | None = None,
         dns_propagation: float = 0.0,
     ) -> None:
-        if api_key is not None and api_key == "":
-            raise ValueError("api_key must not be empty")
-        if orders < 0:
-            raise ValueError("orders must be >= 0")
+        key = key_or_new(api_key)
+        at_least_zero(orders=orders)
         windows = checked_windows(rate_limits)
-        if block_seconds < 0:
-            raise ValueError("block_seconds must be >= 0")
+        at_least_zero(block_seconds=block_seconds)
         kinds = checked_faults(fault_rate, fault_kinds)
-        if slow_seconds < 0:
-            raise ValueError("slow_seconds must be >= 0")
+        at_least_zero(slow_seconds=slow_seconds)
 
-        self.api_key: str = api_key if api_key is not None else secrets.token_hex(16)
+        self.api_key: str = key
         self.block_seconds = block_seconds
         self.retry_after = retry_after
         self.fault_rate = fault_rate

@@ -11,20 +11,29 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 
 
 class LifecycleClock:
     """Lifecycle seconds, and the entries due on them, earliest first.
 
     ``issue_after``: seconds from scheduling to falling due; None schedules nothing.
+    ``monotonic``: what a clock in real time reads the time from.
     """
 
-    def __init__(self, issue_after: float | None = 60.0, *, realtime: bool = False) -> None:
+    def __init__(
+        self,
+        issue_after: float | None = 60.0,
+        *,
+        realtime: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if issue_after is not None and issue_after < 0:
             raise ValueError("issue_after must be >= 0 (or None)")
         self.issue_after = issue_after
+        self._monotonic = monotonic
         self._advanced = 0.0
-        self._started = time.monotonic() if realtime else None
+        self._started = monotonic() if realtime else None
         # (due, sequence, kind, id); an entry whose due differs from _due[(kind, id)] is stale
         self._queue: list[tuple[float, int, str, int]] = []
         self._due: dict[tuple[str, int], float] = {}
@@ -37,7 +46,7 @@ class LifecycleClock:
     def time(self) -> float:
         """Seconds on the clock: what ``advance`` added (plus the time since the clock was
         made, in real time)."""
-        elapsed = 0.0 if self._started is None else time.monotonic() - self._started
+        elapsed = 0.0 if self._started is None else self._monotonic() - self._started
         return self._advanced + elapsed
 
     def advance(self, seconds: float) -> None:
