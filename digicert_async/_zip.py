@@ -31,6 +31,7 @@ _END_FORMAT = struct.Struct("<4x4H2LH")
 _MAX_COMMENT = 0xFFFF
 _LOCATOR = b"PK\x06\x07"
 _LOCATOR_SIZE = 20
+_LOCATOR_FORMAT = struct.Struct("<4sLQL")
 _END64 = b"PK\x06\x06"
 _END64_SIZE = 56
 _END64_FORMAT = struct.Struct("<4xQ2H2L4Q")
@@ -108,7 +109,14 @@ def _end_record(data: bytes) -> tuple[int, int, int, int]:
     )
     if position + _END_SIZE + comment > len(data):
         raise ZipError("the archive's comment runs past the end of the file")
-    if _FFFF in (disk, directory_disk, disk_entries, entries) or _FFFFFFFF in (size, offset):
+    # zipfile takes the ZIP64 records whenever their locator sits before the end record,
+    # whatever the end record holds: so must this check, or the two could disagree.
+    locator = position - _LOCATOR_SIZE
+    if (
+        _FFFF in (disk, directory_disk, disk_entries, entries)
+        or _FFFFFFFF in (size, offset)
+        or (locator >= 0 and data[locator : locator + 4] == _LOCATOR)
+    ):
         return _end_record64(data, position)
     if disk or directory_disk or disk_entries != entries:
         raise ZipError("an archive that spans several disks")
@@ -120,6 +128,9 @@ def _end_record64(data: bytes, end: int) -> tuple[int, int, int, int]:
     record = locator - _END64_SIZE
     if record < 0 or data[locator : locator + 4] != _LOCATOR or data[record : record + 4] != _END64:
         raise ZipError("the ZIP64 end record is missing")
+    _, locator_disk, _, disks = _LOCATOR_FORMAT.unpack_from(data, locator)
+    if locator_disk or disks > 1:
+        raise ZipError("an archive that spans several disks")
     _, _, _, disk, directory_disk, disk_entries, entries, size, offset = _END64_FORMAT.unpack_from(
         data, record
     )

@@ -27,6 +27,7 @@ nor any message of the server's or of an exception: only the types of errors.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from contextvars import ContextVar
 from typing import Any
@@ -76,10 +77,16 @@ def opentelemetry_hooks(
     global ones OpenTelemetry's SDK (or your setup) installs; without an SDK they are
     no-ops. One set of hooks may serve several clients.
 
+    With no provider given, none set globally for traces and OpenTelemetry's SDK not
+    installed, every span and measurement would be a no-op: the hooks are then empty
+    (``Hooks()``) and cost the client nothing.
+
     >>> hooks = opentelemetry_hooks()
-    >>> len(hooks.on_call_start)
+    >>> len(hooks.on_call_start)  # the SDK is installed here
     1
     """
+    if tracer_provider is None and meter_provider is None and _nothing_records():
+        return Hooks()
     recorder = _Recorder(
         trace.get_tracer(_SCOPE, __version__, tracer_provider=tracer_provider),
         metrics.get_meter(_SCOPE, __version__, meter_provider=meter_provider),
@@ -95,6 +102,18 @@ def opentelemetry_hooks(
         on_cooldown=[recorder.cooldown_started],
         on_job_start=[recorder.job_started],
         on_job_end=[recorder.job_ended],
+    )
+
+
+def _sdk_installed() -> bool:
+    return importlib.util.find_spec("opentelemetry.sdk") is not None
+
+
+def _nothing_records() -> bool:
+    """Whether OpenTelemetry's global providers can record nothing, now or later: no
+    tracer provider set (the API's proxy) and no SDK to set one."""
+    return not _sdk_installed() and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
     )
 
 

@@ -11,11 +11,12 @@ import contextlib
 import io
 import json
 import random
+import struct
 import zipfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import digicert_async as dc
@@ -243,6 +244,23 @@ extra_fields = st.lists(
     count_delta=st.sampled_from([0, 0, 0, -1, 1]),
     wrong_offset=st.sampled_from([0, 0, 0, 1, 3]),
 )
+# The last directory entry's extra field ends in a ZIP64 locator's signature, just before
+# the end record: zipfile reads the locator (and refuses its disk count), so must the check.
+@example(
+    entries=[
+        {
+            "name": b"",
+            "version": 20,
+            "flags": 0,
+            "method": 0,
+            "extra": b"\x01\x00\x04\x00PK\x06\x07\x01\x00\x04\x00\x00\x00\x00\x00"
+            b"\x01\x00\x04\x00\x00\x00\x00\x00",
+            "data": b"",
+        }
+    ],
+    count_delta=0,
+    wrong_offset=0,
+)
 def test_an_archive_built_from_any_fields_is_checked_as_zipfile_reads_it(
     entries: list[dict[str, object]], count_delta: int, wrong_offset: int
 ) -> None:
@@ -347,3 +365,24 @@ async def test_mutated_files_over_http_give_a_file_or_a_documented_error(
             assert item.data == body
         else:
             assert isinstance(item.error, dc.ResponseError), item.error
+
+
+def _with_zip64_end(disks: int) -> bytes:
+    """A one-file archive whose end record is preceded by ZIP64 end records, the
+    locator's disk count being ``disks``."""
+    plain = zip_with_comment(b"")
+    end = len(plain) - 22
+    size, offset = struct.unpack_from("<2L", plain, end + 12)
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, 1, 1, size, offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, end, disks)
+    return plain[:end] + record + locator + plain[end:]
+
+
+def test_zip64_end_records_are_read_as_zipfile_reads_them() -> None:
+    body = _with_zip64_end(disks=1)
+    assert check_zip(body) == opens_in_zipfile(body) == 1
+    body = _with_zip64_end(disks=2)
+    with pytest.raises(zipfile.BadZipFile, match="multiple disks"):
+        opens_in_zipfile(body)
+    with pytest.raises(ZipError, match="spans several disks"):
+        check_zip(body)

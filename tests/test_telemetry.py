@@ -395,3 +395,19 @@ async def test_a_job_stopped_by_a_refused_key_marks_its_span(recorded: Recorded)
     assert (job.attributes or {})["error.type"] == status
     assert job.status.status_code is StatusCode.ERROR
     assert (job.attributes or {})["digicert_async.job.unfinished"] >= 1
+
+
+def test_without_an_sdk_or_a_provider_the_hooks_are_empty_and_cost_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import metrics, trace
+
+    from digicert_async import telemetry
+
+    assert len(opentelemetry_hooks().on_call_start) == 1  # the SDK is installed here
+    monkeypatch.setattr(telemetry, "_sdk_installed", lambda: False)
+    assert opentelemetry_hooks() == dc.Hooks()  # nothing could ever record
+    given = opentelemetry_hooks(trace.NoOpTracerProvider(), metrics.NoOpMeterProvider())
+    assert len(given.on_call_start) == 1  # providers given: they are the caller's choice
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.NoOpTracerProvider)
+    assert len(opentelemetry_hooks().on_call_start) == 1  # one set globally, SDK or not
