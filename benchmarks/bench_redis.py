@@ -45,7 +45,7 @@ THIS_FILE = os.path.abspath(__file__)
 WORKERS = 4
 TASKS = 100
 TARGET_RATIO = 1.15
-HUGE = [(10**9, 3600.0)]  # never waits
+HUGE = [(10**6, 3600.0)]  # the most a window may hold: never waits here
 
 
 # -- Redis ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import inspect
 import json
 import logging
 import os
@@ -36,9 +37,11 @@ from digicert_async._ratelimit import (
     InMemoryLimiterBackend,
     RedisKeyLimiter,
     SqliteKeyLimiter,
+    _redis,
     api_key_hash,
     cooldown_delay,
 )
+from digicert_async._ratelimit._shared import IN_FLIGHT_SECONDS
 from digicert_async.testing import FakeCertCentral, Fault
 
 REDIS_URL_ENV = "DIGICERT_ASYNC_TEST_REDIS_URL"
@@ -159,7 +162,9 @@ async def test_the_count_plus_first_acquire_in_a_window_waits(redis_url: str, pr
     async with bound(redis_url, prefix, [(3, 0.5)]) as limiter:
         started = time.monotonic()
         for _ in range(3):
-            assert (await limiter.reserve()).wait == 0.0
+            reservation = await limiter.reserve()
+            assert reservation.wait == 0.0
+            await limiter.release(reservation)  # its request is over at once
         refused = await limiter.reserve()
         assert refused.reason == "window"
         assert 0.5 - (time.monotonic() - started) - 0.01 <= refused.wait <= 0.5
@@ -168,16 +173,125 @@ async def test_the_count_plus_first_acquire_in_a_window_waits(redis_url: str, pr
         assert (await limiter.reserve()).wait == 0.0
 
 
+@pytest.fixture
+def server_clock(monkeypatch: pytest.MonkeyPatch, prefix: str) -> str:
+    """The scripts read the Redis server's time from the key this returns (microseconds,
+    set by the test) instead of TIME: Redis's clock, faked."""
+    key = f"{prefix}:fake-clock"
+    real = _redis._lua
+
+    def faked(name: str) -> str:
+        text = real(name)
+        assert "redis.call('TIME')" in text
+        return text.replace("redis.call('TIME')", f"{{'0', redis.call('GET', '{key}')}}")
+
+    monkeypatch.setattr(_redis, "_lua", faked)
+    return key
+
+
+async def test_a_slot_counts_while_its_request_is_in_flight_however_long(
+    redis_url: str, prefix: str, raw: Any, server_clock: str
+) -> None:
+    """As in every backend (test_ratelimit.py): a request still on its way a whole period
+    after its slot was taken arrives beside the next period's sends, so its slot counts
+    as taken now until its request is over, then from then on."""
+
+    async def at(seconds: float) -> None:
+        await raw.set(server_clock, round((1_000 + seconds) * 1_000_000))
+
+    async with bound(redis_url, prefix, [(10, 0.5)]) as limiter:
+        await at(0.0)
+        taken = [await limiter.reserve() for _ in range(10)]
+        await at(0.01)
+        for reservation in taken[1:]:  # nine are over; the first is still in flight
+            await limiter.release(reservation)
+        await at(0.52)
+        more = []
+        while (reservation := await limiter.reserve()).wait == 0.0:
+            more.append(reservation)
+        assert len(more) == 9  # not 10: the one in flight still holds its slot
+        assert reservation.reason == "window" and reservation.wait == pytest.approx(0.5)
+        for reservation in more:
+            await limiter.release(reservation)
+        await at(0.6)
+        await limiter.release(taken[0])
+        await at(1.05)  # the other nine have left the window; it has not
+        assert [(await limiter.reserve()).wait for _ in range(10)][-1] == pytest.approx(0.05)
+
+
+async def test_a_slot_in_flight_counts_as_taken_now_from_the_instant_it_would_leave(
+    redis_url: str, prefix: str, raw: Any, server_clock: str
+) -> None:
+    async with bound(redis_url, prefix, [(1, 0.5)]) as limiter:
+        await raw.set(server_clock, 1_000_000_000)
+        await limiter.reserve()
+        await raw.set(server_clock, 1_000_500_000)  # out of the window by its time alone
+        assert (await limiter.reserve()).wait == pytest.approx(0.5)
+
+
+async def test_a_slot_in_flight_counts_another_bindings_too(
+    redis_url: str, prefix: str, raw: Any, server_clock: str
+) -> None:
+    """The slots in flight are in Redis: a binding of another process counts them; a
+    request over, served or refused, is in flight no more."""
+    async with (
+        bound(redis_url, prefix, [(2, 1.0)]) as first,
+        bound(redis_url, prefix, [(2, 1.0)]) as other,
+    ):
+        await raw.set(server_clock, 1_000_000_000)
+        slow, refused = await first.reserve(), await first.reserve()
+        await raw.set(server_clock, 1_005_000_000)
+        assert (await other.reserve()).wait == pytest.approx(1.0)  # both still in flight
+        await first.release(refused, refused=True)
+        assert await raw.zcard(other.flight_key) == 1
+        assert (await other.reserve()).wait == 0.0
+        assert (await other.reserve()).wait == pytest.approx(1.0)
+        await first.release(slow)
+        assert await raw.zcard(other.flight_key) == 1  # the one other took, not released
+
+
+def test_a_slot_is_held_in_flight_longer_than_a_default_attempt_can_last() -> None:
+    """IN_FLIGHT_SECONDS promises room over the client's default per-attempt timeout."""
+    default = inspect.signature(dc.CertCentralClient).parameters["timeout"].default
+    assert 2 * default <= IN_FLIGHT_SECONDS
+
+
+async def test_a_slot_in_flight_longer_than_any_request_can_be_is_let_go(
+    redis_url: str, prefix: str, raw: Any, server_clock: str
+) -> None:
+    """A process that died with a request in flight does not hold its slot forever: no
+    request is in flight longer than IN_FLIGHT_SECONDS, so a slot older than that is not
+    in flight any more."""
+    start = 1_000_000_000
+    async with (
+        bound(redis_url, prefix, [(1, 0.5)]) as dead,
+        bound(redis_url, prefix, [(1, 0.5)]) as alive,
+    ):
+        await raw.set(server_clock, start)
+        await dead.reserve()  # never released
+        await raw.set(server_clock, start + round(IN_FLIGHT_SECONDS * 1_000_000))
+        assert (await alive.reserve()).wait == pytest.approx(0.5)  # still in flight
+        await raw.set(server_clock, start + round(IN_FLIGHT_SECONDS * 1_000_000) + 1_000)
+        assert (await alive.reserve()).wait == 0.0
+        assert await raw.zcard(alive.flight_key) == 1  # the dead one's entry went
+        assert 0 < await raw.pttl(alive.flight_key) <= (IN_FLIGHT_SECONDS + 1) * 1000
+
+
 async def test_both_windows_are_enforced_at_once(redis_url: str, prefix: str) -> None:
     async with bound(redis_url, prefix, [(2, 0.2), (3, 2.0)]) as limiter:
         # bounds from the time measured here, so that a slow machine cannot fail them
         started = time.monotonic()
-        assert [(await limiter.reserve()).wait for _ in range(2)] == [0.0, 0.0]
+        for _ in range(2):
+            reservation = await limiter.reserve()
+            assert reservation.wait == 0.0
+            await limiter.release(reservation)  # its request is over at once
         short = await limiter.reserve()
         assert short.reason == "window"  # the short window is full
         assert 0.2 - (time.monotonic() - started) - 0.01 <= short.wait <= 0.2
         await asyncio.sleep(short.wait)
-        assert (await limiter.reserve()).wait == 0.0
+        reservation = await limiter.reserve()
+        assert reservation.wait == 0.0
+        await limiter.release(reservation)
         long = await limiter.reserve()  # the short window has room, the long one not
         assert long.reason == "window"
         assert 2.0 - (time.monotonic() - started) - 0.01 <= long.wait <= 2.0 - short.wait
@@ -223,17 +337,22 @@ async def test_keys_are_named_by_the_sha256_of_the_api_key_never_the_key(
     keys = sorted([key async for key in raw.scan_iter(match=f"{prefix}:*")])
     digest = api_key_hash(API_KEY).encode()
     assert keys == [
+        f"{prefix}:{{{digest.decode()}}}:flight".encode(),  # four slots never released
         f"{prefix}:{{{digest.decode()}}}:log".encode(),
         f"{prefix}:{{{digest.decode()}}}:state".encode(),
     ]
     stored = b" ".join(keys)
     stored += b" ".join(await raw.zrange(keys[0], 0, -1))
-    for field, value in (await raw.hgetall(keys[1])).items():
+    stored += b" ".join(await raw.zrange(keys[1], 0, -1))
+    for field, value in (await raw.hgetall(keys[2])).items():
         stored += b" " + field + b" " + value
     assert API_KEY.encode() not in stored
-    assert await raw.zcard(keys[0]) == 4
-    assert 0 < await raw.pttl(keys[0]) <= 6000  # the log expires with its longest window
-    assert await raw.pttl(keys[1]) > 0
+    assert await raw.zrange(keys[0], 0, -1) == await raw.zrange(keys[1], 0, -1)
+    assert await raw.zcard(keys[1]) == 4
+    assert 0 < await raw.pttl(keys[1]) <= 6000  # the log expires with its longest window
+    # the slots in flight expire when no request can be in flight any more
+    assert 6000 < await raw.pttl(keys[0]) <= (IN_FLIGHT_SECONDS + 1) * 1000
+    assert await raw.pttl(keys[2]) > 0
 
 
 async def test_the_shared_cool_down_follows_cooldown_delay(redis_url: str, prefix: str) -> None:

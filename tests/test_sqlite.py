@@ -28,6 +28,7 @@ import pytest
 import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, SqliteKeyLimiter, api_key_hash
 from digicert_async._ratelimit._adaptive import CUT
+from digicert_async._ratelimit._shared import IN_FLIGHT_SECONDS
 from digicert_async.testing import FakeCertCentral
 
 from .test_adaptive_redis import WINDOWS, _drive, _limit
@@ -105,7 +106,9 @@ async def test_the_count_plus_first_slot_waits_for_the_oldest_to_leave(path: Pat
     clock = Clock()
     async with bound(path, [(3, 10.0)], clock) as limiter:
         for _ in range(3):
-            assert (await limiter.reserve()).wait == 0.0
+            reservation = await limiter.reserve()
+            assert reservation.wait == 0.0
+            await limiter.release(reservation)  # its request is over at once
             clock.now += 1.0
         refused = await limiter.reserve()
         assert (refused.reason, refused.wait) == ("window", pytest.approx(7.0))
@@ -117,10 +120,15 @@ async def test_the_count_plus_first_slot_waits_for_the_oldest_to_leave(path: Pat
 async def test_both_windows_and_the_safety_margin_apply(path: Path) -> None:
     clock = Clock()
     async with bound(path, [(2, 1.0), (3, 10.0)], clock, safety_margin=0.5) as limiter:
-        assert [(await limiter.reserve()).wait for _ in range(2)] == [0.0, 0.0]
+        for _ in range(2):
+            reservation = await limiter.reserve()
+            assert reservation.wait == 0.0
+            await limiter.release(reservation)  # its request is over at once
         assert (await limiter.reserve()).wait == pytest.approx(1.5)  # 1 s x 1.5
         clock.now += 1.5
-        assert (await limiter.reserve()).wait == 0.0
+        reservation = await limiter.reserve()
+        assert reservation.wait == 0.0
+        await limiter.release(reservation)
         assert (await limiter.reserve()).wait == pytest.approx(15.0 - 1.5)
 
 
@@ -143,6 +151,73 @@ async def test_a_slot_whose_request_outlived_every_window_counts_again(path: Pat
         assert (await limiter.reserve()).wait == 0.0  # and the 30-s-old slot is trimmed
         await limiter.release(long)  # its request ends only now: it counts from now
         assert (await limiter.reserve()).wait == pytest.approx(10.0)
+
+
+async def test_a_slot_counts_while_its_request_is_in_flight_however_long(path: Path) -> None:
+    """As in every backend (test_ratelimit.py): a request still on its way a whole period
+    after its slot was taken arrives beside the next period's sends, so its slot counts
+    as taken now until its request is over, then from then on."""
+    clock = Clock()
+    start = clock.now
+    async with bound(path, [(10, 0.5)], clock) as limiter:
+        taken = [await limiter.reserve() for _ in range(10)]
+        clock.now = start + 0.01
+        for reservation in taken[1:]:  # nine are over; the first is still in flight
+            await limiter.release(reservation)
+        clock.now = start + 0.52
+        more = []
+        while (reservation := await limiter.reserve()).wait == 0.0:
+            more.append(reservation)
+        assert len(more) == 9  # not 10: the one in flight still holds its slot
+        assert reservation.reason == "window" and reservation.wait == pytest.approx(0.5)
+        for reservation in more:
+            await limiter.release(reservation)
+        clock.now = start + 0.6
+        await limiter.release(taken[0])
+        clock.now = start + 1.05  # the other nine have left the window; it has not
+        assert [(await limiter.reserve()).wait for _ in range(10)][-1] == pytest.approx(0.05)
+
+
+async def test_a_slot_in_flight_counts_as_taken_now_from_the_instant_it_would_leave(
+    path: Path,
+) -> None:
+    clock = Clock()
+    async with bound(path, [(1, 0.5)], clock) as limiter:
+        await limiter.reserve()
+        clock.now += 0.5  # out of the window by its time, not by its request
+        assert (await limiter.reserve()).wait == pytest.approx(0.5)
+
+
+async def test_a_slot_in_flight_counts_another_bindings_too(path: Path) -> None:
+    """The slots in flight are in the file: a binding of another process counts them; a
+    request over, served or refused, is in flight no more."""
+    clock = Clock()
+    async with bound(path, [(2, 1.0)], clock) as first, bound(path, [(2, 1.0)], clock) as other:
+        slow, refused = await first.reserve(), await first.reserve()
+        clock.now += 5.0
+        assert (await other.reserve()).wait == pytest.approx(1.0)  # both still in flight
+        await first.release(refused, refused=True)
+        assert (await other.reserve()).wait == 0.0
+        assert (await other.reserve()).wait == pytest.approx(1.0)
+        await first.release(slow)
+        with _db(path) as db:  # the one other took, not released
+            assert db.execute("SELECT count(*) FROM limiter_flight").fetchone() == (1,)
+
+
+async def test_a_slot_in_flight_longer_than_any_request_can_be_is_let_go(path: Path) -> None:
+    """A process that died with a request in flight does not hold its slot forever: no
+    request is in flight longer than IN_FLIGHT_SECONDS, so a slot older than that is not
+    in flight any more, and its row goes."""
+    clock = Clock()
+    start = clock.now
+    async with bound(path, [(1, 0.5)], clock) as dead, bound(path, [(1, 0.5)], clock) as alive:
+        await dead.reserve()  # never released
+        clock.now = start + IN_FLIGHT_SECONDS
+        assert (await alive.reserve()).wait == pytest.approx(0.5)  # still in flight
+        clock.now = start + IN_FLIGHT_SECONDS + 0.001
+        assert (await alive.reserve()).wait == 0.0
+        with _db(path) as db:
+            assert db.execute("SELECT count(*) FROM limiter_flight").fetchone() == (1,)
 
 
 @pytest.mark.parametrize("adaptive", [True, False])
@@ -422,7 +497,7 @@ async def test_garbage_in_the_file_counts_as_unavailable(
 async def test_a_slot_row_that_is_not_a_time_counts_from_now(path: Path, value: str) -> None:
     clock = Clock()
     async with bound(path, [(2, 10.0)], clock) as limiter:
-        await limiter.reserve()
+        await limiter.release(await limiter.reserve())  # its request is over at once
         with _db(path) as db:
             key = api_key_hash(API_KEY)
             db.execute(f"INSERT INTO limiter_slots (key, at) VALUES (?, {value})", (key,))
@@ -432,6 +507,40 @@ async def test_a_slot_row_that_is_not_a_time_counts_from_now(path: Path, value: 
         clock.now += 6.0  # the first slot has left the window, the odd row not
         assert (await limiter.reserve()).wait == 0.0
         assert (await limiter.reserve()).wait == 4.0  # the odd row counted from 4 s in
+
+
+@pytest.mark.parametrize("value", ["'soon'", "x'00ff'", "9e999", "-9e999"])
+async def test_a_row_in_flight_that_is_not_a_time_is_let_go_in_time(path: Path, value: str) -> None:
+    clock = Clock()
+    start = clock.now
+    async with bound(path, [(1, 10.0)], clock) as limiter:
+        await limiter.release(await limiter.reserve())
+        with _db(path) as db:
+            key = api_key_hash(API_KEY)
+            db.execute(f"INSERT INTO limiter_flight (id, key, at) VALUES (99, ?, {value})", (key,))
+        clock.now = start + 10.0
+        assert (await limiter.reserve()).wait in (0.0, 10.0)  # as taken now, or earlier
+        assert limiter.available
+        clock.now = start + 10.0 + IN_FLIGHT_SECONDS + 0.001
+        assert (await limiter.reserve()).wait == 0.0
+        with _db(path) as db:
+            left = db.execute("SELECT count(*) FROM limiter_flight WHERE id = 99").fetchone()
+        assert left == (0,)
+
+
+async def test_a_file_of_the_release_before_gets_the_table_of_slots_in_flight(path: Path) -> None:
+    clock = Clock()
+    async with bound(path, [(1, 1.0)], clock) as limiter:
+        await limiter.release(await limiter.reserve())
+    with _db(path) as db:
+        db.execute("DROP TABLE limiter_flight")  # as a file of the release before holds
+    clock.now += 1.0
+    async with bound(path, [(1, 1.0)], clock) as limiter:
+        slow = await limiter.reserve()
+        assert slow.wait == 0.0 and limiter.available
+        clock.now += 5.0
+        assert (await limiter.reserve()).wait == pytest.approx(1.0)
+        await limiter.release(slow)
 
 
 async def test_a_locked_file_falls_back_then_shares_again_with_what_was_sent(

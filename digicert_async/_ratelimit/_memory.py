@@ -242,11 +242,13 @@ class InMemoryLimiterBackend:
                 most = share
         return most
 
-    def load(self, times: Sequence[float]) -> None:
-        """Count slots from ``times`` (ascending) in every window: the log of a shared
-        store, loaded to decide one step by the rules of this class."""
+    def load(self, times: Sequence[float], in_flight: Sequence[float] = ()) -> None:
+        """Count slots from ``times`` (ascending) in every window, those taken at
+        ``in_flight`` (ascending) as in flight: the state of a shared store, loaded to
+        decide one step by the rules of this class."""
         for log in self._logs:
             log.load(times)
+        self._in_flight.extend(in_flight)
 
     def move(self, taken_at: float) -> None:
         """The request of the slot taken at ``taken_at`` is over: it counts from now on."""

@@ -16,6 +16,11 @@ How the state is kept (four Lua scripts in ``lua/``, each one atomic step):
   the new entry only if every window has room; when the slot's request is over,
   its entry moves to the server's present time (as in the in-process limiter, a
   slot counts from when its request is over);
+- ``<prefix>:{<sha256>}:flight``, a sorted set of the log's entries whose requests are
+  not over yet, by the time their slot was taken. Such a slot counts as taken now in
+  every window, however long ago it was taken (DigiCert counts the request when it
+  arrives), until its request is over; a slot held longer than
+  :data:`~._shared.IN_FLIGHT_SECONDS` belongs to a process that is gone, and goes;
 - ``<prefix>:{<sha256>}:state``, a hash with the fields of
   :class:`~._cooldown.Cooldown`: the gate's reopening time, the epoch (cool-downs
   so far) and the streak of 429s (the exponent of the back-off); and, with adaptive
@@ -24,7 +29,7 @@ How the state is kept (four Lua scripts in ``lua/``, each one atomic step):
   the cuts so far). The scripts make their transitions, by their rules; the local
   fallback uses the classes themselves (each process then adapts alone).
 
-The ``{...}`` hash tag keeps both keys in one Redis Cluster slot. The API key
+The ``{...}`` hash tag keeps the three keys in one Redis Cluster slot. The API key
 itself is never sent to Redis, and the URL's password is never shown (see
 :mod:`._redis_url`).
 
@@ -48,6 +53,7 @@ from ._backend import LimiterBackend, WaitReason
 from ._policy import LimiterBackendFactory, RateLimit
 from ._redis_url import RedisUrl
 from ._shared import (
+    IN_FLIGHT_SECONDS,
     OnUnavailable,
     ReserveAnswer,
     SharedKeyLimiter,
@@ -105,7 +111,7 @@ class RedisLimiterBackend:
         userinfo or a ``?password=`` parameter) never shows in ``repr``, ``where``,
         logs or errors.
     :param key_prefix: the start of every key name (``<prefix>:{<sha256 of the API
-        key>}:log`` and ``...:state``).
+        key>}:log``, ``...:flight`` and ``...:state``).
     :param timeout: seconds allowed to each Redis operation (connecting included).
     :param on_unavailable: what happens when Redis does not answer in time, or answers
         what cannot be read: ``"fallback"`` paces this process alone at
@@ -237,9 +243,13 @@ class RedisKeyLimiter(SharedKeyLimiter):
         self._factory = factory
         base = f"{factory.key_prefix}:{{{key_hash}}}"
         self.log_key = base + ":log"
+        self.flight_key = base + ":flight"
         self.state_key = base + ":state"
         margin = rate_limit.safety_margin
-        self._window_args: list[int] = [len(rate_limit.windows)]
+        self._window_args: list[int] = [
+            round(IN_FLIGHT_SECONDS * _MICRO),
+            len(rate_limit.windows),
+        ]
         for count, period in rate_limit.windows:
             self._window_args += [count, math.ceil(period * (1.0 + margin) * _MICRO)]
         climb = climb_seconds(self._windows)
@@ -286,7 +296,7 @@ class RedisKeyLimiter(SharedKeyLimiter):
     async def _store_reserve(self, ages: list[float]) -> ReserveAnswer:
         reply = await self._run(
             self._connected()[0],
-            [self.log_key, self.state_key],
+            [self.log_key, self.state_key, self.flight_key],
             [
                 _STATE_TTL_MS,
                 *self._pacing_args,
@@ -323,7 +333,7 @@ class RedisKeyLimiter(SharedKeyLimiter):
     async def _store_release(self, member: object, drop: bool) -> None:
         ttl_ms = math.ceil(self._longest * 1000) + 1000
         args: list[Any] = [member, ttl_ms, 1 if drop else 0]
-        await self._run(self._connected()[3], [self.log_key], args)
+        await self._run(self._connected()[3], [self.log_key, self.flight_key], args)
 
     async def _store_ping(self) -> None:
         # A script, not PING: a Redis that pongs but cannot run the scripts (or answers

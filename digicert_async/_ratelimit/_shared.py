@@ -45,6 +45,7 @@ from ._memory import InMemoryLimiterBackend
 from ._policy import RateLimit
 
 __all__ = [
+    "IN_FLIGHT_SECONDS",
     "LimiterUnavailableError",
     "OnUnavailable",
     "ReserveAnswer",
@@ -57,6 +58,13 @@ __all__ = [
 
 OnUnavailable = Literal["fallback", "fail"]
 _T = TypeVar("_T")
+
+IN_FLIGHT_SECONDS = 60.0
+"""The longest a shared store holds a slot as in flight. Its request ends by then (the
+client's per-attempt ``timeout`` is 30 s unless set higher); a slot held longer belongs
+to a process that died or lost the store before releasing it, and must not hold the
+key's budget forever. A request in flight longer (a ``timeout`` set above this) counts
+from when its slot was taken once this has passed, as before the in-flight rule."""
 
 
 if sys.version_info >= (3, 11):

@@ -6,10 +6,15 @@ spent. :class:`SqliteLimiterBackend` keeps the state of :class:`RedisLimiterBack
 window, the 429 cool-down, the learned rate) in a file, with the standard library's
 ``sqlite3`` and no server; Redis remains the way to share a budget across machines.
 
-How the state is kept. Two tables, keyed by the sha256 of the API key:
+How the state is kept. Three tables, keyed by the sha256 of the API key:
 
 - ``limiter_slots``: one row per slot, the wall-clock time it counts from (moved to when
   its request is over, as in every backend);
+- ``limiter_flight``: the slots whose requests are not over yet (the ``id`` of their
+  ``limiter_slots`` row), by the time they were taken. Such a slot counts as taken now
+  in every window, however long ago it was taken (DigiCert counts the request when it
+  arrives), until its request is over; one held longer than
+  :data:`~._shared.IN_FLIGHT_SECONDS` belongs to a process that is gone, and goes;
 - ``limiter_state``: the fields of :class:`~._cooldown.Cooldown` and
   :class:`~._adaptive.Pacing`, and when the row was last written (a key idle for a day
   starts afresh, as in Redis).
@@ -47,6 +52,7 @@ from ._backend import LimiterBackend, Reservation
 from ._memory import InMemoryLimiterBackend
 from ._policy import LimiterBackendFactory, RateLimit
 from ._shared import (
+    IN_FLIGHT_SECONDS,
     OnUnavailable,
     ReserveAnswer,
     SharedKeyLimiter,
@@ -55,22 +61,11 @@ from ._shared import (
     UnreadableAnswer,
     within,
 )
+from ._sqlite_file import IDLE_SECONDS, open_file
 
 __all__ = ["SqliteKeyLimiter", "SqliteLimiterBackend", "SqliteState"]
 
 _T = TypeVar("_T")
-_IDLE_SECONDS = 24 * 3600.0  # the state of a key idle for a day goes
-# PRAGMA application_id of a limiter file ("DCAL"), and the version of its tables.
-_APPLICATION_ID = 0x4443414C
-_SCHEMA_VERSION = 1
-_SCHEMA = (
-    "CREATE TABLE limiter_state (key TEXT PRIMARY KEY, gate REAL, epoch INTEGER NOT NULL,"
-    " strikes INTEGER NOT NULL, peak REAL, least REAL, cut_at REAL, lowered INTEGER,"
-    " touched REAL NOT NULL)",
-    "CREATE TABLE limiter_slots (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,"
-    " at REAL NOT NULL)",
-    "CREATE INDEX limiter_slots_by_key ON limiter_slots (key, at)",
-)
 
 
 class SqliteLimiterBackend:
@@ -235,6 +230,7 @@ class SqliteState:
         margin = rate_limit.safety_margin
         self._longest = max((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
         self._most = max((count for count, _ in rate_limit.windows), default=0)
+        self._shortest = min((p * (1.0 + margin) for _, p in rate_limit.windows), default=0.0)
         # A gate never closes for longer than a 429 can close it: one further away was
         # set before the clock went back.
         self._longest_gate = max(rate_limit.retry_after_max, rate_limit.cooldown_max)
@@ -257,6 +253,8 @@ class SqliteState:
             )
             # a slot ahead of now was taken before the clock went back: it counts from now
             db.execute("UPDATE limiter_slots SET at = ? WHERE key = ? AND at > ?", (now, key, now))
+            if self._most:
+                self._land_the_lost(db, now)
             memory, kept = self._load(db, now, slots=True)
             taken = memory.reserve_now()
             member = None
@@ -264,6 +262,9 @@ class SqliteState:
                 member = db.execute(
                     "INSERT INTO limiter_slots (key, at) VALUES (?, ?)", (key, now)
                 ).lastrowid
+                db.execute(
+                    "INSERT INTO limiter_flight (id, key, at) VALUES (?, ?, ?)", (member, key, now)
+                )
             self._save(db, memory, kept, now)
             return self._reserve_answer(memory, taken, member, now)
 
@@ -295,12 +296,24 @@ class SqliteState:
         """The request of slot ``member`` is over: it counts from now on (added again if
         it had left every window), or with ``drop`` no longer counts."""
         with self._transaction() as (db, now):
+            db.execute("DELETE FROM limiter_flight WHERE id = ?", (member,))
             if drop:
                 db.execute("DELETE FROM limiter_slots WHERE id = ?", (member,))
                 return
             moved = db.execute("UPDATE limiter_slots SET at = ? WHERE id = ?", (now, member))
             if moved.rowcount == 0:
                 db.execute("INSERT INTO limiter_slots (key, at) VALUES (?, ?)", (self.key, now))
+
+    def _land_the_lost(self, db: sqlite3.Connection, now: float) -> None:
+        """Forget the slots held in flight longer than any request can be (their process
+        is gone); one taken ahead of now was taken before the clock went back: from now."""
+        db.execute(
+            "DELETE FROM limiter_flight WHERE key = ? AND at < ?",
+            (self.key, now - IN_FLIGHT_SECONDS),
+        )
+        db.execute(
+            "UPDATE limiter_flight SET at = ? WHERE key = ? AND at > ?", (now, self.key, now)
+        )
 
     def ping(self) -> None:
         """Raises unless a step could be made now (the file opens, its lock is had)."""
@@ -320,7 +333,7 @@ class SqliteState:
         committed at the end, or rolled back and closed (the next step opens afresh)."""
         db = self._connection
         if db is None:
-            db = self._connection = _open(self.path, self._busy_timeout, self._clock)
+            db = self._connection = open_file(self.path, self._busy_timeout, self._clock)
         try:
             db.execute("BEGIN IMMEDIATE")
             yield db, self._clock()
@@ -345,7 +358,7 @@ class SqliteState:
             (self.key,),
         ).fetchone()
         kept: tuple[Any, ...] = (None, None, None, None)
-        if row is not None and _time(row[7]) > now - _IDLE_SECONDS:
+        if row is not None and _time(row[7]) > now - IDLE_SECONDS:
             gate, epoch, strikes, peak, least, cut_at, lowered, _ = row
             cooldown = memory.cooldown
             cooldown.gate_until = min(_time(gate), now + self._longest_gate)
@@ -365,7 +378,12 @@ class SqliteState:
                 "SELECT at FROM limiter_slots WHERE key = ? ORDER BY at DESC LIMIT ?",
                 (self.key, self._most),
             ).fetchall()
-            memory.load([at for (at,) in reversed(rows)])
+            # Only a slot in flight taken before a window changes what that window holds.
+            flying = db.execute(
+                "SELECT at FROM limiter_flight WHERE key = ? AND at <= ? ORDER BY at",
+                (self.key, now - self._shortest),
+            ).fetchall()
+            memory.load([at for (at,) in reversed(rows)], [at for (at,) in flying])
         return memory, kept
 
     def _save(
@@ -403,49 +421,6 @@ class SqliteState:
             lowered=lowered,
             usage=taken.usage,
         )
-
-
-def _open(path: Path, busy_timeout: float, clock: Callable[[], float]) -> sqlite3.Connection:
-    """The limiter file at ``path``, made (with its folder, owner only) if missing, in WAL
-    mode; its tables made if new. A file that holds anything else is left as it is."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-    db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-    try:
-        _is_new(db)  # before changing anything: refuses a file that is not ours
-        db.execute("PRAGMA journal_mode = WAL")  # where WAL cannot be had: still correct
-        db.execute("PRAGMA synchronous = NORMAL")  # no fsync per step; this state is soft
-        db.execute("BEGIN IMMEDIATE")
-        if _is_new(db):  # asked again under the lock: another process may have made it
-            for statement in _SCHEMA:
-                db.execute(statement)
-            db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
-            db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-        stale = clock() - _IDLE_SECONDS
-        db.execute("DELETE FROM limiter_slots WHERE at < ?", (stale,))
-        db.execute("DELETE FROM limiter_state WHERE touched < ?", (stale,))
-        db.execute("COMMIT")
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _is_new(db: sqlite3.Connection) -> bool:
-    """Whether the file is empty (True) or a limiter file of this version (False); raises
-    when it is anything else."""
-    owner = db.execute("PRAGMA application_id").fetchone()[0]
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if (
-        owner == version == 0
-        and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
-    ):
-        return True
-    if owner != _APPLICATION_ID:
-        raise UnreadableAnswer("the file is not a digicert-async rate-limit file")
-    if version != _SCHEMA_VERSION:
-        raise UnreadableAnswer(f"the file's tables are of version {version}, not {_SCHEMA_VERSION}")
-    return False
 
 
 def _pace(memory: InMemoryLimiterBackend, now: float) -> tuple[float, float | None, int]:
