@@ -101,6 +101,7 @@ if TYPE_CHECKING:
     from .models import DCV_METHODS as DCV_METHODS
     from .models import DOCUMENT_SIGNING_PRODUCTS as DOCUMENT_SIGNING_PRODUCTS
     from .models import DOMAIN_DCV_METHODS as DOMAIN_DCV_METHODS
+    from .models import NOTIFICATION_FREQUENCIES as NOTIFICATION_FREQUENCIES
     from .models import ORDER_DCV_METHODS as ORDER_DCV_METHODS
     from .models import ORDER_PRODUCTS as ORDER_PRODUCTS
     from .models import ORDER_STATUSES as ORDER_STATUSES
@@ -111,6 +112,7 @@ if TYPE_CHECKING:
     from .models import REVOCATION_REASONS as REVOCATION_REASONS
     from .models import SIGNATURE_HASHES as SIGNATURE_HASHES
     from .models import TERMINAL_STATUSES as TERMINAL_STATUSES
+    from .models import WEBHOOK_EVENTS as WEBHOOK_EVENTS
     from .models import ApprovalRequest as ApprovalRequest
     from .models import CaCert as CaCert
     from .models import CertificateChain as CertificateChain
@@ -137,6 +139,7 @@ if TYPE_CHECKING:
     from .models import DomainDcvToken as DomainDcvToken
     from .models import DomainOrganization as DomainOrganization
     from .models import DuplicateRequest as DuplicateRequest
+    from .models import EventCertificate as EventCertificate
     from .models import HashType as HashType
     from .models import Individual as Individual
     from .models import IssuedCertificate as IssuedCertificate
@@ -190,8 +193,16 @@ if TYPE_CHECKING:
     from .models import Validation as Validation
     from .models import ValidationType as ValidationType
     from .models import ValidityPeriod as ValidityPeriod
+    from .models import Webhook as Webhook
+    from .models import WebhookCreated as WebhookCreated
+    from .models import WebhookEvent as WebhookEvent
+    from .models import WebhookEventData as WebhookEventData
+    from .models import WebhookSettings as WebhookSettings
+    from .models import WebhookSettingsShown as WebhookSettingsShown
     from .models import unknown_fields as unknown_fields
     from .resources._base import Listing as Listing
+    from .webhooks import EventStream as EventStream
+    from .webhooks import WebhookReceiver as WebhookReceiver
 
 # Each private module and the public names it defines.
 _HOMES: dict[str, tuple[str, ...]] = {
@@ -360,8 +371,18 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "NameValidation",
         "OrderDcvCheck",
         "unknown_fields",
+        "NOTIFICATION_FREQUENCIES",
+        "WEBHOOK_EVENTS",
+        "EventCertificate",
+        "Webhook",
+        "WebhookCreated",
+        "WebhookEvent",
+        "WebhookEventData",
+        "WebhookSettings",
+        "WebhookSettingsShown",
     ),
     ".resources._base": ("Listing",),
+    ".webhooks": ("EventStream", "WebhookReceiver"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 

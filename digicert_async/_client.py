@@ -51,6 +51,7 @@ from .resources.organizations import OrganizationsResource
 from .resources.products import ProductsResource
 from .resources.requests import RequestsResource
 from .resources.subaccounts import SubaccountsResource
+from .resources.webhooks import WebhooksResource
 
 __all__ = ["REGION_URLS", "CertCentralClient"]
 
@@ -83,6 +84,7 @@ class CertCentralClient:
     - ``requests``: approval requests: list, get, approve, reject.
     - ``products``: the products the account may order, with their rules.
     - ``subaccounts``: the orders of the account's subaccounts: get and list.
+    - ``webhooks``: the account's webhook: create, get, update, test, challenge, activate.
     - ``organizations``: organizations: list, get, create, submit for validation.
     - ``domains``: domains: list, get, create, activate, deactivate, their DCV.
 
@@ -204,6 +206,7 @@ class CertCentralClient:
         self.subaccounts = SubaccountsResource(self)
         self.certificates = CertificatesResource(self)
         self.requests = RequestsResource(self)
+        self.webhooks = WebhooksResource(self)
         self.organizations = OrganizationsResource(self)
         self.domains = DomainsResource(self)
 

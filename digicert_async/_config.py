@@ -14,7 +14,7 @@ from ._checks import describe
 from ._errors import ValidationError
 from ._ratelimit import api_key_hash
 
-__all__ = ["API_KEY_ENV", "REGION_URLS", "Secret", "resolve_api_root"]
+__all__ = ["API_KEY_ENV", "REGION_URLS", "Secret", "check_url", "resolve_api_root"]
 
 REGION_URLS: Mapping[str, str] = {
     "us": "https://www.digicert.com/services/v2",
@@ -100,27 +100,35 @@ def resolve_api_root(region: str, base_url: str | None) -> str:
         raise ValidationError("region", f"must be one of {sorted(REGION_URLS)}, not {shown}")
     if base_url is None:
         return REGION_URLS[region]
+    return check_url("base_url", base_url, carries="the API key").rstrip("/")
+
+
+def check_url(field: str, value: object, *, carries: str) -> str:
+    """``value`` as an absolute URL that can be connected to, https unless to loopback
+    (``carries`` says what would travel in clear text), without credentials, a query or a
+    fragment; else the ``ValidationError`` naming ``field``. The rule for ``base_url``
+    and for a webhook's endpoint."""
     try:
-        url = URL(base_url)
+        url = URL(value)  # type: ignore[arg-type]  # yarl refuses what is not text
     except (TypeError, ValueError) as exc:
-        raise ValidationError("base_url", f"not a URL: {exc}") from None
+        raise ValidationError(field, f"not a URL: {exc}") from None
     if not url.absolute or url.scheme not in ("https", "http"):
-        raise ValidationError("base_url", "must be an absolute http(s) URL")
+        raise ValidationError(field, "must be an absolute http(s) URL")
     try:
         host = url.host or ""
     except ValueError:  # yarl decodes punycode lazily: "xn--"
         host = "\N{REPLACEMENT CHARACTER}"
     problem = _host_problem(host)
     if problem is not None:
-        raise ValidationError("base_url", problem)
+        raise ValidationError(field, problem)
     if url.scheme == "http" and not _is_loopback(host):
         raise ValidationError(
-            "base_url",
-            "plain http is only allowed to loopback hosts; the API key would travel in clear text",
+            field,
+            f"plain http is only allowed to loopback hosts; {carries} would travel in clear text",
         )
     if url.user or url.password or url.query_string or url.fragment:
-        raise ValidationError("base_url", "must not carry credentials, a query or a fragment")
-    return str(url).rstrip("/")
+        raise ValidationError(field, "must not carry credentials, a query or a fragment")
+    return str(url)
 
 
 _HOST_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?")

@@ -428,6 +428,7 @@ async def test_demo_runs_every_job_and_exits_0() -> None:
     assert "canceled              8" in text and "not_found             3" in text
     assert "8 of 8 orders reached a terminal status" in text
     assert "pending -> issued" in text
+    assert "4 pushed, each push waking the poll" in text and "(push lost:" in text
     assert "0 answered 429" in text
     assert "== Done in" in text
     assert not any(mark in run.stderr for mark in BAR_MARKS)

@@ -45,6 +45,10 @@ EXPORTED = {
     "CaCert",
     # what DigiCert's answers carry beyond the fields above, and the parts they are made of
     "unknown_fields", "Contact", "CustomFieldValue", "OrderDomain", "Shipping", "ValidityPeriod",
+    # webhooks: the account's webhook and the events it pushes
+    "NOTIFICATION_FREQUENCIES", "WEBHOOK_EVENTS", "EventCertificate", "Webhook", "WebhookCreated",
+    "WebhookEvent", "WebhookEventData", "WebhookSettings", "WebhookSettingsShown",
+    "WebhookReceiver", "EventStream",
     # validation: organizations, domains, order DCV
     "NewOrganization", "NewOrganizationContact", "Organization", "OrganizationContactDetails",
     "OrganizationCreated", "Validation", "ValidationType", "DOMAIN_DCV_METHODS", "DcvExpiration",
@@ -89,6 +93,9 @@ def test_the_fixed_names_of_the_design_exist() -> None:
         assert callable(getattr(client.subaccounts, method)), method
     for method in ("reissue", "duplicate", "list_reissues", "list_duplicates", "revoke"):
         assert callable(getattr(client.orders, method)), method
+    for method in ("create", "get", "update", "send_test_event", "send_challenge",
+                   "verify_challenge", "activate", "deactivate", "delete"):  # fmt: skip
+        assert callable(getattr(client.webhooks, method)), method
     for method in ("revoke", "download", "download_for_order", "get_pem", "chain"):
         assert callable(getattr(client.certificates, method)), method
     for method in ("list", "get", "approve", "reject"):

@@ -320,6 +320,7 @@ async def test_every_mounted_route_reaches_its_endpoint(api: Api) -> None:
         "request_id": "1",
         "certificate_id": "1",
         "format_type": "pem_all",
+        "webhook_id": "1",
         "organization_id": "1",
         "domain_id": "1",
     }

@@ -28,8 +28,10 @@ from .._errors import (
 )
 from .._send import CallRecord
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES, Order
+from ..webhooks import WebhookReceiver
 from ._common import Reach, call_in_job, check_deadline, check_order_ids, logger, stops_a_job
 from ._lifecycle import never_reaches
+from ._push import IntervalWait
 from ._runner import Cut, Deadline, DeadlineReached, JobRunner
 
 __all__ = ["NOT_FOUND_STATUS", "UNREADABLE_LOOKS", "OrderUpdate", "poll_orders"]
@@ -89,6 +91,7 @@ async def poll_orders(
     interval: float = 60.0,
     deadline: float | None = None,
     concurrency: int = 10,
+    events: WebhookReceiver | None = None,
     dcv: DcvDriver | None = None,
 ) -> AsyncIterator[OrderUpdate]:
     """Yield an :class:`OrderUpdate` each time one of ``order_ids`` is seen in a new
@@ -122,6 +125,12 @@ async def poll_orders(
     :class:`~digicert_async.TransportError`, as it raises an error that would fail every
     order alike (a refused key, a wrong base URL).
 
+    With ``events`` (a :class:`~digicert_async.WebhookReceiver`), a pushed event about an
+    order still watched wakes the poll at once and that order is read. Pushes only make it
+    faster: the interval's looks go on as without them (some statuses, ``canceled`` or
+    ``needs_approval``, have no event), so every order still ends as above even if every
+    push is lost, and a repeated push costs at most one more read of its order.
+
     :param until: one status or several, each one DigiCert documents
         (:data:`~digicert_async.models.ORDER_STATUSES`); the terminal ones by default.
     :param dcv: a :class:`~digicert_async.DcvDriver`: an order first seen ``pending`` or
@@ -143,10 +152,21 @@ async def poll_orders(
         interval=interval,
         deadline=deadline,
         concurrency=concurrency,
+        events=_check_receiver(events),
         dcv=dcv,
     )
     async for update in poller.updates():
         yield update
+
+
+def _check_receiver(events: object) -> WebhookReceiver | None:
+    if events is None:
+        return None
+    if not isinstance(events, WebhookReceiver):
+        raise ValidationError(
+            "events", f"must be a WebhookReceiver or None, not {describe(events)}"
+        )
+    return events
 
 
 def _nothing_to_report(order_id: int, cut: Cut | None = None) -> None:
@@ -166,9 +186,11 @@ class _Poller:
         interval: float,
         deadline: float | None,
         concurrency: int,
+        events: WebhookReceiver | None = None,
         dcv: DcvDriver | None = None,
     ) -> None:
         self._client = client
+        self._wait = IntervalWait(interval, events)
         self._dcv = dcv
         self._dcv_runs: dict[int, asyncio.Task[None]] = {}  # one DCV run per order, at most
         self._wanted = wanted
@@ -191,6 +213,9 @@ class _Poller:
             or never_reaches(status, self._wanted)
             or order_id in self._given_up
         )
+
+    def _watched(self, order_id: int) -> bool:
+        return order_id in self.statuses and not self._finished(order_id)
 
     def _unfinished(self) -> list[int]:
         return [i for i in self.statuses if not self._finished(i)]
@@ -336,6 +361,7 @@ class _Poller:
                 "poll_orders: deadline reached with %d orders unfinished", len(self._unfinished())
             )
         finally:
+            self._wait.close()
             await self._end_dcv_runs()
 
     async def _later_looks(self) -> AsyncIterator[OrderUpdate]:
@@ -348,7 +374,12 @@ class _Poller:
             remaining = self._unfinished()
             if not remaining:
                 return
-            await self._deadline.bound(asyncio.sleep(self._interval))
+            pushed = await self._deadline.bound(self._wait.wait(self._watched))
+            if pushed:
+                async for update in self._read_all(sorted(pushed)):
+                    yield update
+                continue
+            self._wait.looked()
             look = datetime.now(timezone.utc)
             to_read: set[int] | None = None
             if changes_available:

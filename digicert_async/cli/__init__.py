@@ -5,8 +5,8 @@ shell, and a demo.
 ``reissue`` JSON lines with each order's CSR (or a directory of ``<order_id>.csr``
 files); each runs a bulk job of :mod:`digicert_async.bulk` and writes one JSON line per
 order on stdout; a summary (and, on a terminal, a progress bar) goes to stderr. ``poll
---then-download DIR`` downloads the orders issued with a new certificate once the
-polling ends. ``demo`` runs the jobs
+--then-download DIR`` downloads each order issued with a new certificate as soon as
+the poll sees it. ``demo`` runs the jobs
 against the embedded fake server, so it needs neither a key nor a network;
 ``fake-server`` serves that fake until stopped, to try the other commands on.
 

@@ -12,7 +12,8 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from .. import (
@@ -23,6 +24,7 @@ from .. import (
     DcvDriver,
     RateLimit,
     ReissueOutcome,
+    WebhookReceiver,
     cancel_orders,
     download_certificates,
     poll_orders,
@@ -210,53 +212,89 @@ def _check_cancel(
     return not wrong and report.complete
 
 
+_DEMO_SECRET = "demo-webhook-secret-0123456789abcdef"
+
+
+@asynccontextmanager
+async def _listening(receiver: WebhookReceiver) -> AsyncIterator[str]:
+    """``receiver`` answering on a loopback port; yields its URL."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post("/digicert", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/digicert"
+    finally:
+        await receiver.close()
+        await runner.cleanup()
+
+
 async def _demo_poll(
     show: _DemoOutput,
     fake: FakeCertCentral,
     client: CertCentralClient,
     interrupts: Interrupts,
 ) -> bool:
-    count, step, interval = 8, 0.4, 0.5
+    import aiohttp
+
+    count, step, interval = 8, 0.4, 2.0
     ids = [
         fake.add_order("pending", common_name=f"poll{n}.example.com") for n in range(1, count + 1)
     ]
-    show.section(f"2/3  Polling: poll_orders(client, ids, interval={interval})")
+    pushed = set(ids[::2])  # the other pushes are "lost": the interval's look finds those
+    show.section(f"2/3  Polling: poll_orders(client, ids, interval={interval}, events=receiver)")
     show.say(
         f"Placed {count} new pending orders ({ids[0]}..{ids[-1]}). A background task plays the"
-        f" CA and issues one every {step} s; the poll waits for a terminal status"
-        f" ({', '.join(sorted(TERMINAL_STATUSES))})."
+        f" CA and issues one every {step} s, pushing a certificate_issued event to a"
+        f" WebhookReceiver for every other one (the other pushes are lost); the poll waits for"
+        f" a terminal status ({', '.join(sorted(TERMINAL_STATUSES))})."
     )
     fake.clear_requests()
     started = time.monotonic()
     statuses: dict[int, str | None] = dict.fromkeys(ids)
+    woken = 0
+    receiver = WebhookReceiver(secret=_DEMO_SECRET)
 
-    async def play_ca() -> None:
+    async def play_ca(url: str, session: aiohttp.ClientSession) -> None:
         for order_id in ids:
             await asyncio.sleep(step)
             fake.set_status(order_id, "issued")
+            if order_id in pushed:
+                event = {"event": "certificate_issued", "data": {"order_id": order_id}}
+                headers = {"X-WEBHOOK-KEY": _DEMO_SECRET}
+                async with session.post(url, json=event, headers=headers):
+                    pass
 
     async def consume() -> None:
-        async for update in poll_orders(client, ids, interval=interval):
+        nonlocal woken
+        async for update in poll_orders(client, ids, interval=interval, events=receiver):
             statuses[update.order_id] = update.status
             when = f"{time.monotonic() - started:5.1f} s"
             if update.previous_status is None:
                 show.detail(f"  {when}  order {update.order_id}  first seen: {update.status}")
-            else:
-                change = f"{update.previous_status} -> {update.status}"
-                show.detail(f"  {when}  order {update.order_id}  {change}")
+                continue
+            how = "pushed" if update.order_id in pushed else "push lost: the interval's look"
+            woken += update.order_id in pushed
+            change = f"{update.previous_status} -> {update.status}"
+            show.detail(f"  {when}  order {update.order_id}  {change}  ({how})")
 
-    ca = asyncio.ensure_future(play_ca())
-    try:
-        await interrupts.run(consume())
-    finally:
-        ca.cancel()
-        await asyncio.gather(ca, return_exceptions=True)
+    async with _listening(receiver) as url, aiohttp.ClientSession() as session:
+        ca = asyncio.ensure_future(play_ca(url, session))
+        try:
+            await interrupts.run(consume())
+        finally:
+            ca.cancel()
+            await asyncio.gather(ca, return_exceptions=True)
     elapsed = time.monotonic() - started
     reached = sum(1 for s in statuses.values() if s in TERMINAL_STATUSES)
     show.say(
         f"{reached} of {count} orders reached a terminal status after {elapsed:.1f} s, with"
-        f" {len(fake.requests)} requests (a first look, then one status-changes listing"
-        " per interval and a read of each order that moved)."
+        f" {len(fake.requests)} requests: {woken} pushed, each push waking the poll to read its"
+        f" order; {reached - woken} whose push was lost, found by the interval's look (one"
+        f" status-changes listing per {interval:g} s and a read of each order that moved)."
     )
     return reached == count and not interrupts.interrupted
 

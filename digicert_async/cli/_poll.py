@@ -1,5 +1,5 @@
 """``digicert-async poll``: watch many orders until they reach a status, and with
-``--then-download DIR`` download those issued with a new certificate once it ends.
+``--then-download DIR`` download each one issued with a new certificate as soon as it is.
 
 One JSON line each time an order is seen in a new status. An order is done in an
 ``--until`` status, in a status from which it can never reach one (its line says
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..models import ORDER_STATUSES, TERMINAL_STATUSES
@@ -21,8 +21,11 @@ from ._input import read_orders, say_skipped
 from ._job import Ending, JobCommand, summary_line
 from ._parser import PROG, add_ids_file, add_job_options, positive_seconds
 from ._terminal import UsageError, counts_text, plural
+from ._webhook_listen import add_webhook_options, listening, webhook_secret
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .. import CertCentralClient, OrderUpdate
 
 __all__ = ["DESCRIPTION", "EPILOG", "PollCommand", "PollDownloadCommand", "arguments", "run"]
@@ -33,6 +36,9 @@ Report each status change of the given orders until every one is in an
 which orders moved, and only those are read."""
 
 EPILOG = """\
+With --webhook-port N, DigiCert's pushed events (see the README's Webhooks) wake the
+poll for their order at once; the interval's looks go on as without them.
+
 output: one JSON line each time an order is seen in a new status (the first look too):
   {"order_id": 123, "status": "issued", "previous_status": "pending"}
 An id that does not exist is reported once with status "not_found". An order in a status
@@ -71,11 +77,12 @@ def arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--then-download",
         metavar="DIR",
-        help="once the polling ends, download the orders issued with a new certificate into"
+        help="download each order issued with a new certificate, as soon as it is, into"
         " DIR, as `download --out DIR` does (IDS_FILE may be `reissue`'s output: an order"
         " issued again with the certificate it had before is not downloaded)",
     )
     add_file_options(parser, "with --then-download: ")
+    add_webhook_options(parser)
 
 
 def _status_set(text: str) -> frozenset[str]:
@@ -119,6 +126,8 @@ class PollCommand(JobCommand["OrderUpdate"]):
         self._statuses: dict[int, str | None] = dict.fromkeys(ids)
         self._ended: set[int] = set()  # in a status that never reaches --until
         self.total = len(self._statuses)
+        # checked before anything is sent, as the key is
+        self._webhook_secret = webhook_secret() if args.webhook_port is not None else None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PollCommand:
@@ -136,13 +145,26 @@ class PollCommand(JobCommand["OrderUpdate"]):
         from .. import poll_orders
 
         args = self.args
-        return poll_orders(
+        if self._webhook_secret is None:
+            return poll_orders(
+                client,
+                list(self._statuses),
+                until=self._until,
+                interval=args.interval,
+                deadline=args.deadline,
+            )
+        from .. import WebhookReceiver
+
+        receiver = WebhookReceiver(secret=self._webhook_secret.reveal())
+        updates = poll_orders(
             client,
             list(self._statuses),
             until=self._until,
             interval=args.interval,
             deadline=args.deadline,
+            events=receiver,
         )
+        return listening(receiver, args.webhook_host, args.webhook_port, updates)
 
     def take(self, item: OrderUpdate) -> tuple[Mapping[str, Any], bool]:
         order_id = item.order_id
@@ -228,6 +250,16 @@ def _summary(
 # --------------------------------------------------------------------------- then download
 
 
+async def _then(out: asyncio.Queue[tuple[str, Any]], work: Awaitable[None]) -> None:
+    """Run ``work``, then say on ``out`` that it ended (with its exception, if any)."""
+    try:
+        await work
+    except Exception as exc:
+        await out.put(("done", exc))
+    else:
+        await out.put(("done", None))
+
+
 def _same_certificate(seen: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
     """Whether the certificate ``seen`` is the one ``before`` (by id, serial number or
     thumbprint: any one both show)."""
@@ -238,10 +270,11 @@ def _same_certificate(seen: Mapping[str, Any], before: Mapping[str, Any]) -> boo
 
 
 class PollDownloadCommand(PollCommand):
-    """``poll --then-download DIR``: poll until issued, then download the orders issued
-    with a new certificate. An order ``reissue`` reported comes with the certificate it
-    replaces: issued again with that same certificate, its reissue did not happen
-    (``"reissued": false``), and it is not downloaded."""
+    """``poll --then-download DIR``: poll until issued, downloading each order issued with
+    a new certificate as soon as the poll sees it (pushed or polled). An order ``reissue``
+    reported comes with the certificate it replaces: issued again with that same
+    certificate, its reissue did not happen (``"reissued": false``), and it is not
+    downloaded."""
 
     def __init__(
         self,
@@ -270,34 +303,87 @@ class PollDownloadCommand(PollCommand):
     async def _poll_then_download(
         self, client: CertCentralClient, updates: AsyncIterator[OrderUpdate]
     ) -> AsyncIterator[Any]:
-        started = time.monotonic()
-        async for update in updates:
-            yield update
-        deadline = self.args.deadline
-        if deadline is not None:
-            deadline -= time.monotonic() - started
-            if deadline <= 0:
-                return  # no time left: the issued orders are left to download
-        async for saved in self._downloads.run(
-            client, list(self._ready), concurrency=_DOWNLOAD_CONCURRENCY, deadline=deadline
-        ):
-            yield saved
+        """The poll's updates and, as each order is issued with a new certificate, its
+        download's :class:`Saved`, as they come: a fleet poll may run for hours, and an
+        order issued in its first minute is downloaded in that minute."""
+        import asyncio
 
-    def take(self, item: Any) -> tuple[Mapping[str, Any], bool]:
+        started = time.monotonic()
+        out: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(_DOWNLOAD_CONCURRENCY * 10)
+        ready: asyncio.Queue[int | None] = asyncio.Queue()
+
+        async def poll() -> None:
+            try:
+                async for update in updates:
+                    if self._classify(update)[0] == "ready" and update.order_id not in self._ready:
+                        self._ready[update.order_id] = None
+                        ready.put_nowait(update.order_id)
+                    await out.put(("item", update))
+            finally:
+                ready.put_nowait(None)  # no more orders to download after these
+
+        async def download() -> None:
+            more = True
+            while more:
+                batch = [await ready.get()]
+                while not ready.empty():
+                    batch.append(ready.get_nowait())
+                more = None not in batch
+                ids = [i for i in batch if i is not None]
+                deadline = self._time_left(started)
+                if not ids or (deadline is not None and deadline <= 0):
+                    continue  # no time left: the issued orders are left to download
+                async for saved in self._downloads.run(
+                    client, ids, concurrency=_DOWNLOAD_CONCURRENCY, deadline=deadline
+                ):
+                    await out.put(("item", saved))
+
+        tasks = [
+            asyncio.ensure_future(_then(out, poll())),
+            asyncio.ensure_future(_then(out, download())),
+        ]
+        try:
+            running = len(tasks)
+            while running:
+                kind, value = await out.get()
+                if kind == "item":
+                    yield value
+                    continue
+                running -= 1
+                if value is not None:
+                    raise value
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _time_left(self, started: float) -> float | None:
+        deadline: float | None = self.args.deadline
+        return None if deadline is None else deadline - (time.monotonic() - started)
+
+    def _classify(self, item: OrderUpdate) -> tuple[str | None, Mapping[str, Any]]:
+        """Whether ``item`` is an order issued with a new certificate (``"ready"``), or
+        issued again with the one ``reissue`` reported it had (``"unchanged"``), and the
+        certificate it shows."""
         from ..bulk._reissue import certificate_identity
 
-        if isinstance(item, Saved):
-            return item.to_json(), False
-        line, finished = super().take(item)
         if item.status != "issued" or item.order is None:
-            return line, finished
+            return None, {}
         seen = certificate_identity(item.order.certificate)
         before = self._replaced.get(item.order_id)
         if before is not None and _same_certificate(seen, before):
+            return "unchanged", seen
+        return "ready", seen
+
+    def take(self, item: Any) -> tuple[Mapping[str, Any], bool]:
+        if isinstance(item, Saved):
+            return item.to_json(), False
+        line, finished = super().take(item)
+        kind, seen = self._classify(item)
+        if kind == "unchanged":
             self._unchanged.add(item.order_id)
             return {**line, "reissued": False}, finished
-        self._ready[item.order_id] = None
-        if seen:
+        if kind == "ready" and seen:
             line = {**line, "certificate": seen}
         return line, finished
 

@@ -112,6 +112,17 @@ from .requests import (
     UpdateRequestStatus,
 )
 from .subaccounts import OrderPrice, Subaccount, SubaccountCertificate, SubaccountOrder
+from .webhooks import (
+    NOTIFICATION_FREQUENCIES,
+    WEBHOOK_EVENTS,
+    EventCertificate,
+    Webhook,
+    WebhookCreated,
+    WebhookEvent,
+    WebhookEventData,
+    WebhookSettings,
+    WebhookSettingsShown,
+)
 
 __all__ = [
     "CERTIFICATE_FORMATS",
@@ -119,6 +130,7 @@ __all__ = [
     "DCV_METHODS",
     "DOCUMENT_SIGNING_PRODUCTS",
     "DOMAIN_DCV_METHODS",
+    "NOTIFICATION_FREQUENCIES",
     "ORDER_DCV_METHODS",
     "ORDER_PRODUCTS",
     "ORDER_STATUSES",
@@ -129,6 +141,7 @@ __all__ = [
     "REVOCATION_REASONS",
     "SIGNATURE_HASHES",
     "TERMINAL_STATUSES",
+    "WEBHOOK_EVENTS",
     "ApprovalRequest",
     "CaCert",
     "CertValidity",
@@ -155,6 +168,7 @@ __all__ = [
     "DomainDcvToken",
     "DomainOrganization",
     "DuplicateRequest",
+    "EventCertificate",
     "HashType",
     "Individual",
     "IssuedCertificate",
@@ -208,5 +222,11 @@ __all__ = [
     "Validation",
     "ValidationType",
     "ValidityPeriod",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookEvent",
+    "WebhookEventData",
+    "WebhookSettings",
+    "WebhookSettingsShown",
     "unknown_fields",
 ]

@@ -27,6 +27,7 @@ from . import (
     _requests,
     _subaccounts,
     _validation,
+    _webhooks,
 )
 from ._answers import (
     INVALID_KEY,
@@ -54,6 +55,7 @@ from ._routing import (
 from ._settings import at_least_zero, checked_faults, key_or_new
 from ._state import FakeAccount, StoredCertificate
 from ._types import Fault, RecordedRequest
+from ._webhook_sender import FakeWebhooks
 
 __all__ = ["DEFAULT_RATE_LIMITS", "FakeCertCentral"]
 
@@ -66,6 +68,7 @@ ROUTES: tuple[Routes, ...] = (
     _requests.routes,
     _downloads.routes,
     _products.routes,
+    _webhooks.routes,
     _validation.routes,
     _order_dcv.routes,
 )
@@ -105,7 +108,8 @@ class FakeCertCentral(ValidationHelpers):
 
     Validation (see ``FakeAccount`` and ``ValidationHelpers``): ``dcv_required=True`` holds
     orders pending until their domains pass DCV, read from the fake ``dns``;
-    ``validation_reuse`` and ``dns_propagation`` are lifecycle seconds.
+    ``validation_reuse`` and ``dns_propagation`` are lifecycle seconds. ``webhooks``
+    pushes the account's events to its webhook (see ``FakeWebhooks``).
     """
 
     def __init__(
@@ -159,6 +163,8 @@ class FakeCertCentral(ValidationHelpers):
             dns_propagation=dns_propagation,
         )
         self._account.seed(orders)
+        self.webhooks = FakeWebhooks(self._account, self._rng, fault_rate)
+        """The account's webhook and what was pushed to it (see ``FakeWebhooks``)."""
         self._injections: list[Injection] = []
         self._log = RequestLog(max_logged_requests, max_logged_bytes)
         self._rate_limited = 0
@@ -186,6 +192,7 @@ class FakeCertCentral(ValidationHelpers):
             await runner.cleanup()
             raise
         self._runner = runner
+        self.webhooks.start()
         url_host = f"[{host}]" if ":" in str(host) else str(host)
         self._base_url = f"http://{url_host}:{port}{API_ROOT}"
 
@@ -199,6 +206,7 @@ class FakeCertCentral(ValidationHelpers):
             return
         if self._closing is not None:
             self._closing.set()
+        await self.webhooks.close()
         await runner.cleanup()
 
     async def __aenter__(self) -> FakeCertCentral:

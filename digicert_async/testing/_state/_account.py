@@ -14,13 +14,15 @@ from ._orders import OrderBook
 from ._organizations import OrganizationBook
 from ._records import SEED_PRODUCTS, SEED_STATUSES, UTC, StoredOrder
 from ._requests import RequestBook
+from ._webhooks import WebhookBook
 
 
 class FakeAccount:
     """The fake account: a book per kind of record, the clocks, and the lifecycle.
 
     ``orders``, ``certificates``, ``requests`` and ``organizations`` are dictionaries by id
-    (with the next ids beside them); ``lifecycle`` places, issues, reissues, revokes and
+    (with the next ids beside them); ``webhooks`` holds the account's one webhook and the
+    events waiting to be pushed to it; ``lifecycle`` places, issues, reissues, revokes and
     decides, and applies what falls due on ``clock``.
 
     ``clock``: the wall clock (UTC) that dates the documents. ``issue_after``: lifecycle
@@ -62,6 +64,8 @@ class FakeAccount:
             certificates=self.certificates,
             requests=self.requests,
         )
+        self.webhooks = WebhookBook()
+        self.lifecycle.status_watchers.append(self.webhooks.order_moved)
         self.domains = DomainBook(self.clock, validation_reuse)
         self.dns = FakeDns(self.clock, dns_propagation)
         self.dcv_required = dcv_required

@@ -56,6 +56,8 @@ class Lifecycle:
         self.certificates = certificates
         self.requests = requests
         self._ticking = False
+        # Told of every order's new status (the webhook book pushes its events from it).
+        self.status_watchers: list[Callable[[StoredOrder, str], None]] = []
         # Set by the account when orders wait for DCV: whether an order's names are not
         # all validated (it is then held, pending, until they are).
         self.holds_for_dcv: Callable[[StoredOrder], bool] | None = None
@@ -225,6 +227,8 @@ class Lifecycle:
             self.clock.unschedule("order", order_id)
         if status == "issued":
             self.requests.approve_open(order.id, ("new_request", "reissue"), when)
+        for watcher in self.status_watchers:
+            watcher(order, status)
 
     def create_certificate(self, order: StoredOrder) -> int:
         """Give the order's certificate its id (once), as DigiCert does when it approves
