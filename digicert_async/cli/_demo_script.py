@@ -45,6 +45,8 @@ from ._terminal import (
 )
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from ..testing import FakeCertCentral
 
 __all__ = ["DEMO_WINDOWS", "run_demo"]
@@ -232,6 +234,26 @@ async def _listening(receiver: WebhookReceiver) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+async def _play_ca(
+    fake: FakeCertCentral,
+    ids: list[int],
+    pushed: set[int],
+    step: float,
+    url: str,
+    session: aiohttp.ClientSession,
+) -> None:
+    """Issue ``ids`` one every ``step`` seconds, pushing certificate_issued to ``url`` for
+    those ``pushed``."""
+    for order_id in ids:
+        await asyncio.sleep(step)
+        fake.set_status(order_id, "issued")
+        if order_id in pushed:
+            event = {"event": "certificate_issued", "data": {"order_id": order_id}}
+            headers = {"X-WEBHOOK-KEY": _DEMO_SECRET}
+            async with session.post(url, json=event, headers=headers):
+                pass
+
+
 async def _demo_poll(
     show: _DemoOutput,
     fake: FakeCertCentral,
@@ -258,16 +280,6 @@ async def _demo_poll(
     woken = 0
     receiver = WebhookReceiver(secret=_DEMO_SECRET)
 
-    async def play_ca(url: str, session: aiohttp.ClientSession) -> None:
-        for order_id in ids:
-            await asyncio.sleep(step)
-            fake.set_status(order_id, "issued")
-            if order_id in pushed:
-                event = {"event": "certificate_issued", "data": {"order_id": order_id}}
-                headers = {"X-WEBHOOK-KEY": _DEMO_SECRET}
-                async with session.post(url, json=event, headers=headers):
-                    pass
-
     async def consume() -> None:
         nonlocal woken
         async for update in poll_orders(client, ids, interval=interval, events=receiver):
@@ -282,7 +294,7 @@ async def _demo_poll(
             show.detail(f"  {when}  order {update.order_id}  {change}  ({how})")
 
     async with _listening(receiver) as url, aiohttp.ClientSession() as session:
-        ca = asyncio.ensure_future(play_ca(url, session))
+        ca = asyncio.ensure_future(_play_ca(fake, ids, pushed, step, url, session))
         try:
             await interrupts.run(consume())
         finally:
