@@ -59,10 +59,15 @@ async def trace_cancel(retried: bool = False, hooked: bool = False) -> list[tupl
     entered during one ``orders.cancel`` (a coroutine resumed is not entered again);
     ``retried``: its first attempt gets a 503; ``hooked``: a hook listens to answers."""
     calls: list[tuple[str, str, str]] = []
+    # A resumed coroutine comes back in the frame it was first entered in. Each frame is
+    # held until the trace ends, so that no later frame takes its id (f_lasti told this
+    # apart up to Python 3.10, not after).
+    entered: dict[int, FrameType] = {}
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event != "call" or frame.f_lasti >= 0:
+        if event != "call" or id(frame) in entered:
             return
+        entered[id(frame)] = frame
         callee = _ours(frame)
         if callee is not None:
             calls.append((_ours(frame.f_back) or OUTSIDE, callee, frame.f_code.co_name))
