@@ -10,9 +10,11 @@ the rate budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
@@ -35,12 +37,16 @@ from ._errors import (
     ValidationError,
 )
 
-__all__ = ["CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun", "Publisher"]
+__all__ = ["CheckSchedule", "DcvDriver", "DcvOutcome", "DcvRun", "Publisher", "WakeFor"]
 
 logger = logging.getLogger("digicert_async")
 
 Publisher = Callable[[DcvRecord], Awaitable[Any]]
 """The user's ``async`` callable that puts one record in place (or removes it)."""
+
+WakeFor = Callable[[int | None, Sequence[str]], AbstractContextManager[asyncio.Event]]
+"""Given a run's domain id (None for an order) and names: a context holding the flag that
+a pushed event about them sets (see ``validate_domains(events=...)``)."""
 
 MIN_CHECK_INTERVAL = 5.0
 """No two checks of one name come closer than this (seconds), whatever is configured."""
@@ -152,11 +158,17 @@ class DcvDriver:
         self._sleep = sleep
 
     async def validate_order(
-        self, client: CertCentralClient, order_id: int, *, names: Sequence[str] | None = None
+        self,
+        client: CertCentralClient,
+        order_id: int,
+        *,
+        names: Sequence[str] | None = None,
+        wake: WakeFor | None = None,
     ) -> DcvRun:
         """Pass DCV for one pending order: change its method to ``method`` (which
         gives the token: one request), publish a record per name (``names``, else the
-        order's, read once), check on the schedule, unpublish."""
+        order's, read once), check on the schedule, unpublish. With ``wake``, a pushed
+        event about one of the names brings a check forward (see :meth:`validate_domain`)."""
         check_id("order_id", order_id)
         if self.method == "dns-cname-token":
             raise ValidationError("method", "an order's DCV takes dns-txt-token or http-token")
@@ -175,7 +187,8 @@ class DcvDriver:
                 return False
             return answer.dcv_status == "valid" and not answer.pending_names()
 
-        return await self._publish_and_check(records, check)
+        with _watching(wake, None, names) as flag:
+            return await self._publish_and_check(records, check, flag)
 
     async def validate_order_if_pending(
         self, client: CertCentralClient, order_id: int, *, names: Sequence[str] | None = None
@@ -196,9 +209,15 @@ class DcvDriver:
         except DigiCertError as exc:
             return DcvRun(outcome=DcvOutcome.FAILED, error=exc)
 
-    async def validate_domain(self, client: CertCentralClient, domain_id: int) -> DcvRun:
+    async def validate_domain(
+        self, client: CertCentralClient, domain_id: int, *, wake: WakeFor | None = None
+    ) -> DcvRun:
         """Pass DCV for one domain: its token (the one it has when it is already on
-        ``method``, else a new one by changing the method), publish, check, unpublish."""
+        ``method``, else a new one by changing the method), publish, check, unpublish.
+
+        With ``wake``, a pushed event about the domain (its flag set) brings one check
+        forward, at most one between two of the schedule's, whose checks stay as they
+        were: pushes only make a run end sooner, and a lost one costs nothing."""
         check_id("domain_id", domain_id)
         domain = await client.domains.get(domain_id, include_dcv=True)
         records = (await domain_instructions(client, domain, self.method)).records
@@ -210,29 +229,62 @@ class DcvDriver:
                 return False
             return (answer.status or answer.dcv_status or "") in _DOMAIN_PASSED
 
-        return await self._publish_and_check(records, check)
+        with _watching(wake, domain_id, (domain.name or "",)) as flag:
+            return await self._publish_and_check(records, check, flag)
 
     async def _publish_and_check(
-        self, records: tuple[DcvRecord, ...], check: Callable[[], Awaitable[bool]]
+        self,
+        records: tuple[DcvRecord, ...],
+        check: Callable[[], Awaitable[bool]],
+        flag: asyncio.Event | None = None,
     ) -> DcvRun:
         published: list[DcvRecord] = []
-        checks = 0
+        checks = scheduled = 0
         try:
             for record in records:
                 await self.publish(record)
                 published.append(record)
             waited = 0.0
             while True:
-                delay = self.schedule.delay(checks + 1)
-                if waited + delay > self.timeout and checks:
+                delay = self.schedule.delay(scheduled + 1)
+                if waited + delay > self.timeout and scheduled:
                     return DcvRun(outcome=DcvOutcome.TIMED_OUT, records=records, checks=checks)
-                await self._sleep(delay)
                 waited += delay
-                checks += 1
-                if await check():
+                scheduled += 1
+                made, passed = await self._checks_until_due(delay, check, flag)
+                checks += made
+                if passed:
                     return DcvRun(outcome=DcvOutcome.VALIDATED, records=records, checks=checks)
         finally:
             await self._remove(published)
+
+    async def _checks_until_due(
+        self, delay: float, check: Callable[[], Awaitable[bool]], flag: asyncio.Event | None
+    ) -> tuple[int, bool]:
+        """The schedule's check after ``delay``, and before it, if ``flag`` is set during
+        the wait, one pushed check: (checks made, passed)."""
+        if flag is None:
+            await self._sleep(delay)
+            return 1, await check()
+        made = 0
+        due = asyncio.ensure_future(self._sleep(delay))
+        pushed = asyncio.ensure_future(flag.wait())
+        try:
+            await asyncio.wait({due, pushed}, return_when=asyncio.FIRST_COMPLETED)
+            if not due.done():
+                # Cleared before the check: a push that comes during it is not answered
+                # by it, and a repeat of one already answered costs one check at most.
+                flag.clear()
+                made = 1
+                if await check():
+                    return made, True
+            await due
+        finally:
+            for task in (due, pushed):
+                task.cancel()
+            await asyncio.gather(due, pushed, return_exceptions=True)
+        flag.clear()
+        return made + 1, await check()
 
     async def _remove(self, published: list[DcvRecord]) -> None:
         if self.unpublish is None:
@@ -242,3 +294,9 @@ class DcvDriver:
                 await asyncio.shield(self.unpublish(record))
             except Exception as exc:  # one record left behind must not hide the outcome
                 logger.warning("DCV: removing %s %s failed: %r", record.type, record.name, exc)
+
+
+def _watching(
+    wake: WakeFor | None, domain_id: int | None, names: Sequence[str]
+) -> AbstractContextManager[asyncio.Event | None]:
+    return contextlib.nullcontext() if wake is None else wake(domain_id, tuple(names))

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
-from collections.abc import AsyncIterator, Generator, Iterable, Mapping
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from .._checks import check_count, describe
 from .._client import CertCentralClient
-from .._dcv_driver import CheckSchedule, DcvDriver, DcvOutcome, Publisher
+from .._dcv_driver import CheckSchedule, DcvDriver, DcvOutcome, Publisher, WakeFor
 from .._errors import DigiCertError, NotFoundError, ValidationError
 from .._send import CallRecord
-from ..models import Domain
+from ..models import Domain, WebhookEvent
+from ..webhooks import EventStream, WebhookReceiver
 from ._common import check_deadline, stops_a_job
 from ._outcomes import OutcomeCounts, describe_counts
+from ._poll import _check_receiver
 from ._runner import Cut, JobRunner
 
 __all__ = [
@@ -140,6 +143,57 @@ def _inputs(items: object) -> tuple[list[_Input], dict[Target, int]]:
     return list(unique), duplicates
 
 
+# The pushed event that says a domain passed DCV (DigiCert documents no order DCV event:
+# an order's run is woken by the event about one of its names).
+_VALIDATED_EVENT = "domain_validated"
+
+
+def _covers(domain: str, name: str) -> bool:
+    """Whether a validation of ``domain`` covers ``name`` (itself, a subdomain, a wildcard)."""
+    name = name.lower().rstrip(".").removeprefix("*.")
+    return name == domain or name.endswith("." + domain)
+
+
+class _PushedValidations:
+    """The runs of one job waiting on DCV, each with a flag, and the events that set them:
+    a ``domain_validated`` push about a run's domain id or one of its names."""
+
+    def __init__(self, receiver: WebhookReceiver) -> None:
+        # Subscribed now, before anything is sent: an event that comes early waits here.
+        self._stream: EventStream = receiver.events()
+        self._waiting: dict[asyncio.Event, tuple[int | None, tuple[str, ...]]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, domain_id: int | None, names: Sequence[str]) -> Iterator[asyncio.Event]:
+        flag = asyncio.Event()
+        self._waiting[flag] = (domain_id, tuple(names))
+        try:
+            yield flag
+        finally:
+            del self._waiting[flag]
+
+    async def dispatch(self) -> None:
+        """Set the flag of every run an event is about, until the stream ends."""
+        async for event in self._stream:
+            if event.event == _VALIDATED_EVENT:
+                for flag, watched in self._waiting.items():
+                    if _about(event, *watched):
+                        flag.set()
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _about(event: WebhookEvent, domain_id: int | None, names: tuple[str, ...]) -> bool:
+    data = event.data
+    if data is None:
+        return False
+    if domain_id is not None and data.domain_id == domain_id:
+        return True
+    domain = (data.domain_name or "").lower().rstrip(".")
+    return bool(domain) and any(_covers(domain, name) for name in names)
+
+
 class ValidateJob:
     """A running validation: ``await`` it for the :class:`ValidateReport`, or
     ``async for`` it to receive each :class:`ValidateResult` as it completes."""
@@ -152,12 +206,14 @@ class ValidateJob:
         *,
         concurrency: int,
         deadline: float | None,
+        events: WebhookReceiver | None = None,
     ) -> None:
         check_count("concurrency", concurrency)
         check_deadline(deadline)
         self._client = client
         self._driver = driver
         self._inputs, self._duplicates = _inputs(items)
+        self._pushed = None if events is None else _PushedValidations(events)
         self._runner: JobRunner[ValidateResult] = JobRunner(
             range(len(self._inputs)),
             attempt=self._validate_one,
@@ -181,11 +237,30 @@ class ValidateJob:
         return self._run_to_report().__await__()
 
     async def _run_to_report(self) -> ValidateReport:
-        await self._runner.run()
+        with self._dispatching():
+            await self._runner.run()
         return self.report
 
     def __aiter__(self) -> AsyncIterator[ValidateResult]:
-        return self._runner.stream()
+        return self._stream()
+
+    async def _stream(self) -> AsyncIterator[ValidateResult]:
+        with self._dispatching():
+            async for result in self._runner.stream():
+                yield result
+
+    @contextlib.contextmanager
+    def _dispatching(self) -> Iterator[None]:
+        """Pushed events handed to the runs while the job runs; the subscription ends with it."""
+        if self._pushed is None:
+            yield
+            return
+        task = asyncio.ensure_future(self._pushed.dispatch())
+        try:
+            yield
+        finally:
+            self._pushed.close()
+            task.cancel()
 
     def _result(self, index: int, outcome: ValidateOutcome, **more: Any) -> ValidateResult:
         entry = self._inputs[index]
@@ -208,12 +283,12 @@ class ValidateJob:
         try:
             if entry.kind == "order":
                 assert isinstance(target, int)
-                run = await self._driver.validate_order(self._client, target)
+                run = await self._driver.validate_order(self._client, target, wake=self._wake)
             else:
                 domain_id = target if isinstance(target, int) else await self._domain_id(target)
                 if domain_id is None:
                     return self._result(index, ValidateOutcome.NOT_FOUND)
-                run = await self._driver.validate_domain(self._client, domain_id)
+                run = await self._driver.validate_domain(self._client, domain_id, wake=self._wake)
         except NotFoundError:
             return self._result(index, ValidateOutcome.NOT_FOUND)
         except (DigiCertError, ValidationError) as exc:
@@ -223,6 +298,10 @@ class ValidateJob:
         return self._result(
             index, _FROM_RUN[run.outcome], records=run.records, checks=run.checks, error=run.error
         )
+
+    @property
+    def _wake(self) -> WakeFor | None:
+        return None if self._pushed is None else self._pushed.watch
 
     async def _domain_id(self, name: str) -> int | None:
         """The id of the account's domain named ``name`` (DigiCert's search, then an
@@ -245,6 +324,7 @@ def validate_domains(
     timeout: float = 3600.0,
     concurrency: int = 10,
     deadline: float | None = None,
+    events: WebhookReceiver | None = None,
 ) -> ValidateJob:
     """Pass DCV for many domains or orders, concurrently, on the one job runner.
 
@@ -262,7 +342,14 @@ def validate_domains(
     every input exactly once (duplicates validated once); ``async for`` streams each
     :class:`ValidateResult`. Inputs are checked first: one that is neither a positive
     int, a domain name nor a ``Domain`` fails the call before anything is sent.
+
+    With ``events`` (a :class:`~digicert_async.WebhookReceiver`), a pushed
+    ``domain_validated`` event about an input's domain (by its id or name, or one of an
+    order's names) brings that input's next check forward, at once. The schedule's checks
+    go on as they were, so every input ends as it would without pushes, even if every
+    push is lost; pushes only end it sooner, and a repeated one costs one check at most.
     """
+    receiver = _check_receiver(events)
     if driver is None:
         if publish is None:
             raise ValidationError("publish", "required (or a driver)")
@@ -272,5 +359,10 @@ def validate_domains(
     elif not isinstance(driver, DcvDriver):
         raise ValidationError("driver", f"must be a DcvDriver, not {describe(driver)}")
     return ValidateJob(
-        client, domains_or_order_ids, driver, concurrency=concurrency, deadline=deadline
+        client,
+        domains_or_order_ids,
+        driver,
+        concurrency=concurrency,
+        deadline=deadline,
+        events=receiver,
     )

@@ -68,6 +68,17 @@ class FakeWebhooks:
         webhook.verified, webhook.status = True, "active"
         return webhook.id
 
+    def push(self, event: str, data: dict[str, Any]) -> bool:
+        """Push ``{"event": event, "data": data}`` to the account's webhook, as DigiCert does
+        for what the fake does not model by itself (a domain validated on DigiCert's own
+        look, a validation about to expire); False when the webhook is not active or not
+        subscribed to ``event``."""
+        webhook = self._book.webhook
+        if webhook is None or webhook.status != "active" or event not in webhook.events:
+            return False
+        self._book.send(webhook.endpoint, webhook.secret, {"event": event, "data": dict(data)})
+        return True
+
     async def settle(self) -> None:
         """Wait until every delivery made so far has been answered (or has failed)."""
         while self._book.outbox or self._tasks:
