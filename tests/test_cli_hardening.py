@@ -380,3 +380,33 @@ async def test_poll_until_an_unknown_status_exits_2_listing_the_valid_ones(
 def test_until_takes_one_status_or_several(until: str, statuses: set[str]) -> None:
     args = build_parser().parse_args(["poll", "ids.txt", "--until", until])
     assert args.until == frozenset(statuses)
+
+
+def test_a_sigterm_whose_exception_was_lost_still_ends_the_command_before_its_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception raised by a signal handler while a finaliser runs is printed and
+    dropped; the handler notes the signal first, and the read of stdin (which a pipe may
+    keep waiting for ever) looks at the note before it starts."""
+    from digicert_async.cli._input import _read_stdin
+    from digicert_async.cli._signals import Terminated, forget_terminated, raise_terminated
+
+    reads: list[int] = []
+
+    class Stdin:
+        class buffer:  # the attribute of sys.stdin that is read
+            @staticmethod
+            def read(size: int) -> bytes:
+                reads.append(size)
+                return b"100001\n"
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    try:
+        with pytest.raises(Terminated):
+            raise_terminated(signal.SIGTERM, None)  # its exception, as if dropped
+        with pytest.raises(Terminated):
+            _read_stdin("no ids")
+        assert reads == []
+    finally:
+        forget_terminated()
+    assert _read_stdin("no ids") == "100001\n" and len(reads) == 1

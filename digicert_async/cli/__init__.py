@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_status(exc.code)
-    from ._signals import Terminated, raise_terminated
+    from ._signals import Terminated, forget_terminated, raise_terminated
     from ._terminal import (
         EXIT_INTERRUPTED,
         EXIT_TERMINATED,
@@ -94,5 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"{PROG}: interrupted by SIGTERM")
         return EXIT_TERMINATED
     finally:
+        forget_terminated()
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)

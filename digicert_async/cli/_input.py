@@ -33,6 +33,7 @@ import attrs
 
 from .._escape import visible
 from ..models._csr import MAX_CSR_CHARACTERS
+from ._signals import raise_if_terminated
 from ._terminal import PROG, UsageError, counts_text, isatty, plural, say
 
 __all__ = [
@@ -142,6 +143,7 @@ def _read_stdin(missing: str) -> str:
     stdin = sys.stdin
     if stdin is None:
         raise UsageError(missing)
+    raise_if_terminated()  # a pipe may stay open for ever: nothing would end the read
     try:
         # The bytes, where there are any, so that the BOM rule is the file's, whatever
         # encoding the locale gives the text stream.

@@ -15,7 +15,14 @@ from typing import Any
 
 from ._terminal import EXIT_INTERRUPTED, EXIT_TERMINATED
 
-__all__ = ["Interrupts", "Terminated", "raise_terminated", "run_command"]
+__all__ = [
+    "Interrupts",
+    "Terminated",
+    "forget_terminated",
+    "raise_if_terminated",
+    "raise_terminated",
+    "run_command",
+]
 
 
 class Terminated(BaseException):
@@ -38,11 +45,30 @@ def raise_terminated(signum: int, frame: object) -> None:
     carries on from, the signal lost: there the signal is noted instead, and the next
     :meth:`Interrupts.install` acts on it.
     """
+    # Noted in every case: an exception raised while a finaliser runs (the garbage
+    # collector's, during the imports before the input is read) is printed and dropped,
+    # and the signal with it, unless someone looks again (:func:`raise_if_terminated`).
+    _Noted.sigterm = True
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         raise Terminated from None
-    _Noted.sigterm = True
+
+
+def forget_terminated() -> None:
+    """Forget a noted SIGTERM: the command it stopped is over."""
+    _Noted.sigterm = False
+
+
+def raise_if_terminated() -> None:
+    """Raise :class:`Terminated` for a SIGTERM noted outside an event loop whose own
+    exception was lost; called before a command blocks on its input."""
+    if not _Noted.sigterm:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise Terminated from None
 
 
 # What stops a command from outside: Ctrl-C, and what kill, systemd and Kubernetes send.
@@ -172,4 +198,4 @@ def run_command(command: Callable[[Interrupts], Coroutine[Any, Any, int]]) -> in
     try:
         return asyncio.run(_with_interrupts(command))
     finally:
-        _Noted.sigterm = False
+        forget_terminated()
