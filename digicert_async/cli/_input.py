@@ -33,7 +33,6 @@ import attrs
 
 from .._escape import visible
 from ..models._csr import MAX_CSR_CHARACTERS
-from ._signals import raise_if_terminated
 from ._terminal import PROG, UsageError, counts_text, isatty, plural, say
 
 __all__ = [
@@ -143,6 +142,8 @@ def _read_stdin(missing: str) -> str:
     stdin = sys.stdin
     if stdin is None:
         raise UsageError(missing)
+    from ._signals import raise_if_terminated  # here: --help needs this module, not asyncio
+
     raise_if_terminated()  # a pipe may stay open for ever: nothing would end the read
     try:
         # The bytes, where there are any, so that the BOM rule is the file's, whatever
