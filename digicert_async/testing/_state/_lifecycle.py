@@ -309,18 +309,15 @@ class Lifecycle:
         """Start a reissue of an issued order: a new certificate, ``pending`` until
         ``issue_after`` lifecycle seconds pass; the order is ``reissue_pending`` until then
         and keeps showing its current certificate."""
-        stored = StoredCertificate(
-            id=self.certificates.new_id(),
-            order_id=order.id,
-            kind="reissue",
+        stored = self._new_certificate(
+            order,
+            "reissue",
             common_name=common_name,
-            dns_names=list(dns_names),
+            dns_names=dns_names,
             signature_hash=signature_hash,
             csr=csr,
             server_platform_id=server_platform_id,
-            date_created=self.now(),
         )
-        self.certificates.register(stored, order)
         self.set_status(order.id, "reissue_pending")
         return self.requests.open(
             "reissue",
@@ -335,16 +332,13 @@ class Lifecycle:
         stored = self.certificates.pending_reissue(order)
         if stored is None:  # a test set reissue_pending itself: a new key for the same names
             current = order.info.get("certificate", {})
-            stored = StoredCertificate(
-                id=self.certificates.new_id(),
-                order_id=order.id,
-                kind="reissue",
+            stored = self._new_certificate(
+                order,
+                "reissue",
                 common_name=str(current.get("common_name", "")),
-                dns_names=list(current.get("dns_names") or []),
+                dns_names=current.get("dns_names") or [],
                 signature_hash=str(current.get("signature_hash") or "sha256"),
-                date_created=self.now(),
             )
-            self.certificates.register(stored, order)
         when = self.now()
         self._sign(stored, when)
         show_certificate(order, stored, self.now().date())
@@ -364,18 +358,15 @@ class Lifecycle:
     ) -> StoredRequest:
         """Add a duplicate certificate to an issued order, ``pending`` until
         ``issue_after`` lifecycle seconds pass; the order's status does not change."""
-        stored = StoredCertificate(
-            id=self.certificates.new_id(),
-            order_id=order.id,
-            kind="duplicate",
+        stored = self._new_certificate(
+            order,
+            "duplicate",
             common_name=common_name,
-            dns_names=list(dns_names),
+            dns_names=dns_names,
             signature_hash=signature_hash,
             csr=csr,
             server_platform_id=server_platform_id,
-            date_created=self.now(),
         )
-        self.certificates.register(stored, order)
         self.clock.schedule("certificate", stored.id)
         return self.requests.open(
             "duplicate",
@@ -385,6 +376,33 @@ class Lifecycle:
             comments=comments,
             certificate_id=stored.id,
         )
+
+    def _new_certificate(
+        self,
+        order: StoredOrder,
+        kind: str,
+        *,
+        common_name: str,
+        dns_names: list[str],
+        signature_hash: str,
+        csr: str | None = None,
+        server_platform_id: int | None = None,
+    ) -> StoredCertificate:
+        """A new certificate of ``order`` (a reissue's or a duplicate's), not yet signed,
+        registered with the order."""
+        stored = StoredCertificate(
+            id=self.certificates.new_id(),
+            order_id=order.id,
+            kind=kind,
+            common_name=common_name,
+            dns_names=list(dns_names),
+            signature_hash=signature_hash,
+            csr=csr,
+            server_platform_id=server_platform_id,
+            date_created=self.now(),
+        )
+        self.certificates.register(stored, order)
+        return stored
 
     # ------------------------------------------------------------------ revocation, decisions
 
