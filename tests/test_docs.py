@@ -1,7 +1,8 @@
 """The documentation site's promises: its examples run and print what they say, its API
 reference covers every public name, and its changelog page is the CHANGELOG itself.
 
-The site itself is built by CI (``sphinx-build -W -n docs ...``, see ``.ci/run``)."""
+The site itself is built in CI by the README's own command (``sphinx-build -W -n docs ...``,
+run with the rest of the README by ``tests/readme.py``, see ``.ci/run``)."""
 
 from __future__ import annotations
 
