@@ -1,7 +1,9 @@
 """The ``digicert-async`` command line, end to end against FakeCertCentral.
 
 The command runs as a subprocess (``python -m digicert_async``) while the fake serves from
-this test's event loop, so every run is awaited with ``asyncio.create_subprocess_exec``.
+this test's event loop. A run from start to end (``run_cli``) is forked from a process that
+imported the package once (``_cli_forks.py`` says what that changes and what it does not);
+a run that is signalled, or watched on a terminal, is a new interpreter (``_spawn``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from digicert_async.cli import API_KEY_ENV, main
 from digicert_async.cli._input import parse_ids
 from digicert_async.cli._terminal import UsageError
 from digicert_async.testing import FakeCertCentral, Fault
+
+from ._cli_forks import fork_cli
 
 MISSING_ID = 999_999
 BAR_MARKS = ("\r", "%|", "order/s", "it/s")
@@ -76,10 +80,13 @@ async def run_cli(
     env: Mapping[str, str] | None = None,
     timeout: float = 20.0,
 ) -> Run:
-    process = await _spawn(args, api_key=api_key, stdin=stdin is not None, env=env)
-    out, err = await asyncio.wait_for(
-        process.communicate(None if stdin is None else stdin.encode()), timeout
-    )
+    process = fork_cli(args, _env(api_key, env), stdin=stdin is not None)
+    try:
+        out, err = await asyncio.wait_for(
+            process.communicate(None if stdin is None else stdin.encode()), timeout
+        )
+    finally:
+        process.kill()  # if it has not ended in time
     run = Run(process.returncode, out.decode(), err.decode())
     if api_key:
         assert api_key not in run.stdout + run.stderr
