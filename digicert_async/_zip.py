@@ -61,8 +61,10 @@ def check_zip(data: bytes) -> int:
     Bytes before the archive (a self-extractor's stub) are allowed, as :mod:`zipfile`
     allows them. An archive that spans disks, holds no file or more than
     :data:`MAX_ENTRIES`, whose directory does not match its end record, whose entry
-    points at no local header of the same name, or whose entry is encrypted or needs a
-    ZIP version or a compression method :mod:`zipfile` does not read, is refused.
+    points at no local header of the same name, whose entry's data overlaps the next
+    entry (a ZIP bomb's trick, which :mod:`zipfile` refuses since Python 3.12), or whose
+    entry is encrypted or needs a ZIP version or a compression method :mod:`zipfile` does
+    not read, is refused.
     """
     entries, size, offset, end = _end_record(data)
     if entries == 0:
@@ -73,15 +75,30 @@ def check_zip(data: bytes) -> int:
     if archive.start < 0 or archive.shift < 0:
         raise ZipError("the central directory lies outside the file")
     position = archive.start
+    spans: list[tuple[int, int, int]] = []  # (local header, end of its data, entry number)
     for number in range(1, entries + 1):
         if position >= end:
             raise ZipError(
                 f"the directory holds {number - 1} entries, its end record says {entries}"
             )
-        position = _central_entry(archive, position, number)
+        position, span = _central_entry(archive, position, number)
+        spans.append((*span, number))
     if position != end:
         raise ZipError(f"the directory holds more than the {entries} entries its end record says")
+    _no_overlap(spans, archive.start)
     return entries
+
+
+def _no_overlap(spans: list[tuple[int, int, int]], directory: int) -> None:
+    """Each entry's data ends before the next local header (or the directory) begins."""
+    spans.sort()
+    for (at, data_end, number), (next_at, _, next_number) in zip(
+        spans, [*spans[1:], (directory, directory, 0)], strict=True
+    ):
+        if next_at == at:
+            raise ZipError(f"entries {number} and {next_number} share one local header")
+        if data_end > next_at:
+            raise ZipError(f"entry {number}: its data overlaps the next entry")
 
 
 @dataclass(frozen=True)
@@ -139,8 +156,9 @@ def _end_record64(data: bytes, end: int) -> tuple[int, int, int, int]:
     return entries, size, offset, record
 
 
-def _central_entry(archive: _Archive, position: int, number: int) -> int:
-    """Check entry ``number`` of the directory at ``position``; where the next begins."""
+def _central_entry(archive: _Archive, position: int, number: int) -> tuple[int, tuple[int, int]]:
+    """Check entry ``number`` of the directory at ``position``: where the next begins, and
+    where its local header begins and its data ends."""
     data = archive.data
     fixed_end = position + _CENTRAL_FORMAT.size
     if fixed_end > archive.end or data[position : position + 4] != _CENTRAL:
@@ -170,8 +188,8 @@ def _central_entry(archive: _Archive, position: int, number: int) -> int:
         compressed = _widened(wide, number, "compressed size")
     if local == _FFFFFFFF:
         local = _widened(wide, number, "local header offset")
-    _local_header(archive, archive.shift + local, name, compressed, number)
-    return after
+    at = archive.shift + local
+    return after, (at, _local_header(archive, at, name, compressed, number))
 
 
 def _widened(values: Iterator[int], number: int, what: str) -> int:
@@ -204,9 +222,9 @@ def _zip64_values(data: bytes, start: int, end: int, number: int) -> list[int]:
     return values
 
 
-def _local_header(archive: _Archive, at: int, name: bytes, compressed: int, number: int) -> None:
+def _local_header(archive: _Archive, at: int, name: bytes, compressed: int, number: int) -> int:
     """Check the local header an entry points at: there, of the same name, and its data
-    before the central directory."""
+    before the central directory; where its data ends."""
     data = archive.data
     fixed_end = at + _LOCAL_FORMAT.size
     if fixed_end > archive.start or data[at : at + 4] != _LOCAL:
@@ -214,5 +232,7 @@ def _local_header(archive: _Archive, at: int, name: bytes, compressed: int, numb
     name_length, extra_length = _LOCAL_FORMAT.unpack_from(data, at)[-2:]
     if data[fixed_end : fixed_end + name_length] != name:
         raise ZipError(f"entry {number}: its local header names another file")
-    if fixed_end + name_length + extra_length + compressed > archive.start:
+    data_end: int = fixed_end + name_length + extra_length + compressed
+    if data_end > archive.start:
         raise ZipError(f"entry {number}: its data runs past the start of the directory")
+    return data_end

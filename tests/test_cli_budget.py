@@ -166,7 +166,7 @@ async def test_two_runs_on_one_key_share_its_windows(together: bool, tmp_path: P
             arrivals = [_arrivals(fake, batch) for batch in batches]
         assert [run.code for run in runs] == [0, 0], [run.stderr for run in runs]
         if shared:
-            assert refused == 0
+            assert refused == 0, [run.stderr for run in runs]
         elif _crowded(*arrivals):
             assert refused > 0  # what the shared budget prevents
         else:  # a loaded machine started the second run a window later: nothing to prevent

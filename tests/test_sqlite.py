@@ -14,11 +14,13 @@ import asyncio
 import contextlib
 import logging
 import math
+import multiprocessing
 import os
 import re
 import sqlite3
 import stat
 import textwrap
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, SqliteKeyLimiter, api_key_hash
 from digicert_async._ratelimit._adaptive import CUT
 from digicert_async._ratelimit._shared import IN_FLIGHT_SECONDS
+from digicert_async._ratelimit._sqlite_file import open_file
 from digicert_async.testing import FakeCertCentral
 
 from .test_adaptive_redis import WINDOWS, _drive, _limit
@@ -680,3 +683,37 @@ def test_the_readme_example_runs_as_the_fragment_it_says_it_is(
     exec(compile(source, "README.md", "exec"), namespace)
     monkeypatch.chdir(tmp_path)
     asyncio.run(namespace["main"]("a-key"))
+
+
+def _open_new_files_at_once(barrier: Any, folder: str, trials: int, failures: Any) -> None:
+    """In each of several processes: open trial after trial a new file, all at one moment."""
+    for trial in range(trials):
+        barrier.wait()
+        try:
+            open_file(Path(folder, str(trial), "ratelimit.sqlite3"), 1.0, time.time).close()
+        except Exception as exc:
+            failures.put(f"trial {trial}: {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.slow
+def test_processes_making_the_same_new_file_at_once_all_open_it(tmp_path: Path) -> None:
+    """Two CLI runs started together on a new machine both share the budget: neither sees
+    the other's half-made file as not a limiter file, nor the switch to WAL as a lock."""
+    context = multiprocessing.get_context("spawn")
+    barrier, failures = context.Barrier(4), context.Queue()
+    processes = [
+        context.Process(target=_open_new_files_at_once, args=(barrier, str(tmp_path), 60, failures))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert [process.exitcode for process in processes] == [0] * 4
+    found = []
+    while not failures.empty():
+        found.append(failures.get())
+    assert found == []
+    for trial in range(60):
+        with contextlib.closing(sqlite3.connect(tmp_path / str(trial) / "ratelimit.sqlite3")) as db:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def open_file(path: Path, busy_timeout: float, clock: Callable[[], float]) -> sq
     db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
     try:
         _is_new(db)  # before changing anything: refuses a file that is not ours
-        db.execute("PRAGMA journal_mode = WAL")  # where WAL cannot be had: still correct
+        _into_wal(db, busy_timeout)
         db.execute("PRAGMA synchronous = NORMAL")  # no fsync per step; this state is soft
         db.execute("BEGIN IMMEDIATE")
         if _is_new(db):  # asked again under the lock: another process may have made it
@@ -61,15 +62,33 @@ def open_file(path: Path, busy_timeout: float, clock: Callable[[], float]) -> sq
     return db
 
 
+def _into_wal(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """WAL mode (where it cannot be had, the mode the file allows: still correct).
+
+    SQLite answers "database is locked" at once, without waiting out the busy timeout,
+    while another process switches the same new file: asked again until the timeout."""
+    give_up = time.monotonic() + busy_timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= give_up:
+                raise
+        time.sleep(0.01)
+
+
 def _is_new(db: sqlite3.Connection) -> bool:
     """Whether the file is empty (True) or a limiter file of this version (False); raises
     when it is anything else."""
-    owner = db.execute("PRAGMA application_id").fetchone()[0]
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if (
-        owner == version == 0
-        and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
-    ):
+    # One statement, so one snapshot: read apart, the three could straddle another
+    # process's commit of a new file and show tables without their owner.
+    owner, version, tables = db.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id),"
+        " (SELECT user_version FROM pragma_user_version),"
+        " (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
+    if owner == version == tables == 0:
         return True
     if owner != _APPLICATION_ID:
         raise UnreadableAnswer("the file is not a digicert-async rate-limit file")
