@@ -14,13 +14,13 @@ import asyncio
 import contextlib
 import logging
 import math
-import multiprocessing
 import os
 import re
 import sqlite3
 import stat
+import subprocess
+import sys
 import textwrap
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, SqliteKeyLimiter, api_key_hash
 from digicert_async._ratelimit._adaptive import CUT
 from digicert_async._ratelimit._shared import IN_FLIGHT_SECONDS
-from digicert_async._ratelimit._sqlite_file import open_file
 from digicert_async.testing import FakeCertCentral
 
 from .test_adaptive_redis import WINDOWS, _drive, _limit
@@ -685,35 +684,52 @@ def test_the_readme_example_runs_as_the_fragment_it_says_it_is(
     asyncio.run(namespace["main"]("a-key"))
 
 
-def _open_new_files_at_once(barrier: Any, folder: str, trials: int, failures: Any) -> None:
-    """In each of several processes: open trial after trial a new file, all at one moment."""
-    for trial in range(trials):
-        barrier.wait()
-        try:
-            open_file(Path(folder, str(trial), "ratelimit.sqlite3"), 1.0, time.time).close()
-        except Exception as exc:
-            failures.put(f"trial {trial}: {type(exc).__name__}: {exc}")
+# Each line read is a new file to open: every process reads it at the same moment.
+_OPEN_EACH_FILE_GIVEN = """
+import sys, time
+from pathlib import Path
+from digicert_async._ratelimit._sqlite_file import open_file
+for line in sys.stdin:
+    try:
+        open_file(Path(line.strip()), 1.0, time.time).close()
+        print("opened", flush=True)
+    except Exception as exc:
+        print(f"{type(exc).__name__}: {exc}", flush=True)
+"""
 
 
 @pytest.mark.slow
 def test_processes_making_the_same_new_file_at_once_all_open_it(tmp_path: Path) -> None:
     """Two CLI runs started together on a new machine both share the budget: neither sees
     the other's half-made file as not a limiter file, nor the switch to WAL as a lock."""
-    context = multiprocessing.get_context("spawn")
-    barrier, failures = context.Barrier(4), context.Queue()
     processes = [
-        context.Process(target=_open_new_files_at_once, args=(barrier, str(tmp_path), 60, failures))
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_EACH_FILE_GIVEN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(60)
-    assert [process.exitcode for process in processes] == [0] * 4
-    found = []
-    while not failures.empty():
-        found.append(failures.get())
-    assert found == []
+    answers = []
+    try:
+        for trial in range(60):
+            path = tmp_path / str(trial) / "ratelimit.sqlite3"
+            for process in processes:  # each one waits for its line: they start together
+                assert process.stdin is not None
+                process.stdin.write(f"{path}\n")
+                process.stdin.flush()
+            for process in processes:
+                assert process.stdout is not None
+                answers.append(f"trial {trial}: {process.stdout.readline().strip()}")
+    finally:
+        for process in processes:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.close()
+            process.wait(30)
+            process.stdout.close()
+    assert [answer for answer in answers if not answer.endswith(": opened")] == []
+    assert len(answers) == 4 * 60
     for trial in range(60):
         with contextlib.closing(sqlite3.connect(tmp_path / str(trial) / "ratelimit.sqlite3")) as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
