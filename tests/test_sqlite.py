@@ -21,6 +21,8 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ import digicert_async as dc
 from digicert_async._ratelimit import InMemoryLimiterBackend, SqliteKeyLimiter, api_key_hash
 from digicert_async._ratelimit._adaptive import CUT
 from digicert_async._ratelimit._shared import IN_FLIGHT_SECONDS
+from digicert_async._ratelimit._sqlite_file import _into_wal
 from digicert_async.testing import FakeCertCentral
 
 from .test_adaptive_redis import WINDOWS, _drive, _limit
@@ -733,3 +736,37 @@ def test_processes_making_the_same_new_file_at_once_all_open_it(tmp_path: Path) 
     for trial in range(60):
         with contextlib.closing(sqlite3.connect(tmp_path / str(trial) / "ratelimit.sqlite3")) as db:
             assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def _locked_file(path: Path) -> sqlite3.Connection:
+    """A file another connection holds locked (an exclusive transaction): commit to free it."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    return holder
+
+
+def test_the_switch_to_wal_is_asked_again_until_the_lock_is_freed(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite3"
+    holder = _locked_file(path)
+    freed = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    freed.start()
+    with contextlib.closing(sqlite3.connect(path, timeout=0.01, isolation_level=None)) as db:
+        started = time.monotonic()
+        _into_wal(db, 5.0)
+        assert 0.25 < time.monotonic() - started < 1.0  # asked again every 10 ms or so
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    freed.join()
+    holder.close()
+
+
+def test_a_lock_held_past_the_timeout_is_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite3"
+    with (
+        contextlib.closing(_locked_file(path)),
+        contextlib.closing(sqlite3.connect(path, timeout=0.01, isolation_level=None)) as db,
+    ):
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _into_wal(db, 0.3)
+        assert 0.3 <= time.monotonic() - started < 3.0
