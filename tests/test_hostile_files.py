@@ -371,10 +371,13 @@ async def test_mutated_files_over_http_give_a_file_or_a_documented_error(
 
 
 def _two_entries() -> tuple[bytes, int, int]:
-    """A stored archive of two files; where its directory's two entries begin."""
+    """A stored archive of two files (the first with an extra field); where its
+    directory's two entries begin."""
     buffer = io.BytesIO()
+    first_file = zipfile.ZipInfo("a.crt", date_time=(2026, 1, 1, 0, 0, 0))
+    first_file.extra = struct.pack("<2H", 0x9999, 4) + b"abcd"
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.crt", b"first file")
+        archive.writestr(first_file, b"first file")
         archive.writestr("b.crt", b"second file")
     body = buffer.getvalue()
     first = body.index(b"PK\x01\x02")
@@ -389,9 +392,18 @@ def test_entries_that_overlap_are_refused_as_zipfile_refuses_them() -> None:
     body, first, second = _two_entries()
     assert check_zip(body) == opens_in_zipfile(body) == 2
     second_local = struct.unpack_from("<L", body, second + 42)[0]
+    name_length, extra_length = struct.unpack_from("<2H", body, 26)  # the first local header
+    first_data = 30 + name_length + extra_length
+    # its data reaching up to the second's local header, and not into it
+    fits = _patched(body, first + 20, second_local - first_data)
+    assert check_zip(fits) == opens_in_zipfile(fits) == 2
     cases = {
-        # the first entry's data reaches into the second's local header (sizes at +20)
-        "its data overlaps the next entry": _patched(body, first + 20, second_local),
+        # the first entry's data reaches into the second's local header (sizes at +20), by
+        # one byte, then by the whole header
+        "its data overlaps the next entry": _patched(
+            body, first + 20, second_local - first_data + 1
+        ),
+        "overlaps the next entry": _patched(body, first + 20, second_local),
         # the second entry, renamed as the first, points at the first's local header
         # (offset at +42, name at +46)
         "share one local header": _patched(
