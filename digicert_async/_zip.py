@@ -62,9 +62,9 @@ def check_zip(data: bytes) -> int:
     allows them. An archive that spans disks, holds no file or more than
     :data:`MAX_ENTRIES`, whose directory does not match its end record, whose entry
     points at no local header of the same name, whose entry's data overlaps the next
-    entry (a ZIP bomb's trick, which :mod:`zipfile` refuses since Python 3.12), or whose
-    entry is encrypted or needs a ZIP version or a compression method :mod:`zipfile` does
-    not read, is refused.
+    entry (a ZIP bomb's trick, which :mod:`zipfile` refuses on newer Pythons, 3.13 among
+    them), or whose entry is encrypted or needs a ZIP version or a compression method
+    :mod:`zipfile` does not read, is refused.
     """
     entries, size, offset, end = _end_record(data)
     if entries == 0:
