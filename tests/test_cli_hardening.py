@@ -54,7 +54,9 @@ async def test_sigterm_mid_cancel_reports_every_id_writes_the_resume_file_exits_
             api_key=fake.api_key,
         )  # fmt: skip
         try:
-            await _wait_for_answers(fake, 4)  # mid-job: some done, two in flight
+            # mid-job: some done, two in flight. Six sent, so that four have been read: with
+            # two at a time, two answers may be sent and not yet read when the signal lands.
+            await _wait_for_answers(fake, 6)
             process.send_signal(signal.SIGTERM)
             out, err = await asyncio.wait_for(process.communicate(), 15)
         finally:
